@@ -1,0 +1,1 @@
+"""The `cadence` command: thin shells over the workspace and the analyses."""

@@ -1,0 +1,55 @@
+"""Commands beyond the workspace basics, registered on the one `app`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cadence.cli.console import RichProgress, console, emit_csv, emit_json, rich_table
+from cadence.cli.main import FormatOption, Output, app, open_workspace
+
+
+@app.command()
+def check(
+    output: FormatOption = Output.table,
+    today: Annotated[str | None, typer.Option(help="Treat this date (YYYY-MM-DD) as today.")] = None,
+) -> None:
+    """Data quality: duplicates, stale and missing fields, outliers, sources that disagree."""
+    from cadence.analysis.quality import check_data_quality
+
+    with open_workspace() as ws:
+        findings = check_data_quality(ws, today=date.fromisoformat(today) if today else date.today())
+    rows = [f.as_dict() for f in findings]
+    if output is Output.json:
+        emit_json({"findings": rows})
+        return
+    if output is Output.csv:
+        emit_csv([{**r, "examples": " ".join(r["examples"])} for r in rows])
+        return
+    if not rows:
+        console.print("[green]No data-quality findings.[/]")
+        return
+    console.print(rich_table("Data quality", [{**r, "examples": ", ".join(r["examples"][:3])} for r in rows],
+                             columns=["severity", "check", "count", "message", "examples"]))
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")] = Path("demo-company"),
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed makes the same company.")] = 7,
+    output: FormatOption = Output.table,
+) -> None:
+    """Generate the demo company (three fiscal years, planted truths) and summarise it."""
+    from cadence.analysis.overview import company_overview
+    from cadence.demo import build_demo
+
+    ws = build_demo(directory, seed=seed, progress=RichProgress())
+    with ws:
+        overview = company_overview(ws)
+    if output is Output.json:
+        emit_json(overview.as_dict())
+        return
+    console.print(overview.render())

@@ -1,0 +1,171 @@
+"""`cadence …`: parse, call one method of the core, render. Nothing else lives here."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cadence.cli.console import RichProgress, console, emit_json, errors, rich_table
+from cadence.errors import CadenceError
+
+if TYPE_CHECKING:
+    from cadence.workspace import Workspace
+
+app = typer.Typer(
+    name="cadence",
+    help="Revenue operations for B2B software: one source of truth, one definition per metric, one weekly scorecard.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class Output(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class State:
+    workspace: Path = Path(".")
+    debug: bool = False
+
+
+state = State()
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", envvar="CADENCE_WORKSPACE", help="Workspace folder (default: current folder)."),
+]
+FormatOption = Annotated[Output, typer.Option("--format", help="table (default), json or csv.")]
+
+
+@app.callback()
+def main(
+    workspace: WorkspaceOption = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    state.workspace = workspace or Path(".")
+    state.debug = debug
+
+
+def open_workspace() -> Workspace:
+    from cadence.workspace import open_workspace as _open
+
+    ws = _open(state.workspace)
+    if ws.migrated_through:
+        errors.print(f"[yellow]Migrated the warehouse to schema {ws.migrated_through[-1]}.[/]")
+    return ws
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")],
+    company: Annotated[str, typer.Option(help="Company name.")] = "My Company",
+    warehouse: Annotated[str | None, typer.Option(help="DuckDB file or postgresql:// URL.")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing cadence.yml.")] = False,
+) -> None:
+    """Create a workspace: a commented cadence.yml and an empty warehouse."""
+    from cadence.workspace import init_workspace
+
+    root = init_workspace(directory, company=company, warehouse=warehouse, force=force)
+    console.print(f"Created workspace [bold]{root}[/] — edit {root / 'cadence.yml'}, then `cadence ingest`.")
+
+
+@app.command()
+def schema(output: FormatOption = Output.table) -> None:
+    """Print the canonical schema: every table, column, type and check."""
+    from cadence.schema import SCHEMA_VERSION, TABLES
+    from cadence.schema.reference import schema_markdown
+    from cadence.schema.tables import SYSTEM_TABLES
+
+    if output is Output.markdown:
+        sys.stdout.write(schema_markdown(SCHEMA_VERSION) + "\n")
+        return
+    if output is Output.json:
+        emit_json({"version": SCHEMA_VERSION, "tables": [
+            {"name": t.name, "description": t.description, "key": list(t.key), "columns": [
+                {"name": c.name, "type": c.type.value, "required": c.required, "allowed": c.allowed,
+                 "minimum": c.minimum, "maximum": c.maximum, "description": c.description} for c in t.columns]}
+            for t in TABLES + SYSTEM_TABLES]})
+        return
+    from cadence.schema.reference import _checks
+
+    for table in TABLES + SYSTEM_TABLES:
+        rows = [{"column": c.name, "type": c.type.value, "checks": _checks(c, table), "meaning": c.description}
+                for c in table.columns]
+        console.print(rich_table(f"{table.name} — {table.description}", rows))
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="Export file or folder to import.")],
+    from_: Annotated[str, typer.Option("--from", help="Format: csv, xlsx, parquet, salesforce, hubspot, maven.")],
+    mapping: Annotated[Path | None, typer.Option(help="Mapping file (csv/xlsx/parquet formats).")] = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of CSV files.")] = "utf-8",
+    output: FormatOption = Output.table,
+) -> None:
+    """Import an export into the warehouse: one transaction, idempotent, reconciled."""
+    with open_workspace() as ws:
+        prepared = ws.ingest(path, from_, mapping=mapping, encoding=encoding, progress=RichProgress())
+    summary = prepared.summary()
+    if output is Output.json:
+        emit_json(summary)
+        return
+    console.print(rich_table(None, [{"table": k, **v} for k, v in summary["tables"].items()]))
+    for item in summary["files"]:
+        console.print(f"  {item['path']}: read {item['read']:,} = loaded {item['loaded']:,} "
+                      f"+ quarantined {item['quarantined']:,}")
+    colour = "green" if summary["quarantined"] == 0 else "yellow"
+    console.print(f"[{colour}]read {summary['read']:,} = loaded {summary['loaded']:,} + quarantined "
+                  f"{summary['quarantined']:,}[/]"
+                  + ("  (see `cadence quarantine`)" if summary["quarantined"] else ""))
+
+
+@app.command()
+def quarantine(
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 20,
+    output: FormatOption = Output.table,
+) -> None:
+    """Show quarantined rows: file, line, column, value and why each was refused."""
+    with open_workspace() as ws:
+        table = ws.warehouse.table("quarantine")
+        frame = table.order_by(["file", "line"]).limit(limit).to_pandas()
+        total = ws.warehouse.count("quarantine")
+    rows = frame.drop(columns=["row_json", "import_key"]).to_dict("records")
+    if output is Output.json:
+        emit_json({"total": total, "rows": rows})
+        return
+    console.print(rich_table(f"{total:,} quarantined problems", rows,
+                             columns=["file", "line", "target_table", "column_name", "value", "reason"]))
+
+
+def run() -> None:
+    """Entry point: turn a CadenceError into one red line and exit code 1."""
+    from cadence.cli import commands  # noqa: F401 - registers the remaining commands
+
+    try:
+        app(standalone_mode=False)
+    except CadenceError as exc:
+        if state.debug or os.environ.get("CADENCE_DEBUG"):
+            raise
+        errors.print(f"[red]error:[/] {exc.one_line()}", soft_wrap=True)
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        errors.print("[red]aborted[/]")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click's usage errors arrive here in standalone_mode=False
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

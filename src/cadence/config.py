@@ -1,0 +1,144 @@
+"""The company's configuration: `cadence.yml`, as a typed tree.
+
+Loaded once per workspace and passed explicitly; environment variables named
+`CADENCE__SECTION__KEY` override single values (e.g. `CADENCE__WAREHOUSE=postgresql://…`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from cadence.errors import ConfigError, Location
+
+CONFIG_FILE = "cadence.yml"
+DEFAULT_WAREHOUSE = "cadence.duckdb"
+
+
+class Stage(BaseModel):
+    """One stage of the sales pipeline, in order; closed stages carry `won` or `lost`."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    probability: float = Field(default=0.0, ge=0, le=1, description="CRM default win probability")
+    won: bool = False
+    lost: bool = False
+
+    @model_validator(mode="after")
+    def _not_both(self) -> Stage:
+        if self.won and self.lost:
+            raise ValueError(f"stage {self.name!r} cannot be both won and lost")
+        return self
+
+
+class Team(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    kind: str = Field(default="other", description="sales, marketing, product, success, executive, other")
+    horizon: str | None = Field(default=None, description="e.g. 'long-cycle' for a task force")
+
+
+class Source(BaseModel):
+    """A recurring import: where the export lands and which format reads it."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    format: str
+    path: str
+    mapping: str | None = None
+
+
+DEFAULT_STAGES = [
+    Stage(name="Prospecting", probability=0.05),
+    Stage(name="Discovery", probability=0.10),
+    Stage(name="Demo", probability=0.25),
+    Stage(name="Proposal", probability=0.50),
+    Stage(name="Negotiation", probability=0.75),
+    Stage(name="Closed Won", probability=1.0, won=True),
+    Stage(name="Closed Lost", probability=0.0, lost=True),
+]
+
+
+class CompanyConfig(BaseModel):
+    """Everything in cadence.yml. Unknown keys are errors, so a typo never goes unnoticed."""
+
+    model_config = ConfigDict(extra="forbid")
+    company: str = "My Company"
+    currency: str = "USD"
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    warehouse: str = DEFAULT_WAREHOUSE
+    segments: list[str] = Field(default_factory=lambda: ["enterprise", "mid_market", "smb"])
+    stages: list[Stage] = Field(default_factory=lambda: list(DEFAULT_STAGES))
+    teams: list[Team] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        if len(value) != 3 or not value.isalpha():
+            raise ValueError("currency must be a three-letter ISO code such as USD or EUR")
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _stages_make_sense(self) -> CompanyConfig:
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names):
+            raise ValueError("stage names must be unique")
+        if not any(s.won for s in self.stages) or not any(s.lost for s in self.stages):
+            raise ValueError("stages need at least one stage marked `won: true` and one `lost: true`")
+        return self
+
+    @property
+    def won_stages(self) -> list[str]:
+        return [s.name for s in self.stages if s.won]
+
+    @property
+    def lost_stages(self) -> list[str]:
+        return [s.name for s in self.stages if s.lost]
+
+
+def load_config(directory: Path) -> CompanyConfig:
+    """Read `cadence.yml` in `directory`, apply environment overrides, validate everything at once."""
+    path = directory / CONFIG_FILE
+    if not path.exists():
+        raise ConfigError(
+            "no cadence.yml here", location=Location(str(directory)), hint="run `cadence init DIR` first"
+        )
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(f"not valid YAML ({getattr(exc, 'problem', exc)})", location=Location(str(path), line)) from None
+    if not isinstance(raw, dict):
+        raise ConfigError("expected a mapping of settings at the top level", location=Location(str(path)))
+    apply_env_overrides(raw, os.environ)
+    return validate_config(raw, source=str(path))
+
+
+def validate_config(raw: dict[str, Any], *, source: str = CONFIG_FILE) -> CompanyConfig:
+    try:
+        return CompanyConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(problems, location=Location(source)) from None
+
+
+def apply_env_overrides(raw: dict[str, Any], environ: dict[str, str] | os._Environ[str]) -> None:
+    """`CADENCE__A__B=v` sets raw['a']['b'] = v (YAML-parsed, so numbers and lists work)."""
+    for key, value in environ.items():
+        if not key.startswith("CADENCE__"):
+            continue
+        path = [part.lower() for part in key.split("__")[1:] if part]
+        if not path:
+            continue
+        node = raw
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = yaml.safe_load(value)

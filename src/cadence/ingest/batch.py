@@ -1,0 +1,82 @@
+"""What an importer hands over: canonical rows per table, still as read, with their source lines.
+
+Every importer (generic CSV, Salesforce, HubSpot, Maven, …) only maps a source format onto
+canonical column names. Validation, quarantine and reconciliation are shared (`prepare.py`),
+so every format loses nothing in the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+from cadence.progress import Progress, Silent
+from cadence.schema.validate import LINE, PROBLEM, PROBLEM_COLUMN
+
+__all__ = ["LINE", "PROBLEM", "PROBLEM_COLUMN", "CanonicalFrame", "ImportBatch", "ImportOptions", "SourceFile"]
+
+
+@dataclass
+class SourceFile:
+    """One file read: its path and how many data rows (records) it held."""
+
+    path: str
+    rows: int
+
+
+@dataclass
+class CanonicalFrame:
+    """Rows for one canonical table, from one file.
+
+    `primary` frames hold exactly one row per record of `file`: reconciliation counts them.
+    Derived frames (history built from a deal's stage-date columns, a manager built from a
+    team file) are validated and quarantined the same way but do not count as records read.
+    `replace_on` names a column whose groups are replaced whole on re-import (e.g. all of an
+    opportunity's derived history), instead of being upserted row by row.
+    """
+
+    table: str
+    frame: pd.DataFrame
+    file: str
+    primary: bool = True
+    replace_on: str | None = None
+
+
+@dataclass
+class ImportBatch:
+    format: str
+    files: list[SourceFile] = field(default_factory=list)
+    frames: list[CanonicalFrame] = field(default_factory=list)
+
+    def add(self, frame: CanonicalFrame) -> None:
+        self.frames.append(frame)
+
+
+@dataclass
+class ImportOptions:
+    mapping: Path | None = None
+    encoding: str = "utf-8"
+    currency: str = "USD"
+    progress: Progress = field(default_factory=Silent)
+
+
+class Importer(Protocol):
+    """A source format. `read` maps files under `path` to canonical frames; it never writes."""
+
+    name: str
+    description: str
+
+    def read(self, path: Path, options: ImportOptions) -> ImportBatch: ...
+
+
+def problem(frame: pd.DataFrame, mask: pd.Series, column: str, reason: str) -> None:
+    """Mark rows an importer itself refuses (e.g. a stage time it cannot parse), keeping the first reason."""
+    if PROBLEM not in frame:
+        frame[PROBLEM] = pd.Series(None, index=frame.index, dtype="object")
+        frame[PROBLEM_COLUMN] = pd.Series(None, index=frame.index, dtype="object")
+    mask = mask.fillna(False).astype(bool) & frame[PROBLEM].isna()
+    frame.loc[mask, PROBLEM] = reason
+    frame.loc[mask, PROBLEM_COLUMN] = column

@@ -1,0 +1,181 @@
+"""Turn an importer's batch into rows ready to load and rows to quarantine, and reconcile.
+
+The reconciliation is an invariant, not a report: for every file, records read must equal
+records loaded plus records quarantined, or the import stops before touching the warehouse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cadence.errors import CadenceError
+from cadence.ingest.batch import LINE, CanonicalFrame, ImportBatch, problem
+from cadence.schema.tables import table_named
+from cadence.schema.validate import validate_rows
+
+QUARANTINE_COLUMNS = table_named("quarantine").column_names
+
+
+@dataclass
+class TableCounts:
+    loaded: int = 0
+    quarantined: int = 0
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    import_key: str
+    read: int
+    loaded: int
+    quarantined: int
+
+
+@dataclass
+class PreparedImport:
+    """Everything one import will write, decided before the warehouse is touched."""
+
+    format: str
+    files: list[FileOutcome]
+    upserts: list[tuple[str, pd.DataFrame, str | None]]  # table, typed rows, replace_on
+    quarantine: pd.DataFrame
+    tables: dict[str, TableCounts] = field(default_factory=dict)
+
+    @property
+    def read(self) -> int:
+        return sum(f.read for f in self.files)
+
+    @property
+    def loaded(self) -> int:
+        return sum(f.loaded for f in self.files)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(f.quarantined for f in self.files)
+
+    def imports_frame(self, now: datetime) -> pd.DataFrame:
+        return pd.DataFrame([
+            {"import_key": f.import_key, "format": self.format, "path": f.path, "read": f.read,
+             "loaded": f.loaded, "quarantined": f.quarantined, "imported_at": now}
+            for f in self.files
+        ])
+
+    def summary(self) -> dict[str, Any]:
+        """The reconciliation, as `cadence ingest --format json` prints it."""
+        return {
+            "format": self.format,
+            "read": self.read,
+            "loaded": self.loaded,
+            "quarantined": self.quarantined,
+            "tables": {name: {"loaded": c.loaded, "quarantined": c.quarantined}
+                       for name, c in sorted(self.tables.items())},
+            "files": [{"path": f.path, "read": f.read, "loaded": f.loaded, "quarantined": f.quarantined}
+                      for f in self.files],
+        }
+
+
+def import_key(format_name: str, path: str) -> str:
+    return f"{format_name}:{Path(path).resolve()}"
+
+
+def _apply_stage_rules(frame: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+    """Fill is_won/is_closed from the stage's markers and refuse stages no pipeline declares."""
+    frame = frame.copy()
+    lookup = stages.set_index(["pipeline", "stage"])
+    keys = list(zip(frame.get("pipeline", pd.Series("default", index=frame.index)).fillna("default"),
+                    frame["stage"].astype("object").map(lambda v: v.strip() if isinstance(v, str) else v),
+                    strict=True))
+    known = pd.Series([k in lookup.index for k in keys], index=frame.index)
+    won = pd.Series([bool(lookup.loc[k, "is_won"]) if ok else None for k, ok in zip(keys, known, strict=True)],
+                    index=frame.index, dtype="object")
+    lost = pd.Series([bool(lookup.loc[k, "is_lost"]) if ok else None for k, ok in zip(keys, known, strict=True)],
+                     index=frame.index, dtype="object")
+    for column, derived in (("is_won", won), ("is_closed", won.where(won.isna(), won.astype(bool) | lost.astype(bool)))):
+        given = frame[column] if column in frame else pd.Series(None, index=frame.index, dtype="object")
+        empty = given.isna() | (given.astype("object") == "")
+        frame[column] = given.where(~empty, derived).astype("object")
+    has_stage = frame["stage"].notna() & (frame["stage"].astype("object") != "")
+    pipelines = sorted({p for p, _ in keys})
+    problem(frame, has_stage & ~known, "stage",
+            f"not a stage of pipeline {'/'.join(pipelines)}: declare it in cadence.yml `stages` "
+            "or map it in the import's mapping file")
+    return frame
+
+
+def prepare(batch: ImportBatch, known_stages: pd.DataFrame, *, now: datetime | None = None) -> PreparedImport:
+    """Validate every frame of `batch`; `known_stages` has pipeline, stage, is_won, is_lost."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    upserts: list[tuple[str, pd.DataFrame, str | None]] = []
+    quarantined: list[pd.DataFrame] = []
+    tables: dict[str, TableCounts] = {}
+    bad_primary: dict[str, set[int]] = {}
+    good_primary: dict[str, set[int]] = {}
+
+    ordered = sorted(batch.frames, key=lambda f: f.table != "stages")  # stages first: opportunities use them
+    stages = known_stages[["pipeline", "stage", "is_won", "is_lost"]]
+    for item in ordered:
+        frame = _with_source(item, batch.format)
+        if item.table == "opportunities":
+            frame = _apply_stage_rules(frame, stages)
+        checked = validate_rows(table_named(item.table), frame)
+        if item.table == "stages" and len(checked.clean):
+            stages = pd.concat([stages, checked.clean[["pipeline", "stage", "is_won", "is_lost"]]]) \
+                .drop_duplicates(["pipeline", "stage"], keep="last")
+        counts = tables.setdefault(item.table, TableCounts())
+        counts.loaded += len(checked.clean)
+        counts.quarantined += len(checked.bad_lines)
+        if len(checked.clean):
+            upserts.append((item.table, checked.clean, item.replace_on))
+        if len(checked.problems):
+            quarantined.append(_quarantine_rows(checked.problems, item, batch.format, now))
+        if item.primary:
+            bad_primary.setdefault(item.file, set()).update(checked.bad_lines)
+            lines = set(frame[LINE].astype(int)) - checked.bad_lines
+            good_primary.setdefault(item.file, set()).update(lines)
+
+    files = [_reconcile(f.path, f.rows, batch.format, good_primary, bad_primary) for f in batch.files]
+    quarantine = pd.concat(quarantined, ignore_index=True) if quarantined else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    quarantine = quarantine.drop_duplicates(["import_key", "line", "target_table", "column_name"])
+    return PreparedImport(batch.format, files, upserts, quarantine, tables)
+
+
+def _with_source(item: CanonicalFrame, format_name: str) -> pd.DataFrame:
+    frame = item.frame
+    if "source" not in frame or frame["source"].isna().all():
+        frame = frame.assign(source=format_name)
+    if LINE not in frame:
+        frame = frame.assign(**{LINE: range(2, len(frame) + 2)})
+    return frame
+
+
+def _quarantine_rows(problems: pd.DataFrame, item: CanonicalFrame, format_name: str, now: datetime) -> pd.DataFrame:
+    return pd.DataFrame({
+        "import_key": import_key(format_name, item.file),
+        "file": item.file,
+        "line": problems["line"].astype(int),
+        "target_table": item.table,
+        "column_name": problems["column_name"].fillna(""),
+        "value": problems["value"],
+        "reason": problems["reason"],
+        "row_json": problems["row_json"],
+        "quarantined_at": now,
+    })
+
+
+def _reconcile(path: str, rows: int, format_name: str, good: dict[str, set[int]],
+               bad: dict[str, set[int]]) -> FileOutcome:
+    loaded, refused = good.get(path, set()), bad.get(path, set())
+    expected = set(range(2, rows + 2))
+    if loaded | refused != expected or loaded & refused:
+        missing = sorted(expected - loaded - refused)[:5]
+        raise CadenceError(
+            f"import of {path} does not reconcile: {rows} records read, {len(loaded)} loaded, "
+            f"{len(refused)} quarantined (unaccounted lines: {missing})",
+            hint="this is a bug in the importer; nothing was written",
+        )
+    return FileOutcome(path, import_key(format_name, path), rows, len(loaded), len(refused))

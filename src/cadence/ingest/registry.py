@@ -1,0 +1,28 @@
+"""The import formats Cadence knows, by the name users pass to `--from`."""
+
+from __future__ import annotations
+
+import importlib
+
+from cadence.errors import UnknownNameError
+from cadence.ingest.batch import Importer
+
+# name -> (module, class, one-line description); modules load only when used.
+FORMATS: dict[str, tuple[str, str, str]] = {
+    "csv": ("cadence.ingest.generic", "GenericImporter", "CSV/TSV files with a mapping file (--mapping)"),
+    "xlsx": ("cadence.ingest.generic", "GenericImporter", "Excel workbooks with a mapping file (--mapping)"),
+    "parquet": ("cadence.ingest.generic", "GenericImporter", "Parquet files with a mapping file (--mapping)"),
+    "salesforce": ("cadence.ingest.salesforce", "SalesforceImporter",
+                   "Salesforce Data Loader or report exports (Account, Opportunity, OpportunityHistory, User, Task, Event)"),
+    "hubspot": ("cadence.ingest.hubspot", "HubSpotImporter", "HubSpot CRM exports of deals, companies and contacts"),
+    "maven": ("cadence.ingest.maven", "MavenImporter", "The Maven Analytics CRM sample (accounts, products, teams, pipeline)"),
+}
+
+
+def importer_for(name: str) -> Importer:
+    """The importer registered as `name`, or an error suggesting the closest format."""
+    if name not in FORMATS:
+        raise UnknownNameError("import format", name, list(FORMATS))
+    module_name, class_name, _ = FORMATS[name]
+    importer: Importer = getattr(importlib.import_module(module_name), class_name)(name)
+    return importer

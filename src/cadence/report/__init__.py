@@ -1,0 +1,1 @@
+"""Scorecard assembly and reports (issue 3)."""

@@ -1,0 +1,119 @@
+"""A workspace: one company's cadence.yml and its warehouse, opened as `cadence.open(DIR)`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cadence.config import CONFIG_FILE, CompanyConfig, load_config
+from cadence.errors import WorkspaceError
+from cadence.ingest import ImportOptions, importer_for
+from cadence.ingest.prepare import PreparedImport, prepare
+from cadence.progress import Progress, Silent
+from cadence.schema.tables import TABLES, table_named
+from cadence.store import Warehouse, connect
+from cadence.store.migrations import migrate
+from cadence.workspace_template import config_template
+
+DEFAULT_PIPELINE = "default"
+
+
+class Workspace:
+    """One company: its configuration, its warehouse, and the operations that change them."""
+
+    def __init__(self, root: Path, config: CompanyConfig, warehouse: Warehouse):
+        self.root = root
+        self.config = config
+        self.warehouse = warehouse
+        self.migrated_through: list[int] = []
+
+    # -- reading ---------------------------------------------------------------------------
+    def table(self, name: str) -> Any:
+        """The canonical table `name` as an Ibis table expression."""
+        table_named(name)  # a clear error for an unknown name
+        return self.warehouse.table(name)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per canonical table."""
+        return {t.name: self.warehouse.count(t.name) for t in TABLES}
+
+    def stages(self) -> pd.DataFrame:
+        """Every pipeline's stages: cadence.yml's as pipeline 'default', plus those imports declared."""
+        return self.table("stages").order_by(["pipeline", "position"]).to_pandas()
+
+    # -- writing ---------------------------------------------------------------------------
+    def ingest(self, path: Path, format_name: str, *, mapping: Path | None = None, encoding: str = "utf-8",
+               progress: Progress | None = None) -> PreparedImport:
+        """Import `path` as `format_name`: one transaction, idempotent, reconciled."""
+        importer = importer_for(format_name)
+        options = ImportOptions(mapping=mapping, encoding=encoding, currency=self.config.currency,
+                                progress=progress or Silent())
+        batch = importer.read(Path(path), options)
+        prepared = prepare(batch, self.stages())
+        self.load(prepared)
+        return prepared
+
+    def load(self, prepared: PreparedImport) -> None:
+        """Write a prepared import: rows, quarantine and the import log, all or nothing."""
+        now = datetime.now(UTC).replace(tzinfo=None)
+        with self.warehouse.transaction():
+            for table_name, frame, replace_on in prepared.upserts:
+                table = table_named(table_name)
+                if replace_on:
+                    self.warehouse.delete_in(table_name, replace_on, frame[replace_on].dropna().unique().tolist())
+                self.warehouse.upsert(table, frame)
+            for outcome in prepared.files:
+                self.warehouse.delete_where("quarantine", "import_key", outcome.import_key)
+            if len(prepared.quarantine):
+                self.warehouse.upsert(table_named("quarantine"), prepared.quarantine)
+            self.warehouse.upsert(table_named("imports"), prepared.imports_frame(now))
+
+    def sync_config_stages(self) -> None:
+        """Write cadence.yml's stages into the warehouse as the 'default' pipeline."""
+        rows = pd.DataFrame([
+            {"pipeline": DEFAULT_PIPELINE, "stage": s.name, "position": i + 1, "probability": s.probability,
+             "is_won": s.won, "is_lost": s.lost, "source": CONFIG_FILE}
+            for i, s in enumerate(self.config.stages)
+        ])
+        with self.warehouse.transaction():
+            self.warehouse.delete_where("stages", "pipeline", DEFAULT_PIPELINE)
+            self.warehouse.upsert(table_named("stages"), rows)
+
+    def close(self) -> None:
+        self.warehouse.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_workspace(directory: str | Path = ".") -> Workspace:
+    """Open the workspace in `directory`, migrating an older warehouse to this Cadence's schema."""
+    root = Path(directory).expanduser().resolve()
+    if not root.is_dir():
+        raise WorkspaceError(f"no workspace folder at {root}", hint="run `cadence init DIR` to create one")
+    config = load_config(root)
+    warehouse = connect(config.warehouse, root)
+    workspace = Workspace(root, config, warehouse)
+    workspace.migrated_through = migrate(warehouse)
+    workspace.sync_config_stages()
+    return workspace
+
+
+def init_workspace(directory: str | Path, *, company: str = "My Company", warehouse: str | None = None,
+                   force: bool = False) -> Path:
+    """Create a workspace folder with a commented cadence.yml and an empty warehouse."""
+    root = Path(directory).expanduser().resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / CONFIG_FILE
+    if target.exists() and not force:
+        raise WorkspaceError(f"{target} already exists", hint="pass --force to overwrite it")
+    target.write_text(config_template(company=company, warehouse=warehouse), encoding="utf-8")
+    (root / "reports").mkdir(exist_ok=True)
+    open_workspace(root).close()
+    return root
