@@ -29,3 +29,35 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
     ws = cadence.open(root)
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """One real PostgreSQL cluster for the whole session."""
+    from tests.pg_server import PostgresServer
+
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+_database_counter = iter(range(1_000_000))
+
+
+@pytest.fixture
+def postgres_url(postgres_server: object) -> str:
+    """A fresh, empty database on the session's PostgreSQL."""
+    return postgres_server.create_database(f"cadence_{next(_database_counter)}")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_workspace(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Workspace]:
+    """The same fresh workspace on the embedded DuckDB and on a real PostgreSQL."""
+    warehouse = None
+    if request.param == "postgres":
+        warehouse = request.getfixturevalue("postgres_url")
+    root = init_workspace(tmp_path / "ws", company="Test Co", warehouse=warehouse)
+    ws = cadence.open(root)
+    yield ws
+    ws.close()

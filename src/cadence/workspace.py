@@ -11,14 +11,12 @@ import pandas as pd
 from cadence.config import CONFIG_FILE, CompanyConfig, load_config
 from cadence.errors import WorkspaceError
 from cadence.ingest import ImportOptions, importer_for
-from cadence.ingest.prepare import PreparedImport, prepare
+from cadence.ingest.prepare import DEFAULT_PIPELINE, PreparedImport, prepare
 from cadence.progress import Progress, Silent
 from cadence.schema.tables import TABLES, table_named
 from cadence.store import Warehouse, connect
 from cadence.store.migrations import migrate
 from cadence.workspace_template import config_template
-
-DEFAULT_PIPELINE = "default"
 
 
 class Workspace:

@@ -18,6 +18,7 @@ from cadence.ingest.batch import LINE, CanonicalFrame, ImportBatch, problem
 from cadence.schema.tables import table_named
 from cadence.schema.validate import validate_rows
 
+DEFAULT_PIPELINE = "default"
 QUARANTINE_COLUMNS = table_named("quarantine").column_names
 
 
@@ -86,14 +87,18 @@ def import_key(format_name: str, path: str) -> str:
 def _apply_stage_rules(frame: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     """Fill is_won/is_closed from the stage's markers and refuse stages no pipeline declares."""
     frame = frame.copy()
+    pipeline = frame["pipeline"] if "pipeline" in frame else pd.Series(None, index=frame.index, dtype="object")
+    frame["pipeline"] = pipeline.astype("object").where(pipeline.notna() & (pipeline.astype("object") != ""),
+                                                        DEFAULT_PIPELINE)
     lookup = stages.set_index(["pipeline", "stage"])
-    keys = list(zip(frame.get("pipeline", pd.Series("default", index=frame.index)).fillna("default"),
+    keys = list(zip(frame["pipeline"],
                     frame["stage"].astype("object").map(lambda v: v.strip() if isinstance(v, str) else v),
                     strict=True))
     known = pd.Series([k in lookup.index for k in keys], index=frame.index)
-    won = pd.Series([bool(lookup.loc[k, "is_won"]) if ok else None for k, ok in zip(keys, known, strict=True)],
+    # rows with an unknown stage are refused for that reason alone, not also for missing flags
+    won = pd.Series([bool(lookup.loc[k, "is_won"]) if ok else False for k, ok in zip(keys, known, strict=True)],
                     index=frame.index, dtype="object")
-    lost = pd.Series([bool(lookup.loc[k, "is_lost"]) if ok else None for k, ok in zip(keys, known, strict=True)],
+    lost = pd.Series([bool(lookup.loc[k, "is_lost"]) if ok else False for k, ok in zip(keys, known, strict=True)],
                      index=frame.index, dtype="object")
     for column, derived in (("is_won", won), ("is_closed", won.where(won.isna(), won.astype(bool) | lost.astype(bool)))):
         given = frame[column] if column in frame else pd.Series(None, index=frame.index, dtype="object")
