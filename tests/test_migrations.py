@@ -22,7 +22,8 @@ def _version_1_workspace(root: Path, warehouse: str | None = None) -> Path:
         wh.execute(f'DROP TABLE "{name}"')
     create_version_1(wh)
     wh.execute(
-        "INSERT INTO opportunities (opportunity_id, stage, amount, created_at, closed_at, is_won, source) VALUES "
+        "INSERT INTO opportunities (opportunity_id, stage, amount, created_at, closed_at, is_won, source) "
+        "VALUES "
         "('o1', 'Closed Won', 100, '2024-01-01', '2024-02-01', true, 'csv'), "
         "('o2', 'Demo', 50, '2024-01-01', NULL, false, 'csv')"
     )

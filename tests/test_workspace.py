@@ -23,7 +23,7 @@ def _opportunities(rows: list[dict[str, object]], file: str = "crm.csv") -> Impo
 DEALS = [
     {"opportunity_id": "o1", "stage": "Closed Won", "amount": "1200.50", "created_at": "2025-01-02",
      "closed_at": "2025-02-01", "owner_id": "p1"},
-    {"opportunity_id": "o2", "stage": "Demo", "amount": "300", "created_at": "2025-01-05"},
+    {"opportunity_id": "o2", "stage": "Demo", "amount": "300", "created_at": "2025-01-05", "close_date": "2025-03-31"},
     {"opportunity_id": "o3", "stage": "Closed Lost", "amount": "-5", "created_at": "2025-01-05"},
     {"opportunity_id": "o4", "stage": "Nowhere", "amount": "10", "created_at": "2025-01-05"},
 ]

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from cadence.workspace import Workspace
 
 
-def open(directory: str | Path = ".") -> Workspace:  # noqa: A001 - `cadence.open(DIR)` is the documented API
+def open(directory: str | Path = ".") -> Workspace:
     """Open the workspace in `directory` (imports the heavy parts only when called)."""
     from cadence.workspace import open_workspace
 

@@ -113,7 +113,8 @@ def load_config(directory: Path) -> CompanyConfig:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise ConfigError(f"not valid YAML ({getattr(exc, 'problem', exc)})", location=Location(str(path), line)) from None
+        problem = getattr(exc, "problem", exc)
+        raise ConfigError(f"not valid YAML ({problem})", location=Location(str(path), line)) from None
     if not isinstance(raw, dict):
         raise ConfigError("expected a mapping of settings at the top level", location=Location(str(path)))
     apply_env_overrides(raw, os.environ)

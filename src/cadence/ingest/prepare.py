@@ -100,7 +100,8 @@ def _apply_stage_rules(frame: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFram
                     index=frame.index, dtype="object")
     lost = pd.Series([bool(lookup.loc[k, "is_lost"]) if ok else False for k, ok in zip(keys, known, strict=True)],
                      index=frame.index, dtype="object")
-    for column, derived in (("is_won", won), ("is_closed", won.where(won.isna(), won.astype(bool) | lost.astype(bool)))):
+    closed = won.astype(bool) | lost.astype(bool)
+    for column, derived in (("is_won", won), ("is_closed", closed)):
         given = frame[column] if column in frame else pd.Series(None, index=frame.index, dtype="object")
         empty = given.isna() | (given.astype("object") == "")
         frame[column] = given.where(~empty, derived).astype("object")

@@ -13,9 +13,11 @@ FORMATS: dict[str, tuple[str, str, str]] = {
     "xlsx": ("cadence.ingest.generic", "GenericImporter", "Excel workbooks with a mapping file (--mapping)"),
     "parquet": ("cadence.ingest.generic", "GenericImporter", "Parquet files with a mapping file (--mapping)"),
     "salesforce": ("cadence.ingest.salesforce", "SalesforceImporter",
-                   "Salesforce Data Loader or report exports (Account, Opportunity, OpportunityHistory, User, Task, Event)"),
+                   "Salesforce Data Loader or report exports: Account, Opportunity, OpportunityHistory, "
+                   "User, Task, Event"),
     "hubspot": ("cadence.ingest.hubspot", "HubSpotImporter", "HubSpot CRM exports of deals, companies and contacts"),
-    "maven": ("cadence.ingest.maven", "MavenImporter", "The Maven Analytics CRM sample (accounts, products, teams, pipeline)"),
+    "maven": ("cadence.ingest.maven", "MavenImporter",
+              "The Maven Analytics CRM sample (accounts, products, teams, pipeline)"),
 }
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from cadence.errors import UnknownNameError
 from cadence.schema.types import ColumnType
 
-S, I, F, M, B, D, T = (
+S, N, F, M, B, D, T = (
     ColumnType.STRING,
     ColumnType.INTEGER,
     ColumnType.FLOAT,
@@ -83,7 +83,7 @@ TABLES: tuple[Table, ...] = (
             _c("segment", S, "Go-to-market segment (cadence.yml `segments`)"),
             _c("industry", S, "Industry or sector"),
             _c("region", S, "Region or country"),
-            _c("employees", I, "Head count", minimum=0),
+            _c("employees", N, "Head count", minimum=0),
             _c("annual_revenue", M, "Annual revenue in the account's currency", minimum=0),
             _c("parent_account_id", S, "Parent company, when the account is a subsidiary"),
             _c("owner_id", S, "Account owner (people.person_id)"),
@@ -131,7 +131,7 @@ TABLES: tuple[Table, ...] = (
         columns=(
             _c("pipeline", S, "Pipeline name ('default' is cadence.yml's)", required=True),
             _c("stage", S, "Stage name as the CRM spells it", required=True),
-            _c("position", I, "Order of the stage in its pipeline, from 1", required=True, minimum=1),
+            _c("position", N, "Order of the stage in its pipeline, from 1", required=True, minimum=1),
             _c("probability", F, "CRM default win probability", minimum=0, maximum=1),
             _c("is_won", B, "Closed and won", required=True),
             _c("is_lost", B, "Closed and lost", required=True),
@@ -226,7 +226,7 @@ TABLES: tuple[Table, ...] = (
             _c("plan", S, "Plan or tier"),
             _c("mrr", M, "Monthly recurring revenue", required=True, minimum=0),
             _c("currency", S, "ISO currency of mrr"),
-            _c("seats", I, "Seats", minimum=0),
+            _c("seats", N, "Seats", minimum=0),
             _c("started_at", D, "First day billed", required=True),
             _c("ended_at", D, "First day no longer billed (exclusive); empty while active"),
             _c("opportunity_id", S, "The deal that created or changed it"),
@@ -242,8 +242,8 @@ TABLES: tuple[Table, ...] = (
         columns=(
             _c("account_id", S, "Customer", required=True),
             _c("week", D, "Monday of the ISO week", required=True),
-            _c("active_paying_users", I, "Distinct active users on a paid seat", required=True, minimum=0),
-            _c("seats", I, "Seats paid for", minimum=0),
+            _c("active_paying_users", N, "Distinct active users on a paid seat", required=True, minimum=0),
+            _c("seats", N, "Seats paid for", minimum=0),
             _c("source", S, "Which import brought the row", required=True),
         ),
         group="product",
@@ -255,7 +255,7 @@ TABLES: tuple[Table, ...] = (
         columns=(
             _c("response_id", S, "Stable id", required=True),
             _c("account_id", S, "Customer"),
-            _c("score", I, "0–10", required=True, minimum=0, maximum=10),
+            _c("score", N, "0–10", required=True, minimum=0, maximum=10),
             _c("responded_at", T, "When", required=True),
             _c("comment", S, "Free text"),
             _c("source", S, "Which import brought the row", required=True),
@@ -285,7 +285,7 @@ TABLES: tuple[Table, ...] = (
         columns=(
             _c("team", S, "Team", required=True),
             _c("deliverable", S, "Kind of output (episode, launch, demo, …)", required=True),
-            _c("count", I, "How many per period", required=True, minimum=0),
+            _c("count", N, "How many per period", required=True, minimum=0),
             _c("period", S, "week, month or quarter", required=True, allowed=("week", "month", "quarter")),
             _c("size", S, "Optional size such as 'big'; '' when it does not matter", required=False),
             _c("valid_from", D, "First day this target applies", required=True),
@@ -394,7 +394,7 @@ TABLES: tuple[Table, ...] = (
             _c("candidate_id", S, "Candidate", required=True),
             _c("interviewer_id", S, "Interviewer (people.person_id)", required=True),
             _c("criterion", S, "Criterion (cadence.yml hiring criteria)", required=True),
-            _c("score", I, "1–10 on the criterion's anchored scale", required=True, minimum=1, maximum=10),
+            _c("score", N, "1–10 on the criterion's anchored scale", required=True, minimum=1, maximum=10),
             _c("interviewed_at", D, "When"),
             _c("source", S, "Which import brought the row", required=True),
         ),
@@ -423,7 +423,7 @@ SYSTEM_TABLES: tuple[Table, ...] = (
         columns=(
             _c("import_key", S, "Format and file of the import", required=True),
             _c("file", S, "Source file", required=True),
-            _c("line", I, "Line in the source file (1 is the header)", required=True),
+            _c("line", N, "Line in the source file (1 is the header)", required=True),
             _c("target_table", S, "Canonical table the row was meant for", required=True),
             _c("column_name", S, "Offending column ('' when the whole row is at fault)", required=True),
             _c("value", S, "Offending value as read"),
@@ -441,9 +441,9 @@ SYSTEM_TABLES: tuple[Table, ...] = (
             _c("import_key", S, "Format and file of the import", required=True),
             _c("format", S, "Import format", required=True),
             _c("path", S, "What was imported", required=True),
-            _c("read", I, "Source rows read", required=True),
-            _c("loaded", I, "Source rows loaded", required=True),
-            _c("quarantined", I, "Source rows quarantined", required=True),
+            _c("read", N, "Source rows read", required=True),
+            _c("loaded", N, "Source rows loaded", required=True),
+            _c("quarantined", N, "Source rows quarantined", required=True),
             _c("imported_at", T, "When", required=True),
         ),
         group="system",

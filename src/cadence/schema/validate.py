@@ -142,7 +142,7 @@ def validate_rows(table: Table, frame: pd.DataFrame) -> Validated:
         col = frame[PROBLEM_COLUMN] if PROBLEM_COLUMN in frame else pd.Series("", index=frame.index)
         for column_name in col[has].fillna("").unique():
             mask = has & (col.fillna("") == column_name)
-            source_values = frame[column_name] if column_name in frame else None
+            source_values = frame.get(column_name)
             flag(mask, column_name, source_values, frame[PROBLEM])
 
     typed: dict[str, pd.Series] = {}
@@ -190,10 +190,11 @@ def validate_rows(table: Table, frame: pd.DataFrame) -> Validated:
 
 
 def _rows_as_json(frame: pd.DataFrame, lines: pd.Series, bad_lines: set[int]) -> dict[int, str]:
-    subset = frame[lines.isin(bad_lines)]
+    mask = lines.isin(bad_lines)
+    subset = frame[mask]
     out: dict[int, str] = {}
-    for idx, row in subset.iterrows():
+    for line, (_, row) in zip(lines[mask].astype(int), subset.iterrows(), strict=True):
         record = {str(k): (None if _is_missing(v) else str(v))
                   for k, v in row.items() if not str(k).startswith("_")}
-        out[int(lines[idx])] = json.dumps(record, ensure_ascii=False)
+        out[int(line)] = json.dumps(record, ensure_ascii=False)
     return out

@@ -109,7 +109,8 @@ class _Postgres:
         self.raw.execute(ddl)
         columns = ", ".join(quote(c) for c in table.column_names)
         buffer = io.StringIO()
-        frame[table.column_names].to_csv(buffer, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S.%f")
+        frame[table.column_names].to_csv(buffer, index=False, header=False, na_rep="\\N",
+                                         date_format="%Y-%m-%d %H:%M:%S.%f")
         buffer.seek(0)
         with self.raw.cursor().copy(
             f"COPY {quote(name)} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
