@@ -1,0 +1,61 @@
+"""Data quality: duplicates, stale and missing fields, outliers, sources that disagree, quarantine.
+
+`check_data_quality(ws, today=...)` runs every check and returns its findings, errors first.
+Each check is a small function with its rule in its docstring and in its message, computed as
+Ibis expressions so it runs on the embedded DuckDB and on PostgreSQL alike; only the fuzzy
+name matching pulls two columns into memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from cadence.analysis.quality.deals import (
+    account_missing_owner,
+    closed_without_date,
+    future_closes,
+    open_past_close_date,
+    opportunity_missing_amount,
+    opportunity_missing_owner,
+    orphan_opportunities,
+    unknown_owners,
+    won_zero_amount,
+)
+from cadence.analysis.quality.duplicates import duplicate_domains, duplicate_names
+from cadence.analysis.quality.findings import Finding, Severity, TableSource, sort_findings
+from cadence.analysis.quality.history import stage_regressions
+from cadence.analysis.quality.outliers import amount_outliers
+from cadence.analysis.quality.quarantine import quarantined_rows
+from cadence.analysis.quality.sources import lead_counts_disagree, opportunity_counts_disagree
+
+__all__ = ["CHECKS", "Finding", "Severity", "TableSource", "check_data_quality"]
+
+Check = Callable[[TableSource, date], list[Finding]]
+
+CHECKS: tuple[Check, ...] = (
+    duplicate_domains,
+    duplicate_names,
+    open_past_close_date,
+    opportunity_missing_owner,
+    account_missing_owner,
+    opportunity_missing_amount,
+    won_zero_amount,
+    orphan_opportunities,
+    unknown_owners,
+    stage_regressions,
+    amount_outliers,
+    lead_counts_disagree,
+    opportunity_counts_disagree,
+    future_closes,
+    closed_without_date,
+    quarantined_rows,
+)
+
+
+def check_data_quality(tables: TableSource, *, today: date) -> list[Finding]:
+    """Every data-quality finding in `tables` as of `today`: errors first, then the largest counts."""
+    findings: list[Finding] = []
+    for check in CHECKS:
+        findings += check(tables, today)
+    return sort_findings(findings)
