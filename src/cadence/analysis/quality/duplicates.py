@@ -65,7 +65,7 @@ def normalised_name(name: str) -> str:
     tokens = re.sub(r"[\W_]+", " ", text).split()
     if len(tokens) > 1 and tokens[0] == "the":
         tokens = tokens[1:]
-    while len(tokens) > 1 and tokens[-1] in LEGAL_SUFFIXES:
+    while len(tokens) > 1 and (tokens[-1] in LEGAL_SUFFIXES or tokens[-1] == "and"):  # "GmbH & Co. KG"
         tokens.pop()
     return " ".join(tokens)
 
@@ -75,8 +75,9 @@ def duplicate_names(tables: TableSource, today: date) -> list[Finding]:
 
     Rule: names compared after dropping case, accents, punctuation and legal suffixes (Inc, LLC, Ltd,
     GmbH, Corp, …); a pair is a duplicate when identical, or when difflib's similarity of the two
-    (spaces removed) is at least 0.92 — about one typo in a 13-letter name. To stay fast on large
-    account lists only names starting with the same two letters are compared.
+    (spaces removed) is at least 0.92 — about one typo in a 13-letter name — and any numbers in
+    them are the same ('Store 12' and 'Store 13' are two stores). To stay fast on large account
+    lists only names starting with the same two letters are compared.
     """
     frame = tables.table("accounts").select("account_id", "name").to_pandas()
     ids = [str(i) for i in frame["account_id"]]
@@ -129,10 +130,16 @@ def _similar_pairs(keys: Iterable[str]) -> Iterable[tuple[str, str]]:
             for b in block[i + 1:]:
                 if len(b) > len(a) * longest_ratio:
                     break
+                if _digits(a) != _digits(b):
+                    continue
                 matcher.set_seq1(b)
                 if (matcher.real_quick_ratio() >= NAME_SIMILARITY and matcher.quick_ratio() >= NAME_SIMILARITY
                         and matcher.ratio() >= NAME_SIMILARITY):
                     yield a, b
+
+
+def _digits(key: str) -> str:
+    return "".join(ch for ch in key if ch.isdigit())
 
 
 def _group_label(ids: Iterable[object]) -> str:
