@@ -44,8 +44,8 @@ def deal(opportunity_id: str, stage: str, **fields: Any) -> dict[str, Any]:
 
 # -- a clean company -----------------------------------------------------------------------------------------------
 
-PEOPLE = [{"person_id": f"p{i}", "name": f"Rep {i}"} for i in (1, 2, 3)]
-ACCOUNTS = [
+PEOPLE: Rows = [{"person_id": f"p{i}", "name": f"Rep {i}"} for i in (1, 2, 3)]
+ACCOUNTS: Rows = [
     {"account_id": "a01", "name": "Acme", "domain": "acme.com", "owner_id": "p1"},
     {"account_id": "a02", "name": "Globex Corporation", "domain": "https://globex.com", "owner_id": "p2"},
     {"account_id": "a03", "name": "Soylent", "domain": "soylent.com", "owner_id": "p3"},
@@ -58,14 +58,14 @@ CLEAN_DEALS = [
          amount=1000 + 170 * i, created_at=f"2025-0{i % 3 + 1}-03")
     for i in range(1, 25)
 ]
-CLEAN_HISTORY = [
+CLEAN_HISTORY: Rows = [
     {"opportunity_id": "o05", "changed_at": "2025-01-03", "stage": "Prospecting"},
     {"opportunity_id": "o05", "changed_at": "2025-02-01", "stage": "Demo"},
     {"opportunity_id": "o05", "changed_at": "2025-03-01", "stage": "Closed Won"},
     {"opportunity_id": "o06", "changed_at": "2025-01-03", "stage": "Discovery"},
     {"opportunity_id": "o06", "changed_at": "2025-02-01", "stage": "Closed Lost"},
 ]
-CLEAN_ACTIVITIES = [{"activity_id": f"act{i}", "person_id": f"p{i % 3 + 1}", "kind": "call",
+CLEAN_ACTIVITIES: Rows = [{"activity_id": f"act{i}", "person_id": f"p{i % 3 + 1}", "kind": "call",
                      "occurred_at": "2025-02-01"} for i in range(1, 6)]
 
 
@@ -90,7 +90,7 @@ def build_clean(ws: Workspace, leads: dict[str, dict[str, int]] = CLEAN_LEADS) -
 
 # -- the same company with problems planted ----------------------------------------------------------------------
 
-PLANTED_ACCOUNTS = [
+PLANTED_ACCOUNTS: Rows = [
     {"account_id": "a06", "name": "Initrode Systems", "domain": "HTTP://WWW.Initech.io/contact", "owner_id": "p1"},
     {"account_id": "a07", "name": "Umbrella", "domain": "initech.io", "owner_id": "p1"},
     {"account_id": "a08", "name": "Hooli, Inc.", "domain": "hooli.com", "owner_id": "p1"},
@@ -123,7 +123,7 @@ PLANTED_DEALS = [
       for n, a in zip(range(42, 47), (100, 200, 300, 400, 1_000_000), strict=True)],
     deal("o47", "Nowhere"),  # an unknown stage: quarantined
 ]
-PLANTED_HISTORY = [
+PLANTED_HISTORY: Rows = [
     {"opportunity_id": "o36", "changed_at": "2025-01-10", "stage": "Prospecting"},
     {"opportunity_id": "o36", "changed_at": "2025-02-10", "stage": "Demo"},
     {"opportunity_id": "o36", "changed_at": "2025-03-10", "stage": "Discovery"},
@@ -135,7 +135,7 @@ PLANTED_HISTORY = [
 PLANTED_LEADS = {"marketing": {"2025-01": 10, "2025-02": 11, "2025-03": 10, "2025-04": 5},
                  "crm": {"2025-01": 10, "2025-02": 10, "2025-03": 8, "2025-05": 10}}
 # marketing's webinar file, where two rows lack the required created_at: quarantined
-BAD_LEADS = [{"lead_id": "w1", "created_at": "2025-01-02", "source": "marketing"},
+BAD_LEADS: Rows = [{"lead_id": "w1", "created_at": "2025-01-02", "source": "marketing"},
              {"lead_id": "w2", "created_at": None, "source": "marketing"},
              {"lead_id": "w3", "created_at": "", "source": "marketing"}]
 
