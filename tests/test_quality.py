@@ -10,9 +10,17 @@ from typing import Any
 import ibis
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cadence.analysis.quality import Finding, check_data_quality
-from cadence.analysis.quality.duplicates import duplicate_names, normalised_domain, normalised_name
+from cadence.analysis.quality.duplicates import (
+    NAME_SIMILARITY,
+    _similar_pairs,
+    duplicate_names,
+    normalised_domain,
+    normalised_name,
+)
 from cadence.analysis.quality.findings import sort_findings
 from cadence.ingest import CanonicalFrame, ImportBatch, SourceFile
 from cadence.ingest.prepare import prepare
@@ -289,3 +297,31 @@ def test_name_matching_stays_fast_on_thousands_of_accounts() -> None:
     elapsed = time.perf_counter() - started
     assert (finding.count, finding.examples) == (4, ["x4000=x4001", "x4002=x4003"])
     assert elapsed < 5, f"name matching took {elapsed:.1f}s on {len(names):,} accounts"
+
+
+@st.composite
+def names_with_typos(draw: st.DrawFn) -> list[str]:
+    """Random names, each maybe followed by a copy with one letter changed, inserted or dropped."""
+    names: list[str] = []
+    for base in draw(st.lists(st.text(alphabet="abcé7-", min_size=10, max_size=18), min_size=1, max_size=15)):
+        names.append(base)
+        if draw(st.booleans()):
+            at = draw(st.integers(2, len(base) - 1))
+            edit = draw(st.sampled_from(["change", "insert", "drop"]))
+            letter = draw(st.sampled_from("abz9"))
+            names.append(base[:at] + (letter if edit != "drop" else "") + base[at + (edit != "insert"):])
+    return list(dict.fromkeys(names))
+
+
+@settings(max_examples=80, deadline=None)
+@given(names_with_typos())
+def test_the_fast_prefilter_misses_no_similar_pair(keys: list[str]) -> None:
+    from difflib import SequenceMatcher
+
+    def digits(key: str) -> str:
+        return "".join(ch for ch in key if ch.isdigit())
+
+    brute = {frozenset((a, b)) for i, a in enumerate(keys) for b in keys[i + 1:]
+             if a[:2] == b[:2] and digits(a) == digits(b)
+             and SequenceMatcher(None, a, b, autojunk=False).ratio() >= NAME_SIMILARITY}
+    assert {frozenset(pair) for pair in _similar_pairs(keys)} == brute

@@ -118,24 +118,53 @@ def _similar_groups(ids: list[str], keys: list[str]) -> list[list[str]]:
 
 
 def _similar_pairs(keys: Iterable[str]) -> Iterable[tuple[str, str]]:
-    """Pairs of distinct keys at least NAME_SIMILARITY alike, compared within blocks of equal first letters."""
+    """Pairs of distinct keys at least NAME_SIMILARITY alike, compared within blocks of equal first letters.
+
+    difflib's ratio is only computed for pairs whose shared letters (counted with numpy, a bound on the
+    ratio that difflib calls quick_ratio) could reach the threshold, so a block of thousands stays fast.
+    """
     blocks: dict[str, list[str]] = defaultdict(list)
     for key in keys:
         blocks[key[:BLOCK_LETTERS]].append(key)
-    longest_ratio = 2 / NAME_SIMILARITY - 1  # beyond this length ratio two strings cannot reach the threshold
     for block in blocks.values():
-        block.sort(key=len)
-        for i, a in enumerate(block):
-            matcher = SequenceMatcher(None, "", a, autojunk=False)  # seq2 is the cached side
-            for b in block[i + 1:]:
-                if len(b) > len(a) * longest_ratio:
-                    break
-                if _digits(a) != _digits(b):
-                    continue
-                matcher.set_seq1(b)
-                if (matcher.real_quick_ratio() >= NAME_SIMILARITY and matcher.quick_ratio() >= NAME_SIMILARITY
-                        and matcher.ratio() >= NAME_SIMILARITY):
-                    yield a, b
+        if len(block) < 2:
+            continue
+        for i, j in _candidates(block):
+            a, b = block[i], block[j]
+            if _digits(a) == _digits(b) and SequenceMatcher(None, a, b, autojunk=False).ratio() >= NAME_SIMILARITY:
+                yield a, b
+
+
+def _candidates(block: list[str]) -> Iterable[tuple[int, int]]:
+    """Index pairs (i < j) whose letter counts allow a similarity of NAME_SIMILARITY or more."""
+    import numpy as np
+
+    counts = np.zeros((len(block), _BUCKETS), dtype=np.int32)
+    for row, key in enumerate(block):
+        for ch in key:
+            counts[row, _bucket(ch)] += 1
+    lengths = counts.sum(axis=1)
+    for start in range(0, len(block), _CHUNK):
+        rows = counts[start:start + _CHUNK]
+        shared = np.zeros((len(rows), len(block)), dtype=np.int32)
+        for bucket in range(_BUCKETS):
+            shared += np.minimum(rows[:, bucket, None], counts[None, :, bucket])
+        bound = 2 * shared + 1e-9 >= NAME_SIMILARITY * (lengths[start:start + _CHUNK, None] + lengths[None, :])
+        for i, j in zip(*np.nonzero(bound), strict=True):
+            if start + i < j:
+                yield int(start + i), int(j)
+
+
+_BUCKETS = 40  # a–z, 0–9, and four buckets shared by every other character (still a valid upper bound)
+_CHUNK = 512
+
+
+def _bucket(ch: str) -> int:
+    if "a" <= ch <= "z":
+        return ord(ch) - ord("a")
+    if "0" <= ch <= "9":
+        return 26 + ord(ch) - ord("0")
+    return 36 + ord(ch) % 4
 
 
 def _digits(key: str) -> str:
