@@ -47,9 +47,12 @@ class CanonicalFrame:
 
 @dataclass
 class ImportBatch:
+    """What an importer read. `skipped` lists (file, reason) for files of a folder it did not import."""
+
     format: str
     files: list[SourceFile] = field(default_factory=list)
     frames: list[CanonicalFrame] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, frame: CanonicalFrame) -> None:
         self.frames.append(frame)
