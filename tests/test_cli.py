@@ -69,6 +69,7 @@ def _commands(group: object) -> list[tuple[str, object]]:
 
 def test_every_command_says_what_it_does() -> None:
     import cadence.cli.commands  # noqa: F401 - registers every command
+    import cadence.cli.metric_commands  # noqa: F401
 
     commands = _commands(app)
     assert len(commands) >= 5

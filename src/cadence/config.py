@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -35,11 +35,69 @@ class Stage(BaseModel):
         return self
 
 
+PeriodName = Literal["week", "month", "quarter", "year"]
+
+
+class Kpi(BaseModel):
+    """A team's KPI: a metric from the registry, a target per period, optionally narrowed by a filter."""
+
+    model_config = ConfigDict(extra="forbid")
+    metric: str
+    label: str | None = None
+    target: float | None = Field(default=None, description="target per period")
+    period: PeriodName = "quarter"
+    targets: dict[str, float] = Field(default_factory=dict, description="targets for named periods, e.g. 2026-Q3")
+    where: str | None = Field(default=None, description="filter, e.g. segment = 'enterprise'")
+
+    def target_for(self, period: str) -> float | None:
+        return self.targets.get(period, self.target)
+
+    @property
+    def name(self) -> str:
+        return self.label or self.metric
+
+
 class Team(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     kind: str = Field(default="other", description="sales, marketing, product, success, executive, other")
     horizon: str | None = Field(default=None, description="e.g. 'long-cycle' for a task force")
+    task_force: bool = False
+    kpis: list[Kpi] = Field(default_factory=list)
+
+
+class Mission(BaseModel):
+    """Why the company exists, the one number that says whether it is working, and how we behave."""
+
+    model_config = ConfigDict(extra="forbid")
+    statement: str
+    metric: str
+    grain: Literal["month", "quarter"] = "month"
+    target: float | None = None
+    principles: list[str] = Field(default_factory=list)
+
+
+class CustomMetric(BaseModel):
+    """A company's own metric: an aggregate over one of the registry's relations."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str | None = None
+    description: str = ""
+    relation: str = "deals"
+    time_column: str
+    aggregate: Literal["count", "sum", "mean", "median", "min", "max", "count_distinct"] = "count"
+    column: str | None = None
+    where: str | None = None
+    unit: Literal["currency", "count", "ratio", "days", "score", "per_day", "percent"] = "count"
+    direction: Literal["up", "down"] = "up"
+    owner: str = ""
+
+    @model_validator(mode="after")
+    def _column_needed(self) -> CustomMetric:
+        if self.aggregate != "count" and not self.column:
+            raise ValueError(f"metric {self.name!r}: aggregate {self.aggregate!r} needs a `column`")
+        return self
 
 
 class Source(BaseModel):
@@ -75,6 +133,8 @@ class CompanyConfig(BaseModel):
     stages: list[Stage] = Field(default_factory=lambda: list(DEFAULT_STAGES))
     teams: list[Team] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
+    mission: Mission | None = None
+    metrics: list[CustomMetric] = Field(default_factory=list)
 
     @field_validator("currency")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,11 @@ from cadence.config import CONFIG_FILE, CompanyConfig, load_config
 from cadence.errors import WorkspaceError
 from cadence.ingest import ImportOptions, importer_for
 from cadence.ingest.prepare import DEFAULT_PIPELINE, PreparedImport, prepare
+from cadence.metrics.calendar import FiscalCalendar, Grain
+from cadence.metrics.catalog import build_registry
+from cadence.metrics.custom import custom_metric
+from cadence.metrics.query import MetricQuery, MetricResult, compute_metric
+from cadence.metrics.registry import Registry
 from cadence.progress import Progress, Silent
 from cadence.schema.tables import TABLES, table_named
 from cadence.store import Warehouse, connect
@@ -27,6 +32,41 @@ class Workspace:
         self.config = config
         self.warehouse = warehouse
         self.migrated_through: list[int] = []
+        self._registry: Registry | None = None
+
+    # -- metrics ---------------------------------------------------------------------------
+    @property
+    def calendar(self) -> FiscalCalendar:
+        return FiscalCalendar(self.config.fiscal_year_start_month)
+
+    @property
+    def registry(self) -> Registry:
+        """Every metric: the built-ins and the company's own from cadence.yml (checked on first use)."""
+        if self._registry is None:
+            self._registry = build_registry([custom_metric(spec, self) for spec in self.config.metrics])
+        return self._registry
+
+    def bookings_targets(self) -> dict[str, float]:
+        """Bookings targets by period label (and `*quarter`-style defaults per grain), from cadence.yml's KPIs."""
+        targets: dict[str, float] = {}
+        for team in self.config.teams:
+            for kpi in team.kpis:
+                if kpi.metric == "bookings" and kpi.where is None:
+                    targets.update(kpi.targets)
+                    if kpi.target is not None:
+                        targets.setdefault(f"*{kpi.period}", kpi.target)
+        return targets
+
+    def metric_result(self, name: str, *, by: list[str] | tuple[str, ...] = (), grain: Grain = "month",
+                      start: date | None = None, end: date | None = None, where: str | None = None) -> MetricResult:
+        """A metric's values per period, with the SQL that computed them."""
+        query = MetricQuery(name, tuple(by), grain, start, end, where)
+        return compute_metric(self, self.registry, self.calendar, query, targets=self.bookings_targets())
+
+    def metric(self, name: str, *, by: list[str] | tuple[str, ...] = (), grain: Grain = "month",
+               start: date | None = None, end: date | None = None, where: str | None = None) -> pd.DataFrame:
+        """`ws.metric("win_rate", by=["segment"], grain="quarter")`: one row per period and dimension value."""
+        return self.metric_result(name, by=by, grain=grain, start=start, end=end, where=where).frame
 
     # -- reading ---------------------------------------------------------------------------
     def table(self, name: str) -> Any:

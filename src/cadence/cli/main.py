@@ -115,6 +115,8 @@ def ingest(
     with open_workspace() as ws:
         prepared = ws.ingest(path, from_, mapping=mapping, encoding=encoding, progress=RichProgress())
     summary = prepared.summary()
+    for file, reason in prepared.skipped:
+        errors.print(f"[yellow]skipped {file}: {reason}[/]")
     if output is Output.json:
         emit_json(summary)
         return
@@ -148,7 +150,7 @@ def quarantine(
 
 def run() -> None:
     """Entry point: turn a CadenceError into one red line and exit code 1."""
-    from cadence.cli import commands  # noqa: F401 - registers the remaining commands
+    from cadence.cli import commands, metric_commands  # noqa: F401 - registers the remaining commands
 
     try:
         app(standalone_mode=False)

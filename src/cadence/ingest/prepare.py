@@ -46,6 +46,7 @@ class PreparedImport:
     upserts: list[tuple[str, pd.DataFrame, str | None]]  # table, typed rows, replace_on
     quarantine: pd.DataFrame
     tables: dict[str, TableCounts] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # files of a folder not imported, and why
 
     @property
     def read(self) -> int:
@@ -77,6 +78,7 @@ class PreparedImport:
                        for name, c in sorted(self.tables.items())},
             "files": [{"path": f.path, "read": f.read, "loaded": f.loaded, "quarantined": f.quarantined}
                       for f in self.files],
+            "skipped": [{"path": path, "reason": reason} for path, reason in self.skipped],
         }
 
 
@@ -147,7 +149,7 @@ def prepare(batch: ImportBatch, known_stages: pd.DataFrame, *, now: datetime | N
     files = [_reconcile(f.path, f.rows, batch.format, good_primary, bad_primary) for f in batch.files]
     quarantine = pd.concat(quarantined, ignore_index=True) if quarantined else pd.DataFrame(columns=QUARANTINE_COLUMNS)
     quarantine = quarantine.drop_duplicates(["import_key", "line", "target_table", "column_name"])
-    return PreparedImport(batch.format, files, upserts, quarantine, tables)
+    return PreparedImport(batch.format, files, upserts, quarantine, tables, list(batch.skipped))
 
 
 def _with_source(item: CanonicalFrame, format_name: str) -> pd.DataFrame:

@@ -1,0 +1,114 @@
+"""`cadence metric`, `cadence metrics`, `cadence explain`: the registry from the command line."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.panel import Panel
+from rich.syntax import Syntax
+
+from cadence.cli.console import console, emit_csv, emit_json, rich_table
+from cadence.cli.main import FormatOption, Output, app, open_workspace
+
+ByOption = Annotated[list[str] | None, typer.Option("--by", help="Cut by a dimension (repeatable).")]
+GrainOption = Annotated[str, typer.Option("--grain", help="day, week, month, quarter or year (fiscal).")]
+FromOption = Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD) or a period (2017-Q1).")]
+ToOption = Annotated[str | None, typer.Option("--to", help="Day after the last (YYYY-MM-DD) or last period.")]
+WhereOption = Annotated[str | None, typer.Option("--where", help="Filter, e.g. \"segment = 'enterprise'\".")]
+
+
+def _bounds(ws: object, start: str | None, end: str | None) -> tuple[date | None, date | None]:
+    from cadence.metrics.query import period_bounds
+
+    calendar = ws.calendar  # type: ignore[attr-defined]
+    first = period_bounds(calendar, start)[0] if start else None
+    last = period_bounds(calendar, end)[1 if len(end) < 10 else 0] if end else None
+    return first, last
+
+
+def _format_value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "ratio":
+        return f"{value:.1%}"
+    if unit == "currency":
+        return f"{value:,.0f}"
+    if unit in ("days", "score", "per_day"):
+        return f"{value:,.1f}"
+    return f"{value:,.0f}"
+
+
+@app.command()
+def metric(
+    name: Annotated[str, typer.Argument(help="Metric name (see `cadence metrics`).")],
+    by: ByOption = None,
+    grain: GrainOption = "month",
+    start: FromOption = None,
+    end: ToOption = None,
+    where: WhereOption = None,
+    output: FormatOption = Output.table,
+) -> None:
+    """One metric by period (fiscal calendar) and dimensions."""
+    with open_workspace() as ws:
+        first, last = _bounds(ws, start, end)
+        result = ws.metric_result(name, by=by or [], grain=grain, start=first, end=last, where=where)  # type: ignore[arg-type]
+    data = result.as_dict()
+    if output is Output.json:
+        emit_json(data)
+        return
+    if output is Output.csv:
+        emit_csv(data["rows"])
+        return
+    rows = [{**r, "value": _format_value(r["value"], data["unit"])} for r in data["rows"]]
+    console.print(rich_table(f"{result.metric.label} ({data['unit']}) by {grain}", rows))
+
+
+@app.command("metrics")
+def list_metrics(output: FormatOption = Output.table) -> None:
+    """Every metric with its definition, unit, direction, owner and dimensions."""
+    with open_workspace() as ws:
+        registry = ws.registry
+        rows = [{"name": m.name, "label": m.label, "unit": m.unit, "direction": m.direction, "owner": m.owner,
+                 "definition": m.formula, "description": m.description,
+                 "dimensions": list(registry.dimensions_of(m))} for m in registry]
+    if output is Output.json:
+        emit_json({"metrics": rows})
+        return
+    if output is Output.csv:
+        emit_csv([{**r, "dimensions": " ".join(r["dimensions"])} for r in rows])
+        return
+    console.print(rich_table("Metrics", rows, columns=["name", "unit", "owner", "definition", "description"]))
+
+
+@app.command()
+def explain(
+    name: Annotated[str, typer.Argument(help="Metric name.")],
+    period: Annotated[str | None, typer.Option(help="Drill into one period, e.g. 2017-Q1.")] = None,
+    by: ByOption = None,
+    grain: GrainOption = "quarter",
+    where: WhereOption = None,
+    limit: Annotated[int, typer.Option(help="Rows behind the figure to show.")] = 20,
+    output: FormatOption = Output.table,
+) -> None:
+    """A metric's definition, the SQL it ran, and the rows behind a figure."""
+    from cadence.metrics.explain import explain_metric
+
+    with open_workspace() as ws:
+        explanation = explain_metric(ws, name, period=period, by=by or [], grain=grain, where=where,  # type: ignore[arg-type]
+                                     limit=limit)
+    if output is Output.json:
+        emit_json(explanation.as_dict())
+        return
+    d = explanation.as_dict()
+    console.print(Panel(f"[bold]{d['label']}[/] ({d['name']}, {d['unit']}, {d['direction']} is better, "
+                        f"owner {d['owner']})\n{d['description']}\n\n[bold]Definition:[/] {d['formula']}",
+                        title="Definition"))
+    for sql in d["sql"]:
+        console.print(Syntax(sql, "sql", word_wrap=True))
+    if d["value"] is not None:
+        console.print(f"[bold]{d['period']}:[/] {_format_value(d['value'], d['unit'])} "
+                      f"from {d['row_count']:,} rows")
+    if d["rows"]:
+        console.print(rich_table(f"Rows behind the figure (first {len(d['rows'])})", d["rows"]))

@@ -1,0 +1,34 @@
+"""Where the metric catalogue is assembled: relations by name, built-ins, and the company's own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cadence.errors import UnknownNameError
+from cadence.metrics import relations
+from cadence.metrics.definitions import builtin_metrics
+from cadence.metrics.registry import AnyMetric, Registry
+from cadence.metrics.relations import TableSource
+from cadence.metrics.revenue import mrr_months, revenue_metrics
+
+RELATIONS: dict[str, Callable[[TableSource], Any]] = {
+    "deals": relations.deals,
+    "leads": relations.leads,
+    "activities": relations.activities,
+    "usage": relations.usage,
+    "nps": relations.nps,
+    "mrr_months": mrr_months,
+}
+
+
+def relation(name: str, tables: TableSource) -> Any:
+    """The Ibis relation `name` over `tables`."""
+    if name not in RELATIONS:
+        raise UnknownNameError("relation", name, list(RELATIONS))
+    return RELATIONS[name](tables)
+
+
+def build_registry(extra: list[AnyMetric] | None = None) -> Registry:
+    """Every built-in metric, then `extra` (the company's own, from cadence.yml)."""
+    return Registry([*builtin_metrics(), *revenue_metrics(), *(extra or [])])

@@ -1,0 +1,162 @@
+"""Compute a metric: by period (fiscal calendar) and dimensions, with filters, on any engine.
+
+Grouping and aggregation run in the warehouse; only the result (one row per period and
+dimension value) comes back. Derived metrics are then combined from their inputs' results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from cadence.errors import CadenceError
+from cadence.metrics.calendar import FiscalCalendar, Grain, check_grain
+from cadence.metrics.registry import AnyMetric, DerivedMetric, Metric, Registry
+from cadence.metrics.catalog import relation
+from cadence.metrics.relations import TableSource
+from cadence.metrics.where import parse_where
+
+PERIOD = "period"
+PERIOD_START = "period_start"
+VALUE = "value"
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    metric: str
+    by: tuple[str, ...] = ()
+    grain: Grain = "month"
+    start: date | None = None
+    end: date | None = None  # exclusive
+    where: str | None = None
+
+
+@dataclass
+class MetricResult:
+    metric: AnyMetric
+    query: MetricQuery
+    frame: pd.DataFrame  # period, period_start, <by…>, value
+    sql: list[str] = field(default_factory=list)
+
+    def rows(self) -> list[dict[str, Any]]:
+        columns = [PERIOD, *self.query.by, VALUE]
+        out = []
+        for record in self.frame[columns].to_dict("records"):
+            value = record[VALUE]
+            record[VALUE] = None if value is None or (isinstance(value, float) and np.isnan(value)) else float(value)
+            out.append(record)
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"metric": self.metric.name, "unit": self.metric.unit, "grain": self.query.grain,
+                "by": list(self.query.by), "rows": self.rows()}
+
+
+class DimensionError(CadenceError, ValueError):
+    """A metric was asked to be cut by something it cannot be cut by."""
+
+
+def filtered_relation(tables: TableSource, metric: Metric, calendar: FiscalCalendar, query: MetricQuery) -> Any:
+    """The rows behind the metric for this query (the drill-down), before aggregation."""
+    table = relation(metric.relation, tables)
+    if metric.where is not None:
+        table = table.filter(metric.where(table))
+    time = table[metric.time_column]
+    table = table.filter(time.notnull())
+    if query.start is not None:
+        table = table.filter(time >= ibis.timestamp(pd.Timestamp(query.start)))
+    if query.end is not None:
+        table = table.filter(time < ibis.timestamp(pd.Timestamp(query.end)))
+    if query.where:
+        table = table.filter(parse_where(query.where, table))
+    return table.mutate(**{PERIOD_START: calendar.period_start(table[metric.time_column], query.grain)})
+
+
+def _aggregate(metric: Metric, table: Any, query: MetricQuery) -> Any:
+    keys = [PERIOD_START, *query.by]
+    if metric.stock:
+        monthly = table.group_by([*keys, "month"]).agg(**{VALUE: metric.measure(table)})
+        period = ibis.window(group_by=PERIOD_START)
+        pick = monthly.month.max() if metric.stock == "last" else monthly.month.min()
+        return monthly.filter(monthly.month == pick.over(period)).select(*keys, VALUE)
+    if metric.relation == "usage" and query.grain not in ("day", "week"):
+        weekly = table.group_by([*keys, "week"]).agg(**{VALUE: metric.measure(table)})
+        return weekly.group_by(keys).agg(**{VALUE: weekly[VALUE].cast("float64").mean()})
+    return table.group_by(keys).agg(**{VALUE: metric.measure(table)})
+
+
+def _check_dimensions(registry: Registry, metric: AnyMetric, by: tuple[str, ...]) -> None:
+    allowed = registry.dimensions_of(metric)
+    for dim in by:
+        if dim not in allowed:
+            raise DimensionError(f"{metric.name} cannot be cut by {dim!r}",
+                                 hint=f"it can be cut by: {', '.join(allowed) or 'nothing'}")
+
+
+def compute_metric(tables: TableSource, registry: Registry, calendar: FiscalCalendar, query: MetricQuery,
+                   *, targets: dict[str, float] | None = None) -> MetricResult:
+    """One metric's values per period (and dimension values) for `query`."""
+    metric = registry.get(query.metric)
+    check_grain(query.grain)
+    if isinstance(metric, Metric) and metric.relation == "mrr_months" and query.grain in ("day", "week"):
+        raise DimensionError(f"{metric.name} is measured monthly", hint="use --grain month, quarter or year")
+    _check_dimensions(registry, metric, query.by)
+    if isinstance(metric, DerivedMetric):
+        return _compute_derived(tables, registry, calendar, metric, query, targets or {})
+    expr = _aggregate(metric, filtered_relation(tables, metric, calendar, query), query)
+    frame = expr.to_pandas()
+    frame[VALUE] = pd.to_numeric(frame[VALUE], errors="coerce").astype("float64")
+    frame = _finish(frame, calendar, query)
+    return MetricResult(metric, query, frame, [str(ibis.to_sql(expr))])
+
+
+def _finish(frame: pd.DataFrame, calendar: FiscalCalendar, query: MetricQuery) -> pd.DataFrame:
+    frame[PERIOD_START] = pd.to_datetime(frame[PERIOD_START]).dt.date
+    frame[PERIOD] = calendar.labels(frame[PERIOD_START], query.grain)
+    frame = frame.sort_values([PERIOD_START, *query.by], na_position="last").reset_index(drop=True)
+    return frame[[PERIOD, PERIOD_START, *query.by, VALUE]]
+
+
+def working_days(start: date, end: date) -> int:
+    """Mon–Fri days in [start, end)."""
+    return int(np.busday_count(start, end))
+
+
+def _compute_derived(tables: TableSource, registry: Registry, calendar: FiscalCalendar, metric: DerivedMetric,
+                     query: MetricQuery, targets: dict[str, float]) -> MetricResult:
+    keys = [PERIOD, PERIOD_START, *query.by]
+    merged: pd.DataFrame | None = None
+    sql: list[str] = []
+    for name in metric.inputs:
+        part = compute_metric(tables, registry, calendar,
+                              MetricQuery(name, query.by, query.grain, query.start, query.end, query.where),
+                              targets=targets)
+        sql += part.sql
+        values = part.frame.rename(columns={VALUE: name})
+        merged = values if merged is None else merged.merge(values, on=keys, how="outer")
+    assert merged is not None
+    merged["_working_days"] = [
+        working_days(max(s, query.start) if query.start else s,
+                     min(calendar.next_start(s, query.grain), query.end) if query.end
+                     else calendar.next_start(s, query.grain))
+        for s in merged[PERIOD_START]
+    ]
+    default = targets.get(f"*{query.grain}", np.nan)
+    merged["_bookings_target"] = merged[PERIOD].map(lambda p: targets.get(p, default)).astype("float64")
+    merged[VALUE] = metric.combine(merged, None)
+    frame = merged.sort_values([PERIOD_START, *query.by]).reset_index(drop=True)
+    return MetricResult(metric, query, frame[[*keys, VALUE]], sql)
+
+
+def period_bounds(calendar: FiscalCalendar, label: str) -> tuple[date, date, Grain]:
+    start, grain = calendar.parse(label)
+    return start, calendar.next_start(start, grain), grain
+
+
+def days_between(start: date, end: date) -> int:
+    return (end - start) // timedelta(days=1)

@@ -1,0 +1,89 @@
+"""`--where` filters: a small SQL predicate translated to an Ibis expression over a relation.
+
+Supports comparisons (= != <> < <= > >=), IN, BETWEEN, IS [NOT] NULL, LIKE, AND/OR/NOT and
+literals; columns are checked against the relation so a typo gets "did you mean …?". Parsing
+with sqlglot and building Ibis (instead of pasting text into SQL) keeps it portable and safe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlglot
+from sqlglot import expressions as exp
+
+from cadence.errors import CadenceError, UnknownNameError
+
+
+class FilterError(CadenceError, ValueError):
+    """A --where expression Cadence cannot read."""
+
+
+def _literal(node: exp.Expression) -> Any:
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return node.this
+        text = node.this
+        return float(text) if any(c in text for c in ".eE") else int(text)
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    if isinstance(node, exp.Null):
+        return None
+    if isinstance(node, exp.Neg):
+        value = _literal(node.this)
+        return -value
+    raise FilterError(f"expected a value, found {node.sql()!r}")
+
+
+def _translate(node: exp.Expression, table: Any) -> Any:
+    if isinstance(node, exp.Paren):
+        return _translate(node.this, table)
+    if isinstance(node, exp.Column):
+        name = node.name
+        if name not in table.columns:
+            raise UnknownNameError("column", name, list(table.columns))
+        return table[name]
+    if isinstance(node, exp.And):
+        return _translate(node.left, table) & _translate(node.right, table)
+    if isinstance(node, exp.Or):
+        return _translate(node.left, table) | _translate(node.right, table)
+    if isinstance(node, exp.Not):
+        return ~_translate(node.this, table)
+    if isinstance(node, exp.Is):
+        column = _translate(node.this, table)
+        return column.isnull()
+    if isinstance(node, exp.In):
+        column = _translate(node.this, table)
+        return column.isin([_literal(v) for v in node.expressions])
+    if isinstance(node, exp.Between):
+        column = _translate(node.this, table)
+        return column.between(_literal(node.args["low"]), _literal(node.args["high"]))
+    if isinstance(node, exp.Like):
+        return _translate(node.this, table).like(_literal(node.expression))
+    comparisons = {exp.EQ: "__eq__", exp.NEQ: "__ne__", exp.LT: "__lt__", exp.LTE: "__le__",
+                   exp.GT: "__gt__", exp.GTE: "__ge__"}
+    for kind, method in comparisons.items():
+        if isinstance(node, kind):
+            left, right = node.left, node.right
+            lhs = _translate(left, table) if isinstance(left, exp.Column) else _literal(left)
+            rhs = _translate(right, table) if isinstance(right, exp.Column) else _literal(right)
+            if not isinstance(left, exp.Column):
+                lhs, rhs = rhs, lhs
+                method = {"__lt__": "__gt__", "__gt__": "__lt__", "__le__": "__ge__",
+                          "__ge__": "__le__"}.get(method, method)
+            return getattr(lhs, method)(rhs)
+    if isinstance(node, exp.Boolean):
+        return node.this
+    raise FilterError(f"cannot filter on {node.sql()!r}",
+                      hint="use comparisons, IN, BETWEEN, IS NULL, LIKE, AND, OR, NOT")
+
+
+def parse_where(text: str, table: Any) -> Any:
+    """The Ibis boolean expression for `text` over `table`."""
+    try:
+        tree = sqlglot.parse_one(text)
+    except sqlglot.errors.ParseError as exc:
+        raise FilterError(f"cannot read --where {text!r}: {str(exc).splitlines()[0]}") from None
+    if isinstance(tree, exp.Not) and isinstance(tree.this, exp.Is):
+        return ~_translate(tree.this, table)
+    return _translate(tree, table)
