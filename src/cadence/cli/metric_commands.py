@@ -24,7 +24,10 @@ def _bounds(ws: object, start: str | None, end: str | None) -> tuple[date | None
 
     calendar = ws.calendar  # type: ignore[attr-defined]
     first = period_bounds(calendar, start)[0] if start else None
-    last = period_bounds(calendar, end)[1 if len(end) < 10 else 0] if end else None
+    last = None
+    if end:  # a date is the exclusive end; a period label includes that period
+        period_start, next_start, grain = period_bounds(calendar, end)
+        last = period_start if grain == "day" else next_start
     return first, last
 
 

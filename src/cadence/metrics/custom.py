@@ -42,7 +42,7 @@ def custom_metric(spec: CustomMetric, tables: TableSource) -> Metric:
         table = relation(spec.relation, tables)
         for column in (spec.time_column, spec.column):
             if column is not None:
-                table[column]  # noqa: B018 - raises for an unknown column
+                table[column]
         if where_text:
             parse_where(where_text, table)
         _measure(spec)(table)

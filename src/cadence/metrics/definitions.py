@@ -43,8 +43,8 @@ def _coverage(frame: pd.DataFrame, context: Any) -> pd.Series:
 
 
 def _nps(t: Any) -> Any:
-    promoters = (t.score >= 9).cast("int64").sum()
-    detractors = (t.score <= 6).cast("int64").sum()
+    promoters = (t.score >= 9).ifelse(1, 0).sum()
+    detractors = (t.score <= 6).ifelse(1, 0).sum()
     return (promoters - detractors).cast("float64") * 100.0 / t.count().cast("float64")
 
 
@@ -68,7 +68,7 @@ def builtin_metrics() -> list[AnyMetric]:
                lambda t: t.amount_value.sum(), "sum(amount) over open deals, dated by close_date",
                where=lambda t: ~t.is_closed, snapshot=True),
         Metric("win_rate", "Win rate", "Won ÷ closed, by count, dated by close.", "ratio", "up", "Sales", "deals",
-               "closed_on", DEAL_DIMS, lambda t: t.is_won.cast("float64").mean(), "count(won) ÷ count(closed)",
+               "closed_on", DEAL_DIMS, lambda t: t.is_won.ifelse(1.0, 0.0).mean(), "count(won) ÷ count(closed)",
                where=lambda t: t.is_closed),
         Metric("win_rate_amount", "Win rate (amount)", "Won amount ÷ closed amount, dated by close.", "ratio", "up",
                "Sales", "deals", "closed_on", DEAL_DIMS,
@@ -95,7 +95,7 @@ def builtin_metrics() -> list[AnyMetric]:
                "count(leads with qualified_at), dated by qualified_at", where=lambda t: t.qualified_at.notnull()),
         Metric("lead_conversion", "Lead → opportunity conversion", "Share of the period's new leads that became "
                "an opportunity or a customer.", "ratio", "up", "Marketing", "leads", "created_at", LEAD_DIMS,
-               lambda t: t.converted.cast("float64").mean(), "count(converted) ÷ count(leads), dated by created_at"),
+               lambda t: t.converted.ifelse(1.0, 0.0).mean(), "count(converted) ÷ count(leads), dated by created_at"),
         Metric("activities", "Activities", "Sales activities logged.", "count", "up", "Sales", "activities",
                "occurred_at", ACTIVITY_DIMS, lambda t: t.count(), "count(activities)"),
         Metric("active_reps", "Active reps", "People who logged at least one activity.", "count", "up", "Sales",

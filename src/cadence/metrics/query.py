@@ -16,8 +16,8 @@ import pandas as pd
 
 from cadence.errors import CadenceError
 from cadence.metrics.calendar import FiscalCalendar, Grain, check_grain
-from cadence.metrics.registry import AnyMetric, DerivedMetric, Metric, Registry
 from cadence.metrics.catalog import relation
+from cadence.metrics.registry import AnyMetric, DerivedMetric, Metric, Registry
 from cadence.metrics.relations import TableSource
 from cadence.metrics.where import parse_where
 
@@ -46,7 +46,8 @@ class MetricResult:
     def rows(self) -> list[dict[str, Any]]:
         columns = [PERIOD, *self.query.by, VALUE]
         out = []
-        for record in self.frame[columns].to_dict("records"):
+        for raw in self.frame[columns].to_dict("records"):
+            record = {str(k): v for k, v in raw.items()}
             value = record[VALUE]
             record[VALUE] = None if value is None or (isinstance(value, float) and np.isnan(value)) else float(value)
             out.append(record)
@@ -83,7 +84,9 @@ def _aggregate(metric: Metric, table: Any, query: MetricQuery) -> Any:
         monthly = table.group_by([*keys, "month"]).agg(**{VALUE: metric.measure(table)})
         period = ibis.window(group_by=PERIOD_START)
         pick = monthly.month.max() if metric.stock == "last" else monthly.month.min()
-        return monthly.filter(monthly.month == pick.over(period)).select(*keys, VALUE)
+        # window first, filter after: filtering on a window directly miscompiles on PostgreSQL (ibis 12)
+        picked = monthly.mutate(_pick=pick.over(period))
+        return picked.filter(picked.month == picked._pick).select(*keys, VALUE)
     if metric.relation == "usage" and query.grain not in ("day", "week"):
         weekly = table.group_by([*keys, "week"]).agg(**{VALUE: metric.measure(table)})
         return weekly.group_by(keys).agg(**{VALUE: weekly[VALUE].cast("float64").mean()})

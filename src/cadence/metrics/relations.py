@@ -12,7 +12,6 @@ from typing import Any, Protocol
 import ibis
 
 
-
 class TableSource(Protocol):
     def table(self, name: str) -> Any: ...
 

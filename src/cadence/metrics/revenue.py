@@ -61,7 +61,7 @@ def mrr_months(tables: TableSource, *, today: date | None = None) -> Any:
                                  mrr_12_ago=per_month.mrr.lag(12).over(ordered))
     history = ibis.cumulative_window(group_by="account_id", order_by="month")
     flagged = with_prev.mutate(
-        paid_before=(with_prev.prev_mrr > 0).cast("int32").max().over(history),
+        paid_before=(with_prev.prev_mrr > 0).ifelse(1, 0).max().over(history),
     )
     t = flagged
     movement = (
@@ -97,9 +97,9 @@ def revenue_metrics() -> list[AnyMetric]:
         m("arr", "ARR", "Annual recurring revenue: 12 × MRR at the end of the period.",
           lambda t: t.mrr.sum() * 12, "12 × MRR", stock="last"),
         m("customers", "Customers", "Paying customers (MRR > 0) at the end of the period.",
-          lambda t: (t.mrr > 0).cast("int64").sum(), "count(customers with MRR > 0)", unit="count", stock="last"),
+          lambda t: (t.mrr > 0).ifelse(1, 0).sum(), "count(customers with MRR > 0)", unit="count", stock="last"),
         m("customers_at_start", "Customers at start", "Paying customers at the start of the period.",
-          lambda t: (t.prev_mrr > 0).cast("int64").sum(), "count(customers with MRR > 0 the month before)",
+          lambda t: (t.prev_mrr > 0).ifelse(1, 0).sum(), "count(customers with MRR > 0 the month before)",
           unit="count", stock="first"),
         m("new_mrr", "New MRR", "MRR from customers paying for the first time.", lambda t: t.change.sum(),
           "Σ MRR of customers going 0 → >0 for the first time", where=_movement("new")),

@@ -19,7 +19,7 @@ class FilterError(CadenceError, ValueError):
     """A --where expression Cadence cannot read."""
 
 
-def _literal(node: exp.Expression) -> Any:
+def _literal(node: Any) -> Any:
     if isinstance(node, exp.Literal):
         if node.is_string:
             return node.this
@@ -35,7 +35,7 @@ def _literal(node: exp.Expression) -> Any:
     raise FilterError(f"expected a value, found {node.sql()!r}")
 
 
-def _translate(node: exp.Expression, table: Any) -> Any:
+def _translate(node: Any, table: Any) -> Any:
     if isinstance(node, exp.Paren):
         return _translate(node.this, table)
     if isinstance(node, exp.Column):
@@ -84,6 +84,4 @@ def parse_where(text: str, table: Any) -> Any:
         tree = sqlglot.parse_one(text)
     except sqlglot.errors.ParseError as exc:
         raise FilterError(f"cannot read --where {text!r}: {str(exc).splitlines()[0]}") from None
-    if isinstance(tree, exp.Not) and isinstance(tree.this, exp.Is):
-        return ~_translate(tree.this, table)
     return _translate(tree, table)
