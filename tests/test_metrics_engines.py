@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -96,14 +97,16 @@ def _load(ws: Workspace) -> None:
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory: pytest.TempPathFactory, postgres_server: object) -> tuple[Workspace, Workspace]:
+def both(tmp_path_factory: pytest.TempPathFactory, postgres_server: object) -> Iterator[tuple[Workspace, Workspace]]:
     tmp = Path(tmp_path_factory.mktemp("engines"))
     url = postgres_server.create_database("cadence_engines")  # type: ignore[attr-defined]
     duck = cadence.open(init_workspace(tmp / "duck"))
     pg = cadence.open(init_workspace(tmp / "pg", warehouse=url))
     for ws in (duck, pg):
         _load(ws)
-    return duck, pg
+    yield duck, pg
+    duck.close()
+    pg.close()
 
 
 CASES = [
