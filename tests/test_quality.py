@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import math
 import random
+import re
+import statistics
 import time
+from collections.abc import Iterator
 from datetime import date
+from difflib import SequenceMatcher
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -13,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import cadence
 from cadence.analysis.quality import Finding, check_data_quality
 from cadence.analysis.quality.duplicates import (
     NAME_SIMILARITY,
@@ -24,7 +32,7 @@ from cadence.analysis.quality.duplicates import (
 from cadence.analysis.quality.findings import sort_findings
 from cadence.ingest import CanonicalFrame, ImportBatch, SourceFile
 from cadence.ingest.prepare import prepare
-from cadence.workspace import Workspace
+from cadence.workspace import Workspace, init_workspace
 
 TODAY = date(2025, 6, 15)
 Rows = list[dict[str, Any]]
@@ -316,8 +324,6 @@ def names_with_typos(draw: st.DrawFn) -> list[str]:
 @settings(max_examples=80, deadline=None)
 @given(names_with_typos())
 def test_the_fast_prefilter_misses_no_similar_pair(keys: list[str]) -> None:
-    from difflib import SequenceMatcher
-
     def digits(key: str) -> str:
         return "".join(ch for ch in key if ch.isdigit())
 
@@ -325,3 +331,86 @@ def test_the_fast_prefilter_misses_no_similar_pair(keys: list[str]) -> None:
              if a[:2] == b[:2] and digits(a) == digits(b)
              and SequenceMatcher(None, a, b, autojunk=False).ratio() >= NAME_SIMILARITY}
     assert {frozenset(pair) for pair in _similar_pairs(keys)} == brute
+
+
+# -- the real Maven CRM sample, against an independent reading of its files with the csv module ---------------------
+
+MAVEN_OPEN = {"Prospecting", "Engaging"}
+LEGAL_WORDS = {"inc", "incorporated", "llc", "ltd", "limited", "gmbh", "corp", "corporation", "co", "company", "plc"}
+
+
+@pytest.fixture(scope="module")
+def maven(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[tuple[Workspace, Rows, Rows]]:
+    root = init_workspace(tmp_path_factory.mktemp("maven") / "ws", company="Maven")
+    with cadence.open(root) as ws:
+        ws.ingest(shared_data / "maven-crm", "maven")
+        folder = shared_data / "maven-crm"
+        with (folder / "sales_pipeline.csv").open(newline="", encoding="utf-8") as deals, \
+                (folder / "accounts.csv").open(newline="", encoding="utf-8") as accounts:
+            yield ws, list(csv.DictReader(deals)), list(csv.DictReader(accounts))
+
+
+def expected_from_csv(deals: Rows, accounts: Rows, today: date) -> dict[str, tuple[str, int, list[str]]]:
+    """What each check should report on the Maven files, computed straight from the CSV rows."""
+
+    def found(severity: str, ids: list[str]) -> tuple[str, int, list[str]]:
+        return severity, len(ids), sorted(ids)[:5]
+
+    def slug(name: str) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+    account_names = {a["account"] for a in accounts}
+    checks = {
+        "opportunity_missing_amount": found("warning", [d["opportunity_id"] for d in deals if not d["close_value"]
+                                                        and d["deal_stage"] in MAVEN_OPEN | {"Won"}]),
+        "open_past_close_date": found("warning", [d["opportunity_id"] for d in deals if d["deal_stage"] in MAVEN_OPEN
+                                                  and d["close_date"] and d["close_date"] < today.isoformat()]),
+        "future_close": found("error", [d["opportunity_id"] for d in deals if d["deal_stage"] not in MAVEN_OPEN
+                                        and d["close_date"] > today.isoformat()]),
+        "won_zero_amount": found("warning", [d["opportunity_id"] for d in deals
+                                             if d["deal_stage"] == "Won" and d["close_value"] in ("0", "0.0")]),
+        "orphan_opportunity": found("error", [d["opportunity_id"] for d in deals
+                                              if d["account"] and d["account"] not in account_names]),
+        "account_missing_owner": found("info", [slug(a["account"]) for a in accounts]),  # the file has no owners
+        "duplicate_account_name": found("warning", _similar_names([a["account"] for a in accounts])),
+        "amount_outlier": found("warning", _log_mad_outliers(deals)),
+    }
+    return {check: result for check, result in checks.items() if result[1]}
+
+
+def _similar_names(names: list[str]) -> list[str]:
+    """Every name in a pair at least 92% alike (difflib, all pairs) once case, punctuation, suffixes go."""
+
+    def key(name: str) -> str:
+        words = re.sub(r"[^a-z0-9]+", " ", name.lower()).split()
+        while len(words) > 1 and words[-1] in LEGAL_WORDS:
+            words.pop()
+        return "".join(words)
+
+    return sorted({n for a in names for b in names if a != b for n in (a, b)
+                   if SequenceMatcher(None, key(a), key(b)).ratio() >= 0.92})
+
+
+def _log_mad_outliers(deals: Rows) -> list[str]:
+    """All Maven deals are one pipeline and one (empty) kind: one group."""
+    amounts = {d["opportunity_id"]: math.log10(float(d["close_value"])) for d in deals
+               if d["close_value"] and float(d["close_value"]) > 0}
+    centre = statistics.median(amounts.values())
+    mad = statistics.median(abs(v - centre) for v in amounts.values())
+    return [i for i, v in amounts.items() if abs(v - centre) > max(5 * mad, 1)]
+
+
+@pytest.mark.parametrize("today", [date(2018, 1, 1), date(2017, 6, 30)])
+def test_maven_findings_match_the_csv_files(maven: tuple[Workspace, Rows, Rows], today: date) -> None:
+    ws, deals, accounts = maven
+    assert ws.table("opportunities").select("pipeline", "kind").distinct().count().execute() == 1
+    findings = check_data_quality(ws, today=today)
+    assert by_check(findings) == expected_from_csv(deals, accounts, today)
+    assert not [f for f in findings if f.check == "quarantine"]  # the import quarantined nothing
+    assert not [f for f in findings if f.check == "stage_regression"]  # history derived from engage/close dates
+
+
+def test_maven_open_deals_are_counted_without_amounts(maven: tuple[Workspace, Rows, Rows]) -> None:
+    ws, deals, _ = maven
+    (missing,) = [f for f in check_data_quality(ws, today=date(2018, 1, 1)) if f.check == "opportunity_missing_amount"]
+    assert missing.count == sum(d["deal_stage"] in MAVEN_OPEN for d in deals) == 2089
