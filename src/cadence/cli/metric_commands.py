@@ -115,3 +115,29 @@ def explain(
                       f"from {d['row_count']:,} rows")
     if d["rows"]:
         console.print(rich_table(f"Rows behind the figure (first {len(d['rows'])})", d["rows"]))
+
+
+@app.command()
+def scorecard(
+    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W47 (default: last complete week).")] = None,
+    html: Annotated[str | None, typer.Option(help="Also write a self-contained HTML report to this file.")] = None,
+    output: FormatOption = Output.table,
+) -> None:
+    """The weekly executive scorecard: mission metric, team KPIs vs target, pipeline, data quality."""
+    from pathlib import Path
+
+    from cadence.cli.scorecard_view import render_scorecard
+    from cadence.report.scorecard import build_scorecard
+
+    with open_workspace() as ws:
+        card = build_scorecard(ws, week=week)
+    if html:
+        from cadence.report.html import render_html
+
+        Path(html).write_text(render_html(card), encoding="utf-8")
+    if output is Output.json:
+        emit_json(card.as_dict())
+        return
+    console.print(render_scorecard(card))
+    if html:
+        console.print(f"Wrote {html}")

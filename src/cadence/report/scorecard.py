@@ -1,0 +1,59 @@
+"""Assemble the weekly executive scorecard from its sections."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from cadence.errors import InputError
+from cadence.report.model import Scorecard, ScorecardContext
+from cadence.report.sections import SECTIONS
+
+if TYPE_CHECKING:
+    from cadence.workspace import Workspace
+
+
+def data_today(ws: Workspace, today: date) -> date:
+    """The last day the data covers, if it ends before `today` (a demo or an old export), else today."""
+    latest: list[date] = []
+    for table, column in (("opportunities", "created_at"), ("activities", "occurred_at"), ("leads", "created_at")):
+        t = ws.table(table)
+        value = t[column].max().execute()
+        if value is not None and str(value) != "NaT":
+            latest.append(value.date() if hasattr(value, "date") else value)
+    return min(today, max(latest)) if latest else today
+
+
+def week_context(ws: Workspace, week: str | None, today: date | None = None) -> ScorecardContext:
+    """The ISO week under review: `week` (YYYY-Www), else the last complete week of data."""
+    if week:
+        try:
+            year, number = week.upper().split("-W")
+            start = date.fromisocalendar(int(year), int(number), 1)
+        except ValueError:
+            raise InputError(f"not an ISO week: {week!r}", hint="write it as YYYY-Www, e.g. 2026-W47") from None
+    else:
+        last = data_today(ws, today or date.today())
+        start = last - timedelta(days=last.weekday())
+        if last.weekday() < 6:  # the week is not over: review the last complete one
+            start -= timedelta(days=7)
+    year, number, _ = start.isocalendar()
+    return ScorecardContext(f"{year}-W{number:02d}", start, start + timedelta(days=7))
+
+
+def build_scorecard(ws: Workspace, *, week: str | None = None, today: date | None = None) -> Scorecard:
+    context = week_context(ws, week, today)
+    sections = []
+    for provider in sorted(SECTIONS, key=lambda p: p.order):
+        section = provider.build(ws, context)
+        if section is not None:
+            sections.append(section)
+    mission: dict[str, Any] | None = None
+    if ws.config.mission is not None:
+        mission = {"statement": ws.config.mission.statement, "metric": ws.config.mission.metric,
+                   "principles": list(ws.config.mission.principles)}
+    shown = {f.metric for s in sections for f in s.figures if f.metric}
+    definitions = [{"name": m.name, "label": m.label, "description": m.description, "formula": m.formula,
+                    "unit": m.unit, "direction": m.direction, "owner": m.owner}
+                   for m in ws.registry if m.name in shown]
+    return Scorecard(ws.config.company, ws.config.currency, context, mission, sections, definitions)

@@ -1,0 +1,16 @@
+"""The scorecard's sections, in order. A later area adds itself here, and nowhere else."""
+
+from __future__ import annotations
+
+from cadence.report.model import SectionProvider
+from cadence.report.sections.kpis import KpiSection
+from cadence.report.sections.mission import MissionSection
+from cadence.report.sections.pipeline import PipelineSection
+from cadence.report.sections.quality import QualitySection
+
+SECTIONS: list[SectionProvider] = [MissionSection(), KpiSection(), PipelineSection(), QualitySection()]
+
+
+def register_section(provider: SectionProvider) -> None:
+    """Add a section (e.g. from a plug-in); sections are shown by their `order`."""
+    SECTIONS.append(provider)
