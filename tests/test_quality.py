@@ -414,3 +414,20 @@ def test_maven_open_deals_are_counted_without_amounts(maven: tuple[Workspace, Ro
     ws, deals, _ = maven
     (missing,) = [f for f in check_data_quality(ws, today=date(2018, 1, 1)) if f.check == "opportunity_missing_amount"]
     assert missing.count == sum(d["deal_stage"] in MAVEN_OPEN for d in deals) == 2089
+
+
+def test_cadence_check_prints_the_findings_as_json(workspace: Workspace) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    import cadence.cli.commands  # noqa: F401 - registers `check`
+    from cadence.cli.main import app
+
+    build_planted(workspace)
+    expected = [f.as_dict() for f in check_data_quality(workspace, today=TODAY)]
+    workspace.close()  # the command opens the warehouse itself
+    result = CliRunner().invoke(app, ["-w", str(workspace.root), "check", "--today", TODAY.isoformat(),
+                                      "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["findings"] == expected
