@@ -92,16 +92,15 @@ def _apply_stage_rules(frame: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFram
     pipeline = frame["pipeline"] if "pipeline" in frame else pd.Series(None, index=frame.index, dtype="object")
     frame["pipeline"] = pipeline.astype("object").where(pipeline.notna() & (pipeline.astype("object") != ""),
                                                         DEFAULT_PIPELINE)
-    lookup = stages.set_index(["pipeline", "stage"])
+    markers = {(p, s): (bool(w), bool(lo))
+               for p, s, w, lo in stages[["pipeline", "stage", "is_won", "is_lost"]].itertuples(index=False)}
     keys = list(zip(frame["pipeline"],
                     frame["stage"].astype("object").map(lambda v: v.strip() if isinstance(v, str) else v),
                     strict=True))
-    known = pd.Series([k in lookup.index for k in keys], index=frame.index)
+    known = pd.Series([k in markers for k in keys], index=frame.index)
     # rows with an unknown stage are refused for that reason alone, not also for missing flags
-    won = pd.Series([bool(lookup.loc[k, "is_won"]) if ok else False for k, ok in zip(keys, known, strict=True)],
-                    index=frame.index, dtype="object")
-    lost = pd.Series([bool(lookup.loc[k, "is_lost"]) if ok else False for k, ok in zip(keys, known, strict=True)],
-                     index=frame.index, dtype="object")
+    won = pd.Series([markers.get(k, (False, False))[0] for k in keys], index=frame.index, dtype="object")
+    lost = pd.Series([markers.get(k, (False, False))[1] for k in keys], index=frame.index, dtype="object")
     closed = won.astype(bool) | lost.astype(bool)
     for column, derived in (("is_won", won), ("is_closed", closed)):
         given = frame[column] if column in frame else pd.Series(None, index=frame.index, dtype="object")
