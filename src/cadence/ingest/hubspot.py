@@ -484,15 +484,18 @@ def detect_object(columns: list[str]) -> HubSpotObject | None:
     return next((obj for obj in OBJECTS if obj.matches(present)), None)
 
 
-def _not_recognised(columns: list[str]) -> str:
+def _not_recognised(columns: list[str]) -> tuple[str, str]:
+    """Why a header is not imported, and what to do about it."""
     present = set(columns)
     for name, marks in UNSUPPORTED.items():
         if len(present & marks) >= 2 or (name == "line items" and present & marks):
-            return (f"a HubSpot {name} export: Cadence does not map {name} yet; import the deals, companies or "
-                    "contacts export")
+            return (f"a HubSpot {name} export: Cadence does not map {name} yet",
+                    "import the deals, companies or contacts export alone, or their folder (which lists this "
+                    "file as skipped)")
     if "StageName" in present or "Opportunity ID" in present:
-        return "a Salesforce export, not HubSpot (use --from salesforce)"
-    return "the header is not a HubSpot export of deals, companies or contacts"
+        return "a Salesforce export, not HubSpot", "import it with --from salesforce"
+    return ("the header is not a HubSpot export of deals, companies or contacts",
+            "export the object from HubSpot's CRM index page (Export view)")
 
 
 class HubSpotImporter:
@@ -513,11 +516,9 @@ class HubSpotImporter:
             columns = [c for c in source.columns if c != LINE]
             obj = detect_object(columns)
             if obj is None:
-                reason = _not_recognised(columns)
+                reason, hint = _not_recognised(columns)
                 if not path.is_dir():
-                    raise InputError(reason, location=Location(str(file), 1),
-                                     hint="import the deals file alone, or the folder to skip what Cadence does "
-                                          "not map")
+                    raise InputError(reason, location=Location(str(file), 1), hint=hint)
                 batch.skipped.append((str(file), reason))
                 continue
             require(source, obj.required, file, f"HubSpot {obj.name}")

@@ -359,30 +359,36 @@ def opportunity_kind(value: object) -> str | None:
 
 
 def declared_stages(source: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
-    """The standard stages, plus every other stage the file uses, as rows of `stages`."""
-    rows = [{"pipeline": PIPELINE, "stage": stage, "position": i + 1, "probability": probability,
-             "is_won": stage == WON_STAGE, "is_lost": stage == LOST_STAGE}
-            for i, (stage, probability) in enumerate(STANDARD_STAGES)]
-    known = {stage for stage, _ in STANDARD_STAGES}
+    """The standard stages, plus every other stage the file uses, as rows of `stages`.
+
+    Order: open stages, then won, then lost; within each, by the file's `StageSortOrder` where it
+    gives one, else by the standard position, else (a custom stage without one) after the others.
+    """
     order, chance = text(source, STAGE_ORDER), text(source, PROBABILITY)
-    closed = truthy(frame["is_closed"].fillna(""))
-    won = truthy(frame["is_won"].fillna(""))
-    next_position = len(STANDARD_STAGES) + 1
-    for stage in sorted(set(frame["stage"].dropna()) - known):
+    closed, won = truthy(frame["is_closed"].fillna("")), truthy(frame["is_won"].fillna(""))
+    rows = []
+    standard = {stage: (i + 1, probability) for i, (stage, probability) in enumerate(STANDARD_STAGES)}
+    custom = sorted(set(frame["stage"].dropna()) - set(standard))
+    for stage in [*standard, *custom]:
         mine = frame["stage"] == stage
-        position = pd.to_numeric(order[mine], errors="coerce").dropna()
+        sort_order = pd.to_numeric(order[mine], errors="coerce").dropna()
         percent = pd.to_numeric(chance[mine], errors="coerce").dropna()
-        if len(position):
-            spot = int(position.mode().iloc[0])
+        probability: float | None
+        if stage in standard:
+            base, probability = standard[stage]
+            is_won, is_lost = stage == WON_STAGE, stage == LOST_STAGE
         else:
-            spot, next_position = next_position, next_position + 1
-        is_won = bool(won[mine].all())
-        rows.append({"pipeline": PIPELINE, "stage": stage, "position": max(spot, 1),
-                     "probability": float(percent.mode().iloc[0]) / 100 if len(percent) else None,
-                     "is_won": is_won, "is_lost": bool(closed[mine].all()) and not is_won})
-    stages = pd.DataFrame(rows)
+            base, probability = 1000 + custom.index(stage), (
+                float(percent.mode().iloc[0]) / 100 if len(percent) else None)
+            is_won = bool(won[mine].all())
+            is_lost = bool(closed[mine].all()) and not is_won
+        rows.append({"pipeline": PIPELINE, "stage": stage, "probability": probability, "is_won": is_won,
+                     "is_lost": is_lost, "_group": 1 if is_won else 2 if is_lost else 0,
+                     "_base": float(sort_order.mode().iloc[0]) if len(sort_order) else float(base)})
+    stages = pd.DataFrame(rows).sort_values(["_group", "_base"], kind="stable").reset_index(drop=True)
+    stages["position"] = range(1, len(stages) + 1)
     stages[LINE] = range(2, len(stages) + 2)
-    return stages
+    return stages.drop(columns=["_group", "_base"])
 
 
 def read_opportunities(source: pd.DataFrame, context: Context) -> list[tuple[str, pd.DataFrame]]:
@@ -581,11 +587,13 @@ def detect_object(columns: list[str]) -> SalesforceObject | None:
     return next((obj for obj in OBJECTS if obj.matches(present)), None)
 
 
-def _not_recognised(columns: list[str]) -> str:
+def _not_recognised(columns: list[str]) -> tuple[str, str | None]:
+    """Why a header is not imported, and what to do about it."""
     if {"Deal Stage", "Record ID"} <= set(columns) or "Deal Name" in columns:
-        return "a HubSpot deals export, not Salesforce (use --from hubspot)"
+        return "a HubSpot deals export, not Salesforce", "import it with --from hubspot"
     names = ", ".join(obj.name for obj in OBJECTS)
-    return f"the header is not a Salesforce export of {names}"
+    return (f"the header is not a Salesforce export of {names}",
+            "export the object with Data Loader, or a report that includes its ID column")
 
 
 class SalesforceImporter:
@@ -605,10 +613,9 @@ class SalesforceImporter:
             source = read_table(file, encoding=options.encoding, progress=options.progress)
             obj = detect_object([c for c in source.columns if c != LINE])
             if obj is None:
-                reason = _not_recognised(list(source.columns))
+                reason, hint = _not_recognised(list(source.columns))
                 if not path.is_dir():
-                    raise InputError(reason, location=Location(str(file), 1),
-                                     hint="export the object with Data Loader or a report with its ID columns")
+                    raise InputError(reason, location=Location(str(file), 1), hint=hint)
                 batch.skipped.append((str(file), reason))
                 continue
             require(source, obj.required, file, f"Salesforce {obj.name}")
