@@ -297,12 +297,14 @@ def test_unknown_files_in_a_folder_are_listed_and_refused_when_named(tmp_path: P
     folder = tmp_path / "mixed"
     write_csv(folder / "Opportunity.csv", OPPORTUNITY_HEADER,
               [["006000000000001AAA", "Deal", "Prospecting", "10", "2024-03-01", "2024-01-01"]])
+    leads = write_csv(folder / "Lead.csv", ["Id", "Name", "Company", "Industry", "Email", "Status", "IsConverted"],
+                      [["00Q000000000001AAA", "Ann Lee", "Acme", "Energy", "ann@acme.test", "Open", "0"]])
     notes = write_csv(folder / "notes.csv", ["Title", "Body"], [["a", "b"]])
     importer = SalesforceImporter("salesforce")
     batch = importer.read(folder, ImportOptions())
     assert [Path(f.path).name for f in batch.files] == ["Opportunity.csv"]
-    assert batch.skipped == [(str(notes), batch.skipped[0][1])]
-    assert "not a Salesforce export" in batch.skipped[0][1]
+    assert [file for file, _ in batch.skipped] == [str(leads), str(notes)]
+    assert all("not a Salesforce export of " in reason and "Opportunity" in reason for _, reason in batch.skipped)
     with pytest.raises(InputError, match=r"notes\.csv.*not a Salesforce export"):
         importer.read(notes, ImportOptions())
 

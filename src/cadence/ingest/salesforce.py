@@ -549,7 +549,8 @@ def _is_user(c: set[str]) -> bool:
 
 def _is_account(c: set[str]) -> bool:
     api = "Name" in c and bool(c & {"Website", "Industry", "BillingCountry", "NumberOfEmployees", "AnnualRevenue",
-                                    "AccountNumber", "ParentId", "BillingCity", "AccountSource"})
+                                    "AccountNumber", "ParentId", "BillingCity", "AccountSource"}) \
+        and not c & {"Email", "IsConverted", "Company"}  # a Lead or Contact export has those
     ui = "Account Name" in c and bool(c & {"Account ID", "Billing Country", "Industry", "Website", "Employees",
                                            "Annual Revenue", "Account Owner"}) \
         and not c & {"Email", "First Name", "Last Name", "Contact ID"}
