@@ -36,7 +36,7 @@ def range_value(ws: Workspace, metric: str, start: date, end: date, where: str |
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _change(now: float | None, before: float | None) -> float | None:
+def relative_change(now: float | None, before: float | None) -> float | None:
     if now is None or before is None or before == 0:
         return None
     return (now - before) / abs(before)
@@ -69,7 +69,7 @@ def kpi_figure(ws: Workspace, team: str, kpi: Kpi, context: ScorecardContext, ch
                              target=kpi.target_for(period_label)))
     figure = Figure(label, actual, definition.unit, metric=kpi.metric, team=team, period=period_label,
                     target=check.target, expected=check.expected, status=check.status,
-                    change_wow=_change(this_week, last_week), change_period=_change(actual, before), chart=chart_key,
+                    change_wow=relative_change(this_week, last_week), change_period=relative_change(actual, before), chart=chart_key,
                     note=f"{period_label} to date" + (f", where {kpi.where}" if kpi.where else ""))
     return figure, chart
 

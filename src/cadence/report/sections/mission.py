@@ -10,7 +10,7 @@ import numpy as np
 from cadence.analysis.targets import check_target
 from cadence.report.charts import trend_spec
 from cadence.report.model import Chart, Figure, ScorecardContext, Section
-from cadence.report.sections.kpis import ADDITIVE_UNITS, range_value
+from cadence.report.sections.kpis import ADDITIVE_UNITS, range_value, relative_change
 
 if TYPE_CHECKING:
     from cadence.workspace import Workspace
@@ -41,8 +41,13 @@ class MissionSection:
                   for p, v in zip(trend["period"], trend["value"], strict=True)]
         chart = Chart("mission", definition.label, trend_spec(points, title=f"{definition.label} by {mission.grain}",
                                                               unit=definition.unit, target=mission.target))
+        previous = calendar.start_of(start - timedelta(days=1), mission.grain)
+        before = range_value(ws, mission.metric, previous, previous + (context.as_of - start))
+        this_week = range_value(ws, mission.metric, context.week_start, context.as_of)
+        last_week = range_value(ws, mission.metric, context.week_start - timedelta(days=7), context.week_start)
         figure = Figure(definition.label, value, definition.unit, metric=mission.metric, period=label,
                         target=mission.target, expected=check.expected,
                         status=check.status if mission.target is not None else None, chart="mission",
+                        change_wow=relative_change(this_week, last_week), change_period=relative_change(value, before),
                         note=f"{label} to date")
         return Section(self.key, self.title, figures=[figure], charts=[chart])

@@ -1,0 +1,96 @@
+"""The KPI tree checked against the data: does each team's KPI move the company's mission metric?
+
+Reads the mission and every team's KPIs from cadence.yml, computes each series with the metrics layer
+at the mission's grain (a KPI keeps its `where` filter), and hands them to
+`cadence.analysis.alignment.check_alignment`, which holds the method and the rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Literal
+
+import pandas as pd
+
+from cadence.analysis.alignment import KpiAlignment, check_alignment
+from cadence.config import Kpi
+from cadence.errors import ConfigError, InputError
+from cadence.metrics.registry import AnyMetric, Metric
+
+if TYPE_CHECKING:
+    from cadence.metrics.calendar import FiscalCalendar
+    from cadence.workspace import Workspace
+
+AlignmentGrain = Literal["month", "quarter"]
+ADDITIVE_UNITS = ("currency", "count")
+
+
+def accumulates(metric: AnyMetric) -> bool:
+    """A level that builds up over time (MRR, ARR, customers, active users), as opposed to a flow or a rate."""
+    if not isinstance(metric, Metric) or metric.unit not in ADDITIVE_UNITS:
+        return False
+    return metric.stock is not None or metric.relation == "usage"
+
+
+def _is_flow(metric: AnyMetric) -> bool:
+    """Amounts that add up over a period (bookings, leads): a period without rows is a zero, not a gap."""
+    return isinstance(metric, Metric) and metric.unit in ADDITIVE_UNITS and not accumulates(metric) \
+        and not metric.snapshot
+
+
+def _complete(frame: pd.DataFrame, calendar: FiscalCalendar, grain: AlignmentGrain, *, flow: bool) -> pd.DataFrame:
+    """Every period from the series' first to its last, so a period without rows is a zero (flows) or a gap."""
+    if frame.empty:
+        return frame[["period", "period_start", "value"]]
+    starts = [min(frame["period_start"])]
+    while (following := calendar.next_start(starts[-1], grain)) <= max(frame["period_start"]):
+        starts.append(following)
+    full = pd.DataFrame({"period_start": starts, "period": [calendar.label(s, grain) for s in starts]})
+    out = full.merge(frame[["period_start", "value"]], on="period_start", how="left")
+    if flow:
+        out["value"] = out["value"].fillna(0.0)
+    return out[["period", "period_start", "value"]]
+
+
+def _series(ws: Workspace, name: str, grain: AlignmentGrain, end: date, where: str | None) -> pd.DataFrame:
+    frame = ws.metric(name, grain=grain, end=end, where=where)
+    return _complete(frame, ws.calendar, grain, flow=_is_flow(ws.registry.get(name)))
+
+
+def _last_day(ws: Workspace) -> date:
+    from cadence.report.scorecard import data_today  # lazily: the scorecard imports this module's section
+
+    return data_today(ws, date.today())
+
+
+def alignment_report(ws: Workspace, grain: AlignmentGrain | None = None, *,
+                     as_of: date | None = None) -> list[KpiAlignment]:
+    """How every team KPI in cadence.yml moves with the mission metric, over the complete periods before `as_of`.
+
+    `grain` defaults to the mission's; `as_of` (exclusive) to the day after the last day of data, and the
+    period it falls in is left out unless it starts there, so a half-finished period never reads as a drop.
+    """
+    mission = ws.config.mission
+    if mission is None:
+        raise ConfigError("cadence.yml has no mission", hint="add `mission:` with a statement and a metric")
+    grain = grain or mission.grain
+    if grain not in ("month", "quarter"):
+        raise InputError(f"alignment is measured by month or quarter, not {grain!r}", hint="use --grain month")
+    end = ws.calendar.start_of(as_of or _last_day(ws) + timedelta(days=1), grain)
+    registry = ws.registry
+    kpis: dict[str, tuple[str, Kpi]] = {}
+    for team in ws.config.teams:
+        for kpi in team.kpis:
+            key = f"{team.name}: {kpi.name}"
+            kpis[key if key not in kpis else f"{key} #{len(kpis)}"] = (team.name, kpi)
+    mission_metric = registry.get(mission.metric)
+    results = check_alignment(
+        _series(ws, mission.metric, grain, end, None),
+        {key: _series(ws, kpi.metric, grain, end, kpi.where) for key, (_, kpi) in kpis.items()},
+        directions={key: registry.get(kpi.metric).direction for key, (_, kpi) in kpis.items()},
+        mission_direction=mission_metric.direction, mission_stock=accumulates(mission_metric),
+        stocks=[key for key, (_, kpi) in kpis.items() if accumulates(registry.get(kpi.metric))], period_name=grain)
+    return [replace(result, kpi=kpi.label or registry.get(kpi.metric).label, team=team, metric=kpi.metric,
+                    where=kpi.where, grain=grain)
+            for result, (team, kpi) in zip(results, kpis.values(), strict=True)]
