@@ -69,7 +69,8 @@ def kpi_figure(ws: Workspace, team: str, kpi: Kpi, context: ScorecardContext, ch
                              target=kpi.target_for(period_label)))
     figure = Figure(label, actual, definition.unit, metric=kpi.metric, team=team, period=period_label,
                     target=check.target, expected=check.expected, status=check.status,
-                    change_wow=relative_change(this_week, last_week), change_period=relative_change(actual, before), chart=chart_key,
+                    change_wow=relative_change(this_week, last_week), change_period=relative_change(actual, before),
+                    chart=chart_key,
                     note=f"{period_label} to date" + (f", where {kpi.where}" if kpi.where else ""))
     return figure, chart
 
