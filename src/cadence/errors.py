@@ -60,10 +60,11 @@ class WarehouseError(CadenceError):
 class UnknownNameError(CadenceError, ValueError):
     """A name (table, metric, format, team…) that Cadence does not know; suggests the closest."""
 
-    def __init__(self, kind: str, name: str, known: list[str] | tuple[str, ...]):
+    def __init__(self, kind: str, name: str, known: list[str] | tuple[str, ...], *,
+                 location: Location | None = None):
         import difflib
 
         close = difflib.get_close_matches(name, list(known), n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}"
-        super().__init__(f"unknown {kind} {name!r}", hint=hint)
+        super().__init__(f"unknown {kind} {name!r}", location=location, hint=hint)
         self.name = name
