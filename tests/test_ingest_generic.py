@@ -4,6 +4,7 @@ mapping through Excel and Parquet, and every way a mapping or a file can be wron
 from __future__ import annotations
 
 import csv
+import re
 import os
 import subprocess
 import sys
@@ -333,3 +334,17 @@ def test_an_entry_that_matches_no_file_suggests_the_closest(workspace: Workspace
 def test_the_mapping_file_is_required(workspace: Workspace, shared_data: Path) -> None:
     with pytest.raises(InputError, match="needs a mapping file"):
         workspace.ingest(shared_data / "mrr-subscription-periods", "csv")
+
+
+def _yaml_blocks(text: str) -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_the_documented_mapping_examples_are_valid(tmp_path: Path) -> None:
+    import cadence.ingest.generic as generic
+
+    blocks = _yaml_blocks((REPO / "docs" / "mapping.md").read_text()) + _yaml_blocks(generic.__doc__ or "")
+    assert len(blocks) == 2
+    for i, block in enumerate(blocks):
+        mapping = load_mapping(write(tmp_path / f"example{i}.yml", block))
+        assert mapping.files[0].table == "opportunities" and mapping.files[0].lookups

@@ -14,7 +14,7 @@ files:
       stage: Stage
       created_at: Created
     constants:                    # canonical column: the same value on every row
-      kind: new
+      currency: EUR
     values:                       # canonical column: {source value: canonical value}
       stage: {"Won": Closed Won, "Lost": Closed Lost}
     dates:                        # canonical column: strftime format, when not ISO 8601
@@ -26,11 +26,11 @@ files:
         key: Lead ID              # this file's column holding the key
         on: Id                    # the other file's key column (default: the same name as `key`)
         column: Origin            # the other file's column to copy …
-      status:
-        file: won.csv
-        key: Lead ID
-        found: converted          # … or a fixed value when the key is found there
-        missing: open             # the value when it is not (default: empty)
+      kind:
+        file: renewals.csv
+        key: Deal ID
+        found: renewal            # … or a fixed value when the key is found there
+        missing: new              # the value when it is not (default: empty)
 ```
 
 Rules, in the order they apply:
@@ -249,6 +249,8 @@ class _Checker:
         file, table_name = node.get("file"), node.get("table")
         if not isinstance(file, str) or not file.strip():
             self.error("this entry needs `file:` (a file name or glob)", node.line)
+        elif Path(file).is_absolute():
+            self.error("`file:` is relative to the folder imported", node.lines["file"])
         if not isinstance(table_name, str) or not table_name.strip():
             self.error("this entry needs `table:` (a canonical table)", node.line)
             return None
