@@ -4,8 +4,8 @@ mapping through Excel and Parquet, and every way a mapping or a file can be wron
 from __future__ import annotations
 
 import csv
-import re
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
