@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import cadence
+from cadence.errors import InputError
 from cadence.ingest.maven import slug
 from cadence.ingest.prepare import PreparedImport
 from cadence.workspace import Workspace, init_workspace
@@ -171,3 +172,11 @@ def test_a_closed_deal_without_its_close_date_is_quarantined(tmp_path: Path, sha
     history = workspace.table("opportunity_history").to_pandas()
     assert list(history[history["opportunity_id"] == "A1"]["stage"]) == ["Engaging", "Won"]
     assert "A2" not in set(history["opportunity_id"])
+
+
+def test_a_missing_column_names_the_file_and_the_column(tmp_path: Path, workspace: Workspace) -> None:
+    teams = tmp_path / "sales_teams.csv"
+    teams.write_bytes(b"sales_agent,regional_office\r\nAnna Snelling,Central\r\n")
+    with pytest.raises(InputError) as caught:
+        workspace.ingest(teams, "maven")
+    assert str(caught.value).startswith(f"{teams}, line 1: missing required column 'manager'")
