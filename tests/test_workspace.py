@@ -119,3 +119,24 @@ def test_tables_are_ibis_expressions_with_the_same_answer_everywhere(any_workspa
     assert float(won) == 1200.50
     by_stage = table.group_by("stage").agg(n=table.count()).order_by("stage").to_pandas()
     assert by_stage.to_dict("records") == [{"stage": "Closed Won", "n": 1}, {"stage": "Demo", "n": 1}]
+
+
+def test_parts_of_a_refused_record_are_refused_with_it(workspace: Workspace) -> None:
+    deals = pd.DataFrame([DEALS[0], DEALS[2]]).assign(_line=[2, 3])
+    history = pd.DataFrame({"opportunity_id": ["o1", "o3"], "changed_at": ["2025-01-02", "2025-01-05"],
+                            "stage": ["Demo", "Demo"], "_line": [2, 3]})
+    batch = ImportBatch("csv", [SourceFile("crm.csv", 2)], [
+        CanonicalFrame("opportunity_history", history, "crm.csv", primary=False, replace_on="opportunity_id"),
+        CanonicalFrame("opportunities", deals, "crm.csv"),
+    ])
+    prepared = prepare(batch, workspace.stages())
+    workspace.load(prepared)
+    assert workspace.table("opportunity_history").opportunity_id.to_pandas().tolist() == ["o1"]
+    assert prepared.tables["opportunity_history"].quarantined == 1
+
+
+def test_numbers_too_large_to_store_are_quarantined(workspace: Workspace) -> None:
+    rows = [dict(DEALS[1], opportunity_id=f"big{i}", amount=value) for i, value in enumerate(["1e306", "inf", "5"])]
+    prepared = prepare(_opportunities(rows), workspace.stages())
+    workspace.load(prepared)
+    assert (prepared.loaded, prepared.quarantined) == (1, 2)

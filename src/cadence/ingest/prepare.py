@@ -123,10 +123,16 @@ def prepare(batch: ImportBatch, known_stages: pd.DataFrame, *, now: datetime | N
     bad_primary: dict[str, set[int]] = {}
     good_primary: dict[str, set[int]] = {}
 
-    ordered = sorted(batch.frames, key=lambda f: f.table != "stages")  # stages first: opportunities use them
+    # stages first (opportunities use them), then primary records, then the parts derived from them
+    ordered = sorted(batch.frames, key=lambda f: (f.table != "stages", not f.primary))
     stages = known_stages[["pipeline", "stage", "is_won", "is_lost"]]
     for item in ordered:
         frame = _with_source(item, batch.format)
+        if not item.primary and item.replace_on and bad_primary.get(item.file):
+            # a part of a refused record (e.g. the history of a refused deal) is refused with it
+            refused = frame[LINE].astype(int).isin(bad_primary[item.file])
+            frame = frame.copy()
+            problem(frame, refused, item.replace_on, "its source record on the same line was refused")
         if item.table == "opportunities":
             frame = _apply_stage_rules(frame, stages)
         checked = validate_rows(table_named(item.table), frame)

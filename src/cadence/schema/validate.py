@@ -21,6 +21,7 @@ PROBLEM = "_problem"  # a reason the importer itself refused the row
 PROBLEM_COLUMN = "_problem_column"
 PROBLEM_COLUMNS = ["line", "column_name", "value", "reason"]
 
+MAX_MAGNITUDE = 1e15
 _TRUE = {"true", "t", "yes", "y", "1", "1.0", "won", "x"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0", ""}
 
@@ -102,6 +103,9 @@ def _coerce(column: Column, values: pd.Series) -> tuple[pd.Series, pd.Series]:
         return typed.astype("object"), pd.Series(False, index=values.index, dtype=bool)
     if kind in (ColumnType.INTEGER, ColumnType.FLOAT, ColumnType.MONEY):
         numbers = _coerce_number(values, money=kind is ColumnType.MONEY)
+        # infinities, and magnitudes no DECIMAL(18,2) or BIGINT holds, are not numbers we can store
+        too_big = numbers.abs() >= MAX_MAGNITUDE
+        numbers = numbers.where(~too_big)
         bad = given & numbers.isna()
         if kind is ColumnType.INTEGER:
             fractional = numbers.notna() & (numbers != np.floor(numbers.fillna(0)))
