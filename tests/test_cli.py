@@ -68,7 +68,8 @@ def _commands(group: object) -> list[tuple[str, object]]:
 
 
 def test_every_command_says_what_it_does() -> None:
-    import cadence.cli.commands  # noqa: F401 - registers every command
+    import cadence.cli.alignment_commands  # registers every command
+    import cadence.cli.commands
     import cadence.cli.metric_commands  # noqa: F401
 
     commands = _commands(app)

@@ -150,7 +150,7 @@ def quarantine(
 
 def run() -> None:
     """Entry point: turn a CadenceError into one red line and exit code 1."""
-    from cadence.cli import commands, metric_commands  # noqa: F401 - registers the remaining commands
+    from cadence.cli import alignment_commands, commands, metric_commands  # noqa: F401 - registers the remaining commands
 
     try:
         app(standalone_mode=False)

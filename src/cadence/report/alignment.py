@@ -40,7 +40,11 @@ def _is_flow(metric: AnyMetric) -> bool:
 
 
 def _complete(frame: pd.DataFrame, calendar: FiscalCalendar, grain: AlignmentGrain, *, flow: bool) -> pd.DataFrame:
-    """Every period from the series' first to its last, so a period without rows is a zero (flows) or a gap."""
+    """Every period from the series' first to its last: a period without rows is a zero (flows) or a gap.
+
+    Flows are taken per day of their period: months (and quarters) differ in length, and two unrelated
+    flows would otherwise move together every February.
+    """
     if frame.empty:
         return frame[["period", "period_start", "value"]]
     starts = [min(frame["period_start"])]
@@ -48,8 +52,9 @@ def _complete(frame: pd.DataFrame, calendar: FiscalCalendar, grain: AlignmentGra
         starts.append(following)
     full = pd.DataFrame({"period_start": starts, "period": [calendar.label(s, grain) for s in starts]})
     out = full.merge(frame[["period_start", "value"]], on="period_start", how="left")
-    if flow:
-        out["value"] = out["value"].fillna(0.0)
+    if flow:  # per day of the period, so that a 28-day February does not read as a drop in every flow at once
+        days = [(calendar.next_start(s, grain) - s).days for s in starts]
+        out["value"] = out["value"].fillna(0.0) / pd.Series(days, dtype="float64")
     return out[["period", "period_start", "value"]]
 
 

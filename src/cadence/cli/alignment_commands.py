@@ -1,0 +1,48 @@
+"""`cadence alignment`: the KPI tree checked against the data."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from cadence.cli.console import console, emit_csv, emit_json, rich_table
+from cadence.cli.main import FormatOption, Output, app, open_workspace
+
+VERDICT_STYLE = {"aligned": "bold green", "weak": "bold yellow", "not aligned": "bold red", "not enough data": "dim"}
+
+
+class AlignmentGrain(StrEnum):
+    month = "month"
+    quarter = "quarter"
+
+
+@app.command()
+def alignment(
+    grain: Annotated[AlignmentGrain | None, typer.Option(help="month or quarter (default: the mission's).")] = None,
+    output: FormatOption = Output.table,
+) -> None:
+    """Does each team's KPI move the mission metric? Correlation of changes, best lead/lag, verdict."""
+    from cadence.analysis.alignment import METHOD, RULE
+    from cadence.report.alignment import alignment_report
+    from cadence.report.sections.alignment import alignment_row
+
+    with open_workspace() as ws:
+        results = alignment_report(ws, grain.value if grain else None)  # type: ignore[arg-type]
+        mission = ws.config.mission.metric if ws.config.mission else None
+    if output is Output.json:
+        emit_json({"mission_metric": mission, "method": METHOD, "rule": RULE, "kpis": [r.as_dict() for r in results]})
+        return
+    rows = [{**alignment_row(r), "p": r.p_value, "reason": r.reason} for r in results]
+    if output is Output.csv:
+        emit_csv(rows)
+        return
+    unit = results[0].grain if results else "period"
+    console.print(rich_table(f"Does each team's KPI move {mission}? (best lag in {unit}s; + means the KPI leads)",
+                             rows, columns=["team", "kpi", "verdict", "r", "best_lag", "points", "p"]))
+    for r in results:
+        console.print(Text.assemble((f"{r.verdict:>15}", VERDICT_STYLE[r.verdict]), f"  {r.team} · {r.kpi}: ",
+                                    r.reason))
+    console.print(Text(f"Method: {METHOD}.\nRule: {RULE}.", style="dim"))
