@@ -28,8 +28,8 @@ def week_context(ws: Workspace, week: str | None, today: date | None = None) -> 
     """The ISO week under review: `week` (YYYY-Www), else the last complete week of data."""
     if week:
         try:
-            year, number = week.upper().split("-W")
-            start = date.fromisocalendar(int(year), int(number), 1)
+            year_text, number_text = week.upper().split("-W")
+            start = date.fromisocalendar(int(year_text), int(number_text), 1)
         except ValueError:
             raise InputError(f"not an ISO week: {week!r}", hint="write it as YYYY-Www, e.g. 2026-W47") from None
     else:
@@ -37,8 +37,8 @@ def week_context(ws: Workspace, week: str | None, today: date | None = None) -> 
         start = last - timedelta(days=last.weekday())
         if last.weekday() < 6:  # the week is not over: review the last complete one
             start -= timedelta(days=7)
-    year, number, _ = start.isocalendar()
-    return ScorecardContext(f"{year}-W{number:02d}", start, start + timedelta(days=7))
+    iso = start.isocalendar()
+    return ScorecardContext(f"{iso.year}-W{iso.week:02d}", start, start + timedelta(days=7))
 
 
 def build_scorecard(ws: Workspace, *, week: str | None = None, today: date | None = None) -> Scorecard:
