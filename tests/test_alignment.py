@@ -152,7 +152,7 @@ def test_the_answer_is_reproducible_and_serialisable() -> None:
 
 def test_input_must_be_one_row_per_period() -> None:
     doubled = pd.concat([series([1.0, 2.0]), series([3.0, 4.0])])
-    with pytest.raises(ValueError, match="one row per period"):
+    with pytest.raises(ValueError, match="one row per period"):  # an InputError
         check_alignment(series([1.0, 2.0]), {"kpi": doubled})
 
 
@@ -282,18 +282,29 @@ def _is_planted(result: KpiAlignment, planted: Any) -> bool:
     return str(planted).lower() in {str(n).lower() for n in names}
 
 
+def _demo_builder() -> Any:
+    """`build_demo`, or a skip while the demo generator is not there yet (and only then)."""
+    import importlib
+
+    for module in ("cadence.demo", "cadence.demo.build"):
+        try:
+            build = getattr(importlib.import_module(module), "build_demo", None)
+        except ModuleNotFoundError as exc:  # a demo module not written yet; any other error is a failure
+            if not (exc.name or "").startswith("cadence.demo"):
+                raise
+            pytest.skip(f"the demo generator is not complete yet ({exc.name} is missing)")
+        if build is not None:
+            return build
+    pytest.skip("the demo generator (build_demo) is not built yet")
+
+
 @pytest.mark.slow
 def test_on_the_demo_only_the_planted_kpi_is_not_aligned(tmp_path: Path) -> None:
-    import cadence.demo
-
-    build_demo = getattr(cadence.demo, "build_demo", None)
-    if build_demo is None:  # the only thing this test may wait for: the generator itself
-        pytest.skip("the demo generator (cadence.demo.build_demo) is not built yet")
+    build_demo = _demo_builder()
     root = tmp_path / "demo"
-    build_demo(root, seed=7)
-    planted = json.loads((root / "truths.json").read_text(encoding="utf-8"))["misaligned_kpi"]
-    with cadence.open(root) as ws:
+    with build_demo(root, seed=7) as ws:
         results = alignment_report(ws)
+    planted = json.loads((root / "truths.json").read_text(encoding="utf-8"))["misaligned_kpi"]
     assert len(results) >= 3, "the demo's cadence.yml carries a KPI tree"
     flagged = [r for r in results if r.verdict == "not aligned"]
     assert [(r.team, r.kpi) for r in flagged] == [(r.team, r.kpi) for r in results if _is_planted(r, planted)], \

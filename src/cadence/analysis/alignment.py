@@ -49,6 +49,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from cadence.errors import InputError
+
 Verdict = Literal["aligned", "weak", "not aligned", "not enough data"]
 Direction = Literal["up", "down"]
 
@@ -116,7 +118,7 @@ def check_alignment(mission: pd.DataFrame, kpis: dict[str, pd.DataFrame], *, max
     KPI's direction (default "up"); `stocks` names the KPIs that are accumulating levels (see step 1).
     """
     if max_lag < 0 or min_points < 3:
-        raise ValueError("max_lag must be ≥ 0 and min_points ≥ 3")
+        raise InputError("max_lag must be ≥ 0 and min_points ≥ 3")
     directions = directions or {}
     results = []
     for name, frame in kpis.items():
@@ -131,9 +133,9 @@ def check_alignment(mission: pd.DataFrame, kpis: dict[str, pd.DataFrame], *, max
 def _levels(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     missing = {"period", "value"} - set(frame.columns)
     if missing:
-        raise ValueError(f"{what}: needs columns period and value (missing {', '.join(sorted(missing))})")
+        raise InputError(f"{what}: needs columns period and value (missing {', '.join(sorted(missing))})")
     if frame["period"].duplicated().any():
-        raise ValueError(f"{what}: expected one row per period (cut by no dimension)")
+        raise InputError(f"{what}: expected one row per period", hint="do not cut the series by a dimension")
     keep = [c for c in ("period", "period_start", "value") if c in frame.columns]
     out = frame[keep].copy()
     out["period"] = out["period"].astype(str)

@@ -26,14 +26,15 @@ def alignment(
 ) -> None:
     """Does each team's KPI move the mission metric? Correlation of changes, best lead/lag, verdict."""
     from cadence.analysis.alignment import METHOD, RULE
-    from cadence.report.alignment import alignment_report
+    from cadence.report.alignment import PER_DAY, alignment_report
     from cadence.report.sections.alignment import alignment_row
 
     with open_workspace() as ws:
         results = alignment_report(ws, grain.value if grain else None)  # type: ignore[arg-type]
         mission = ws.config.mission.metric if ws.config.mission else None
     if output is Output.json:
-        emit_json({"mission_metric": mission, "method": METHOD, "rule": RULE, "kpis": [r.as_dict() for r in results]})
+        emit_json({"mission_metric": mission, "method": f"{METHOD}; {PER_DAY}", "rule": RULE,
+                   "kpis": [r.as_dict() for r in results]})
         return
     rows = [{**alignment_row(r), "p": r.p_value, "reason": r.reason} for r in results]
     if output is Output.csv:
@@ -45,4 +46,4 @@ def alignment(
     for r in results:
         console.print(Text.assemble((f"{r.verdict:>15}", VERDICT_STYLE[r.verdict]), f"  {r.team} · {r.kpi}: ",
                                     r.reason))
-    console.print(Text(f"Method: {METHOD}.\nRule: {RULE}.", style="dim"))
+    console.print(Text(f"Method: {METHOD}; {PER_DAY}.\nRule: {RULE}.", style="dim"))

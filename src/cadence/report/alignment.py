@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 AlignmentGrain = Literal["month", "quarter"]
 ADDITIVE_UNITS = ("currency", "count")
+PER_DAY = "amounts that add up (bookings, leads) are taken per day of their period, so a short February moves nothing"
 
 
 def accumulates(metric: AnyMetric) -> bool:

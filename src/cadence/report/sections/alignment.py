@@ -26,10 +26,10 @@ class AlignmentSection:
     def build(self, ws: Workspace, context: ScorecardContext) -> Section | None:
         if ws.config.mission is None or not any(team.kpis for team in ws.config.teams):
             return None
-        from cadence.report.alignment import alignment_report
+        from cadence.report.alignment import PER_DAY, alignment_report
 
         results = alignment_report(ws, as_of=context.as_of)
         grain = ws.config.mission.grain
-        notes = [f"Method — {METHOD}; best lag in {grain}s.", f"Verdict rule — {RULE}."]
+        notes = [f"Method — {METHOD}; {PER_DAY}; best lag in {grain}s.", f"Verdict rule — {RULE}."]
         notes += [f"{r.team} · {r.kpi}: {r.reason}." for r in results if r.verdict != "aligned"]
         return Section(self.key, self.title, rows=[alignment_row(r) for r in results], notes=notes)
