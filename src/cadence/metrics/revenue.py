@@ -46,19 +46,23 @@ def mrr_months(tables: TableSource, *, today: date | None = None) -> Any:
     months = ibis.memtable(_months(first, last))
     customers = subs.select("account_id").distinct()
     grid = customers.cross_join(months)
-    active = subs.select(s_account="account_id", s_start="started_at", s_end="ended_at",
+    # an open period ends after any month; no OR in the join, so engines keep the hash join on the account
+    active = subs.select(s_account="account_id", s_start="started_at",
+                         s_end=ibis.coalesce(subs.ended_at, ibis.date(9999, 12, 31)),
                          s_mrr=subs.mrr.cast("float64"), s_plan="plan")
     joined = grid.left_join(
         active,
         (grid.account_id == active.s_account) & (active.s_start <= grid.month_end)
-        & (active.s_end.isnull() | (active.s_end > grid.month_end)),
+        & (active.s_end > grid.month_end),
     )
-    per_month = joined.group_by(["account_id", "month"]).agg(
-        mrr=joined.s_mrr.sum().fill_null(0.0), plan=joined.s_plan.max()
-    )
+    per_month = joined.group_by(["account_id", "month"]).agg(mrr=joined.s_mrr.sum().fill_null(0.0))
+    main = _main_plan(joined)
+    per_month = per_month.left_join(main, [per_month.account_id == main.p_account, per_month.month == main.p_month])
     ordered = ibis.window(group_by="account_id", order_by="month")
     with_prev = per_month.mutate(prev_mrr=per_month.mrr.lag().over(ordered).fill_null(0.0),
-                                 mrr_12_ago=per_month.mrr.lag(12).over(ordered))
+                                 mrr_12_ago=per_month.mrr.lag(12).over(ordered),
+                                 plan=ibis.coalesce(per_month.paid_plan, per_month.paid_plan.lag().over(ordered)))
+    with_prev = with_prev.drop("p_account", "p_month", "paid_plan")
     history = ibis.cumulative_window(group_by="account_id", order_by="month")
     flagged = with_prev.mutate(
         paid_before=(with_prev.prev_mrr > 0).ifelse(1, 0).max().over(history),
@@ -79,6 +83,21 @@ def mrr_months(tables: TableSource, *, today: date | None = None) -> Any:
     acc = tables.table("accounts").select(account_key="account_id", segment="segment", region="region",
                                           industry="industry")
     return started.left_join(acc, started.account_id == acc.account_key).drop("account_key")
+
+
+def _main_plan(joined: Any) -> Any:
+    """Each customer's plan in each month they pay: the plan with the most MRR (ties: the last by name).
+
+    Trials and other periods at MRR 0 never decide the plan. In the month a customer stops
+    paying, `mrr_months` keeps the plan of the month before, so churned MRR lands on the plan left.
+    """
+    paid = joined.filter(joined.s_mrr > 0)
+    per_plan = paid.group_by(["account_id", "month", "s_plan"]).agg(plan_mrr=paid.s_mrr.sum())
+    top = ibis.window(group_by=["account_id", "month"],
+                      order_by=[ibis.desc(per_plan.plan_mrr), ibis.desc(per_plan.s_plan.fill_null(""))])
+    ranked = per_plan.mutate(_rank=ibis.row_number().over(top))
+    # window first, filter after (see metrics/query.py)
+    return ranked.filter(ranked._rank == 0).select(p_account="account_id", p_month="month", paid_plan="s_plan")
 
 
 def _movement(name: str) -> Any:
