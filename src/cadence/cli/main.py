@@ -148,9 +148,21 @@ def quarantine(
                              columns=["file", "line", "target_table", "column_name", "value", "reason"]))
 
 
+def register_commands() -> None:
+    """Import every `cadence.cli.*_commands` module and `commands`: each registers its commands on `app`."""
+    import importlib
+    import pkgutil
+
+    import cadence.cli as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name == "commands" or module.name.endswith("_commands"):
+            importlib.import_module(f"cadence.cli.{module.name}")
+
+
 def run() -> None:
     """Entry point: turn a CadenceError into one red line and exit code 1."""
-    from cadence.cli import alignment_commands, commands, metric_commands  # noqa: F401 - registers the remaining commands
+    register_commands()
 
     try:
         app(standalone_mode=False)
