@@ -46,6 +46,10 @@ unit: $(STAMP)
 	@$(BIN)/pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
 
+## make bench: timings as ratios against a reference run in the same process (bench-results/*.json)
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH)
+
 ## make docs: regenerate the schema reference
 docs: $(STAMP)
 	$(BIN)/cadence schema --format markdown > docs/schema.md

@@ -61,3 +61,22 @@ def any_workspace(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Wo
     ws = cadence.open(root)
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """The demo company (seed 7), built once per test session; tests must not change it."""
+    from cadence.demo import build_demo
+
+    ws = build_demo(tmp_path_factory.mktemp("demo") / "northwind", seed=7)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="session")
+def demo_truths(demo_workspace: Workspace) -> dict[str, object]:
+    """What the demo planted (truths.json): for tests only, never read by an analysis."""
+    import json
+
+    truths: dict[str, object] = json.loads((demo_workspace.root / "truths.json").read_text())
+    return truths
