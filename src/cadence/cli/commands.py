@@ -44,6 +44,7 @@ def demo(
 ) -> None:
     """Generate the demo company (three fiscal years, planted truths) and summarise it."""
     from cadence.analysis.overview import company_overview
+    from cadence.cli.overview_view import render_overview
     from cadence.demo import build_demo
 
     ws = build_demo(directory, seed=seed, progress=RichProgress())
@@ -52,4 +53,4 @@ def demo(
     if output is Output.json:
         emit_json(overview.as_dict())
         return
-    console.print(overview.render())
+    console.print(render_overview(overview))
