@@ -9,6 +9,9 @@ each customer's MRR with the month before gives exactly one movement:
 so MRR(start) + new + expansion + reactivation − contraction − churned = MRR(end), every month.
 Net revenue retention over twelve months: MRR now of the customers who paid twelve months ago,
 ÷ their MRR then; gross revenue retention caps each customer at what they paid then.
+Cut by plan, a customer's month counts on the plan they pay most for (periods at MRR 0, such as
+trials, never decide it), and the month they stop paying on the plan they left. MRR is added up
+as a decimal, so every figure is exact to the cent.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from cadence.metrics.registry import AnyMetric, DerivedMetric, Metric
 from cadence.metrics.relations import TableSource
 
 REVENUE_DIMS = ("segment", "region", "industry", "plan")
+# MRR stays a decimal in the warehouse: sums of cents are exact, so the movements reconcile to the
+# cent on every engine, whatever order it adds in (float sums drift in the last bits, run to run)
+MONEY = "decimal(38, 2)"
 
 
 def _months(first: date, last: date) -> pd.DataFrame:
@@ -49,17 +55,17 @@ def mrr_months(tables: TableSource, *, today: date | None = None) -> Any:
     # an open period ends after any month; no OR in the join, so engines keep the hash join on the account
     active = subs.select(s_account="account_id", s_start="started_at",
                          s_end=ibis.coalesce(subs.ended_at, ibis.date(9999, 12, 31)),
-                         s_mrr=subs.mrr.cast("float64"), s_plan="plan")
+                         s_mrr=subs.mrr.cast(MONEY), s_plan="plan")
     joined = grid.left_join(
         active,
         (grid.account_id == active.s_account) & (active.s_start <= grid.month_end)
         & (active.s_end > grid.month_end),
     )
-    per_month = joined.group_by(["account_id", "month"]).agg(mrr=joined.s_mrr.sum().fill_null(0.0))
+    per_month = joined.group_by(["account_id", "month"]).agg(mrr=joined.s_mrr.sum().fill_null(0).cast(MONEY))
     main = _main_plan(joined)
     per_month = per_month.left_join(main, [per_month.account_id == main.p_account, per_month.month == main.p_month])
     ordered = ibis.window(group_by="account_id", order_by="month")
-    with_prev = per_month.mutate(prev_mrr=per_month.mrr.lag().over(ordered).fill_null(0.0),
+    with_prev = per_month.mutate(prev_mrr=per_month.mrr.lag().over(ordered).fill_null(0).cast(MONEY),
                                  mrr_12_ago=per_month.mrr.lag(12).over(ordered),
                                  plan=ibis.coalesce(per_month.paid_plan, per_month.paid_plan.lag().over(ordered)))
     with_prev = with_prev.drop("p_account", "p_month", "paid_plan")
