@@ -37,7 +37,7 @@ from cadence.demo.truths import measure_truths
 from cadence.demo.usage import build_nps, build_usage
 from cadence.errors import CadenceError
 from cadence.ingest.batch import LINE, CanonicalFrame, ImportBatch, SourceFile
-from cadence.ingest.prepare import prepare
+from cadence.ingest.prepare import PreparedImport, prepare
 from cadence.progress import Progress, Silent
 from cadence.schema.tables import table_named
 from cadence.workspace import Workspace, init_workspace, open_workspace
@@ -73,9 +73,7 @@ def build_demo(directory: str | Path, *, seed: int = 7, progress: Progress | Non
         batch = import_batch(company.tables)
         progress.advance()
         prepared = prepare(batch, ws.stages())
-        if prepared.quarantined or len(prepared.quarantine):
-            raise CadenceError(f"the demo generator made rows the schema refuses: {_problems(prepared.quarantine)}",
-                               hint="this is a bug in cadence.demo; nothing was loaded")
+        check_nothing_quarantined(prepared)
         progress.advance()
         ws.load(prepared)
         progress.advance()
@@ -307,6 +305,13 @@ def import_batch(tables: dict[str, pd.DataFrame]) -> ImportBatch:
         batch.files.append(SourceFile(path, len(frame)))
         batch.add(CanonicalFrame(name, frame.assign(**{LINE: np.arange(2, len(frame) + 2)}), file=path))
     return batch
+
+
+def check_nothing_quarantined(prepared: PreparedImport) -> None:
+    """The demo must load whole: a quarantined row means a generator is wrong, so stop and say which."""
+    if prepared.quarantined or len(prepared.quarantine):
+        raise CadenceError(f"the demo generator made rows the schema refuses: {_problems(prepared.quarantine)}",
+                           hint="this is a bug in cadence.demo; nothing was loaded")
 
 
 def _problems(quarantine: pd.DataFrame) -> str:

@@ -25,7 +25,7 @@ SDR_PERF_EFFECT = 0.12
 SDR_SEGMENT_MIX = {"enterprise": 0.12, "mid_market": 0.52, "no_touch": 0.36}
 SDR_CHANNELS = {"outbound": 0.55, "events": 0.10, "paid_search": 0.10, "organic": 0.08, "referral": 0.07,
                 "partner": 0.05, "podcast": 0.05}
-TRIALS_PER_DAY = 3.6  # self-serve trials on the no-touch segment, before growth and season
+TRIALS_PER_DAY = 4.2  # self-serve trials on the no-touch segment, before growth and season
 TRIAL_CHANNELS = {"organic": 0.40, "paid_search": 0.30, "podcast": 0.12, "referral": 0.10, "partner": 0.08}
 OTHER_LEADS_PER_DAY = 26.0
 OTHER_CHANNELS = {"paid_search": 0.30, "organic": 0.25, "events": 0.15, "podcast": 0.12, "referral": 0.08,

@@ -21,32 +21,35 @@ LAST_NAMES = (
     "Yilmaz", "Ortega", "Lund", "Marsh", "Quinn", "Abara", "Koch", "Delgado", "Park", "Svensson", "Cruz",
 )
 
-# Company names are a made-up first word and an industry word; no two words of a list are one
-# letter apart, so two different companies never look like a typo of each other.
+# Company names are a made-up first word (a start and an end) and an industry word. Two companies
+# with the same start never share their industry word, and no two words of a list are a letter or two
+# apart, so two different companies never look like a typo of each other.
 NAME_STARTS = (
     "Blue", "North", "Silver", "Iron", "Bright", "Stone", "Red", "Green", "Clear", "Swift", "High", "Deep",
     "Gold", "Star", "Oak", "Cedar", "Pine", "Maple", "Summit", "Harbor", "River", "Lake", "Ocean", "Sun",
     "Moon", "Cloud", "Frost", "Ember", "Copper", "Amber", "Coral", "Falcon", "Eagle", "Fox", "Wolf", "Bear",
     "Lion", "Orbit", "Nova", "Apex", "Vertex", "Quartz", "Granite", "Willow", "Aspen", "Birch", "Hazel",
-    "Juniper", "Sage", "Indigo", "Crimson", "Scarlet", "Cobalt", "Onyx", "Pearl", "Jade", "Ruby", "Topaz",
+    "Juniper", "Sage", "Indigo", "Crimson", "Scarlet", "Saffron", "Onyx", "Pearl", "Jade", "Ruby", "Topaz",
+    "Alder", "Arbor", "Atlas", "Beacon", "Bison", "Brass", "Canyon", "Cascade", "Comet", "Crane", "Delta",
+    "Dune", "Echo", "Elm", "Fern", "Flint", "Glacier", "Harvest", "Heron", "Horizon", "Ivory", "Kestrel",
+    "Linden", "Lotus", "Lynx", "Mosaic", "Meadow", "Mesa", "Nimbus", "Opal", "Osprey", "Otter", "Prairie",
+    "Quill", "Raven", "Sequoia", "Slate", "Sparrow", "Spruce", "Tide", "Timber", "Umber", "Vista", "Zephyr",
 )
-NAME_ENDS = (
-    "field", "gate", "point", "ridge", "view", "water", "stone", "bridge", "wood", "haven", "crest", "line",
-    "mark", "path", "peak", "shore", "wave", "works", "forge", "light", "vale", "brook", "hill", "port",
-)
+NAME_ENDS = ("field", "gate", "point", "ridge", "view", "stone", "wood", "haven", "crest", "mark", "peak",
+             "shore", "works", "light", "brook", "hill", "port")
 INDUSTRY_WORDS = {
-    "Software": ("Software", "Digital", "Cloud", "Data", "Apps"),
-    "Financial Services": ("Capital", "Finance", "Bank", "Payments", "Insurance"),
-    "Healthcare": ("Health", "Medical", "Clinics", "Pharma", "Care"),
-    "Manufacturing": ("Industries", "Manufacturing", "Machines", "Fabrication", "Components"),
-    "Retail": ("Retail", "Stores", "Outfitters", "Market", "Goods"),
-    "Education": ("Learning", "Academy", "Education", "Schools", "Tutoring"),
-    "Logistics": ("Logistics", "Freight", "Shipping", "Transport", "Couriers"),
-    "Media": ("Media", "Studios", "Publishing", "Broadcasting", "Entertainment"),
-    "Professional Services": ("Consulting", "Partners", "Advisory", "Legal", "Accounting"),
-    "Energy": ("Energy", "Power", "Solar", "Utilities", "Renewables"),
-    "Telecommunications": ("Telecom", "Networks", "Wireless", "Broadband", "Fiber"),
-    "Hospitality": ("Hotels", "Hospitality", "Travel", "Resorts", "Dining"),
+    "Software": ("Software", "Digital", "Cloud", "Data", "Apps", "Labs"),
+    "Financial Services": ("Capital", "Finance", "Bank", "Payments", "Assurance", "Credit"),
+    "Healthcare": ("Health", "Medical", "Clinics", "Pharma", "Care", "Therapeutics"),
+    "Manufacturing": ("Industries", "Manufacturing", "Machines", "Fabrication", "Components", "Tooling"),
+    "Retail": ("Retail", "Stores", "Outfitters", "Market", "Goods", "Boutiques"),
+    "Education": ("Learning", "Academy", "Education", "Schools", "Tutoring", "Campus"),
+    "Logistics": ("Logistics", "Freight", "Shipping", "Transport", "Couriers", "Haulage"),
+    "Media": ("Studios", "Publishing", "Broadcasting", "Entertainment", "Press", "Pictures"),
+    "Professional Services": ("Consulting", "Partners", "Advisory", "Legal", "Accounting", "Staffing"),
+    "Energy": ("Energy", "Power", "Solar", "Utilities", "Renewables", "Grid"),
+    "Telecommunications": ("Telecom", "Networks", "Wireless", "Broadband", "Fiber", "Mobile"),
+    "Hospitality": ("Hotels", "Hospitality", "Travel", "Resorts", "Dining", "Catering"),
 }
 INDUSTRIES = tuple(INDUSTRY_WORDS)
 DOMAIN_ENDINGS = (".com", ".com", ".com", ".io", ".co", ".net")
@@ -63,13 +66,13 @@ def person_names(rng: np.random.Generator, count: int) -> list[str]:
 
 def company_names(rng: np.random.Generator, count: int) -> tuple[list[str], list[str], list[str]]:
     """`count` distinct company names with their industry and web domain."""
-    starts = [a + b for a in NAME_STARTS for b in NAME_ENDS]
     words = [(industry, word) for industry, options in INDUSTRY_WORDS.items() for word in options]
-    combos = len(starts) * len(words)
-    picks = rng.choice(combos, size=count, replace=False)
+    picks = rng.choice(len(NAME_STARTS) * len(words), size=count, replace=False)
+    ends = rng.integers(0, len(NAME_ENDS), count)
     names, industries, domains = [], [], []
-    for pick in picks:
-        start, (industry, word) = starts[pick // len(words)], words[pick % len(words)]
+    for pick, end in zip(picks, ends, strict=True):
+        start = NAME_STARTS[pick // len(words)] + NAME_ENDS[end]
+        industry, word = words[pick % len(words)]
         names.append(f"{start} {word}")
         industries.append(industry)
         domains.append(f"{start}{word}".lower() + DOMAIN_ENDINGS[pick % len(DOMAIN_ENDINGS)])

@@ -48,7 +48,8 @@ def rep_factors(skills: RepSkills, owners: np.ndarray) -> tuple[np.ndarray, np.n
 
 def _sdr_size(org: Org, sdr_ids: np.ndarray) -> np.ndarray:
     """Better SDRs qualify bigger opportunities."""
-    perf = org.people.set_index("person_id")["perf"]
+    sdrs = org.people[org.people["role"] == "sdr"]
+    perf = (sdrs["perf"] - sdrs["perf"].mean()).set_axis(sdrs["person_id"])
     return np.exp(SDR_PERF_SIZE * pd.Series(sdr_ids).map(perf).fillna(0.0).to_numpy())
 
 

@@ -59,6 +59,7 @@ def build_skills(org: Org, rng: np.random.Generator) -> RepSkills:
         factor = np.clip(1 + JITTER * rng.standard_normal(len(reps)), 0.9, 1.1)
         factor = np.where(reps["gap"] == step, GAP_FACTOR, factor)
         reps[step] = factor
-    reps["volume"] = reps["call_to_connect"] * reps["connect_to_demo"] * np.exp(PERF_VOLUME * reps["perf"])
-    reps["size"] = np.exp(PERF_SIZE * reps["perf"])
+    relative = reps["perf"] - reps.groupby("team")["perf"].transform("mean")  # a team's deals keep their size
+    reps["volume"] = reps["call_to_connect"] * reps["connect_to_demo"] * np.exp(PERF_VOLUME * relative)
+    reps["size"] = np.exp(PERF_SIZE * relative)
     return RepSkills(reps)

@@ -40,12 +40,18 @@ if TYPE_CHECKING:
 MISSION_METRIC = "net_new_arr"
 MISALIGNED_KPI = "weekly_active_paying_users"
 KPIS = (  # team, KPI (a metric name of the registry), table, how the monthly series is counted
-    ("Enterprise Sales", "bookings", "opportunities", "sum(amount) of won deals by month of closed_at, enterprise"),
-    ("Mid-Market Sales", "bookings", "opportunities", "sum(amount) of won deals by month of closed_at, mid_market"),
+    ("Enterprise Sales", "bookings", "opportunities",
+     "sum(amount) of won new and expansion deals by month of closed_at, enterprise accounts"),
+    ("Mid-Market Sales", "bookings", "opportunities",
+     "sum(amount) of won new and expansion deals by month of closed_at, mid_market accounts"),
     ("Customer Success", "expansion_mrr", "subscriptions",
      "sum of month-on-month MRR increases of customers already paying (ChartMogul's expansion)"),
     ("Product", MISALIGNED_KPI, "usage", "mean over the month's weeks of sum(active_paying_users) per week"),
 )
+KPI_FILTERS = {
+    "Enterprise Sales": {"segment": "enterprise", "kind": ["new", "expansion"]},
+    "Mid-Market Sales": {"segment": "mid_market", "kind": ["new", "expansion"]},
+}
 
 
 def _day(values: pd.Series) -> np.ndarray:
@@ -243,7 +249,8 @@ def monthly_kpis(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     out[MISSION_METRIC] = _net_new_arr(tables["subscriptions"], months)
     opps, leads, people = tables["opportunities"], tables["leads"], tables["people"]
     accounts = tables["accounts"].set_index("account_id")["segment"]
-    won = opps[opps["is_won"]].assign(segment=lambda f: f["account_id"].map(accounts))
+    won = opps[opps["is_won"] & opps["kind"].isin(["new", "expansion"])].assign(
+        segment=lambda f: f["account_id"].map(accounts))
     team_of = people.set_index("person_id")["team"]
     for team, kpi, _, _ in KPIS:
         if kpi == "bookings":
@@ -311,8 +318,8 @@ def _alignment(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
                                   "why": "company-wide engagement swings with product's half-yearly campaigns, "
                                          "not with revenue"},
         "kpi_tree": {"mission_metric": MISSION_METRIC,
-                     "kpis": [{"team": t, "kpi": k, "table": tb, "series": s, "aligned": k != MISALIGNED_KPI}
-                              for t, k, tb, s in KPIS],
+                     "kpis": [{"team": t, "kpi": k, "table": tb, "series": s, "aligned": k != MISALIGNED_KPI,
+                               "where": KPI_FILTERS.get(t, {})} for t, k, tb, s in KPIS],
                      "note": "leading indicators (SDRs' qualified leads, marketing's pipeline created, Growth "
                              "Sales' small deals) are left out: month to month they do not move with net new "
                              "ARR here either, so they belong to tempo, not to the KPI tree"},
