@@ -19,20 +19,31 @@ The method, stated once (`METHOD` and `RULE` carry it to every report):
    correlation |r| (ties go to the shorter lag, then to the KPI leading).
 4. **Chance.** p is the share of surrogate KPI series whose strongest |r| over every lag tried is at
    least the observed one. Surrogates keep the spectrum (hence the autocorrelation) of the KPI's
-   changes and randomise its phases, so a smooth or seasonal series is not mistaken for a related one;
-   taking the strongest lag of each surrogate accounts for having tried 2·max_lag + 1 lags.
+   changes and randomise its phases, so a smooth or oscillating series is not mistaken for a related
+   one (a rhythm both series take from the calendar is another matter: see step 5); taking the
+   strongest lag of each surrogate accounts for having tried 2·max_lag + 1 lags.
 5. **Verdict.** r is read in the KPI's good direction: as is when the KPI and the mission metric are both
    higher-is-better, reversed for a lower-is-better KPI such as sales cycle (it is aligned when it falls
    as the mission metric rises). Then, in this order:
 
    - **aligned**: p < 0.05 and r ≥ 0.5 — a strong relation, and chance does not explain it;
    - **weak**: p < 0.05 and 0.2 ≤ r < 0.5 — real, but the KPI explains little of the mission metric;
-   - **not aligned**: p < 0.05 with r < 0.2 or running the wrong way; or p ≥ 0.05 when the data could have
-     shown a clear relation (chance alone reaches r = 0.7 in fewer than 5% of surrogates);
+   - **not aligned**: p < 0.05 with r < 0.2 or running the wrong way; or p ≥ 0.05 with r < 0.5 when the
+     data could have shown a clear relation (chance alone reaches r = 0.7 in fewer than 5% of surrogates);
    - **not enough data**: fewer than `min_points` pairs at every lag, a series that never changes, or
-     p ≥ 0.05 with so few points that chance alone reaches r = 0.7 in 5% of surrogates or more — then
-     even a clear relation could not be told from chance, and calling the KPI "not aligned" would be a
-     guess. (With 36 months and seven lags chance reaches about r = 0.5; with 12 quarters about 0.85.)
+     p ≥ 0.05 when either r ≥ 0.5 (it looks strong, but these points cannot tell it from chance) or
+     chance alone reaches r = 0.7 in 5% of surrogates or more (even a clear relation could not be told
+     from chance). Calling such a KPI "not aligned" would be a guess. With 36 months and seven lags,
+     chance reaches about r = 0.5 — more when both series share a rhythm such as quarter-end pushes,
+     which surrogates keep; with 12 quarters, about 0.85.
+
+   - **a shared rhythm** (with `season`, e.g. 3 for months): an aligned KPI is checked once more with
+     each series' usual change at each position of the cycle (month 1, 2 or 3 of the quarter) taken out.
+     If r at the best lag then falls below 0.5, the verdict is **weak**: the KPI moves with the mission
+     metric mainly through a quarter-end rhythm both share. Two unrelated series that both jump at
+     quarter end would otherwise look aligned (surrogates with random phases do not line such a
+     rhythm up as the calendar does); the rhythm is not simply removed, because a KPI may well move
+     the mission metric through it (the quarter-end deals are the quarter-end ARR).
 
    Significance comes first because the best of seven lags of two unrelated series is easily |r| ≈ 0.3
    over three years of months: a rule on r alone would call noise "weak" most of the time.
@@ -43,7 +54,7 @@ Pure: series in, results out; no I/O, no configuration, deterministic for a give
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -64,10 +75,12 @@ METHOD = ("each series is compared by its period-over-period change (a level tha
           "the change of what it adds each period); the KPI's change in period t is paired with the mission "
           "metric's change in period t + lag, a positive lag meaning the KPI moves first")
 RULE = (f"aligned: the strongest correlation over the lags tried runs the KPI's good way with r ≥ {STRONG}, "
-        f"beyond chance (p < {ALPHA}, allowing for every lag tried); weak: the same with {MODEST} ≤ r < {STRONG}; "
-        f"not aligned: r < {MODEST}, the wrong way, or no stronger than chance although the data could have shown a "
-        f"clear relation; not enough data: too few paired changes, a series that never changes, or so few points "
-        f"that chance alone reaches r = {CLEAR} in {ALPHA:.0%} of cases")
+        f"beyond chance (p < {ALPHA}, allowing for every lag tried), and, by month, still r ≥ {STRONG} once the "
+        f"quarter's month-by-month rhythm is taken out of both series; weak: beyond chance with {MODEST} ≤ r < "
+        f"{STRONG}, or aligned only through that rhythm; not aligned: beyond chance but r < {MODEST} or the wrong "
+        f"way, or r < {STRONG} the good way and no stronger than chance although the data could have shown a clear "
+        f"relation; not enough data: too few paired changes, a series that never changes, r ≥ {STRONG} the good way "
+        f"that chance could produce, or so few points that chance alone reaches r = {CLEAR} in {ALPHA:.0%} of cases")
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,7 @@ class KpiAlignment:
     best_lag: int | None = None  # periods; positive: the KPI leads the mission metric
     p_value: float | None = None  # chance of so strong a correlation at any lag tried, if unrelated
     chance_r: float | None = None  # the |r| chance alone reaches in ALPHA of cases, over the lags tried
+    r_beyond_rhythm: float | None = None  # r at the best lag once a shared calendar rhythm is taken out
     points: int = 0  # paired changes at the best lag (or the most any lag had)
     expected_sign: int = 1  # +1: aligned KPIs move with the mission metric; −1: against it (lower is better)
     lags: tuple[LagCorrelation, ...] = ()
@@ -109,13 +123,15 @@ class KpiAlignment:
 def check_alignment(mission: pd.DataFrame, kpis: dict[str, pd.DataFrame], *, max_lag: int = 3,
                     min_points: int = 8, directions: Mapping[str, Direction] | None = None,
                     mission_direction: Direction = "up", stocks: Collection[str] = (), mission_stock: bool = False,
-                    period_name: str = "period", surrogates: int = SURROGATES, seed: int = 0) -> list[KpiAlignment]:
+                    season: int | None = None, period_name: str = "period", surrogates: int = SURROGATES,
+                    seed: int = 0) -> list[KpiAlignment]:
     """For each KPI series, how its changes move with the mission metric's (see the module's docstring).
 
     `mission` and each frame of `kpis` hold one row per period: `period` (a label) and `value`, and
     optionally `period_start` (used to order periods; labels are sorted otherwise). A period missing
     from one series is unknown there: the changes on either side of it drop out. `directions` gives each
-    KPI's direction (default "up"); `stocks` names the KPIs that are accumulating levels (see step 1).
+    KPI's direction (default "up"); `stocks` names the KPIs that are accumulating levels (see step 1);
+    `season` the length of a calendar rhythm (3 for months: the quarter) to look beyond (see step 5).
     """
     if max_lag < 0 or min_points < 3:
         raise InputError("max_lag must be ≥ 0 and min_points ≥ 3")
@@ -124,8 +140,11 @@ def check_alignment(mission: pd.DataFrame, kpis: dict[str, pd.DataFrame], *, max
     for name, frame in kpis.items():
         expected = 1 if directions.get(name, "up") == mission_direction else -1
         x, y = _paired_changes(frame, mission, kpi_stock=name in stocks, mission_stock=mission_stock)
-        results.append(_judge(name, x, y, expected=expected, max_lag=max_lag, min_points=min_points,
-                              period_name=period_name, surrogates=surrogates, seed=seed))
+        result = _judge(name, x, y, expected=expected, max_lag=max_lag, min_points=min_points,
+                        period_name=period_name, surrogates=surrogates, seed=seed)
+        if season and result.verdict == "aligned":
+            result = _beyond_rhythm(result, x, y, season, period_name)
+        results.append(result)
     return results
 
 
@@ -169,6 +188,30 @@ def _paired_changes(kpi: pd.DataFrame, mission: pd.DataFrame, *, kpi_stock: bool
 
 
 # -- correlation --------------------------------------------------------------------------------------
+def _without_rhythm(changes: np.ndarray, season: int) -> np.ndarray:
+    """Changes less their average at the same position of a `season`-period cycle (e.g. month 3 of a quarter)."""
+    out = changes.copy()
+    position = np.arange(len(changes)) % season
+    for p in range(season):
+        at = (position == p) & np.isfinite(changes)
+        if at.sum() >= 2:
+            out[at] -= changes[at].mean()
+    return out
+
+
+def _beyond_rhythm(result: KpiAlignment, x: np.ndarray, y: np.ndarray, season: int,
+                   period_name: str) -> KpiAlignment:
+    """An aligned KPI, checked again without the `season`-period rhythm both series may share."""
+    assert result.best_lag is not None
+    ix, iy = _lag_pairs(x, y, result.best_lag)
+    r = float(_pearson_rows(_without_rhythm(x, season)[ix][None, :], _without_rhythm(y, season)[iy])[0])
+    if np.isnan(r) or result.expected_sign * r >= STRONG:
+        return replace(result, r_beyond_rhythm=None if np.isnan(r) else r)
+    reason = (f"{result.reason}; but without the {season}-{period_name} rhythm both series share, r = {r:+.2f} — "
+              f"weak: it moves with the mission metric mainly through that rhythm")
+    return replace(result, verdict="weak", reason=reason, r_beyond_rhythm=r)
+
+
 def _lag_pairs(x: np.ndarray, y: np.ndarray, lag: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices (into x, into y) of the pairs x[t], y[t + lag] where both are known."""
     n = len(x)
@@ -288,6 +331,10 @@ def _verdict(r: float, p: float, chance_r: float, points: int) -> tuple[Verdict,
         if r < 0:
             return "not aligned", "beyond chance, it moves the wrong way for the mission"
         return "not aligned", f"r < {MODEST}: too small to manage by, though beyond chance"
+    if r >= STRONG:
+        return "not enough data", (f"r ≥ {STRONG} the good way looks strong, but with these {points} paired "
+                                   f"changes chance alone reaches r = {chance_r:.2f} in {ALPHA:.0%} of cases: they "
+                                   "cannot tell it from chance")
     if chance_r >= CLEAR:
         return "not enough data", (f"with {points} paired changes chance alone reaches r = {chance_r:.2f} in "
                                    f"{ALPHA:.0%} of cases, so even a clear relation could not be told from chance")

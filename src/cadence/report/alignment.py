@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 AlignmentGrain = Literal["month", "quarter"]
 ADDITIVE_UNITS = ("currency", "count")
+QUARTER_RHYTHM = 3  # months: a quarter-end push both series share is not, alone, a sign that one moves the other
 PER_DAY = "amounts that add up (bookings, leads) are taken per day of their period, so a short February moves nothing"
 
 
@@ -96,7 +97,8 @@ def alignment_report(ws: Workspace, grain: AlignmentGrain | None = None, *,
         {key: _series(ws, kpi.metric, grain, end, kpi.where) for key, (_, kpi) in kpis.items()},
         directions={key: registry.get(kpi.metric).direction for key, (_, kpi) in kpis.items()},
         mission_direction=mission_metric.direction, mission_stock=accumulates(mission_metric),
-        stocks=[key for key, (_, kpi) in kpis.items() if accumulates(registry.get(kpi.metric))], period_name=grain)
+        stocks=[key for key, (_, kpi) in kpis.items() if accumulates(registry.get(kpi.metric))],
+        season=QUARTER_RHYTHM if grain == "month" else None, period_name=grain)
     return [replace(result, kpi=kpi.label or registry.get(kpi.metric).label, team=team, metric=kpi.metric,
                     where=kpi.where, grain=grain)
             for result, (team, kpi) in zip(results, kpis.values(), strict=True)]
