@@ -11,12 +11,15 @@ Three kinds of evidence:
 Both files are loaded as canonical rows built here with pandas (as test_metrics_engines.py does),
 so these tests do not depend on an importer; how each file's columns are read is said at the
 loader. examples/ravenstack.mapping.yml is checked to load ravenstack to the very same figures.
+The demo company (in cents) reconciles every month and equals the same independent loops.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
@@ -31,6 +34,9 @@ from cadence.workspace import Workspace, init_workspace
 
 REPO = Path(__file__).resolve().parents[1]
 RAVENSTACK_MAPPING = REPO / "examples" / "ravenstack.mapping.yml"
+
+ByMonth = dict[str, dict[str, Decimal]]  # {month: {account: MRR}}
+Expected = tuple[pd.DataFrame, ByMonth]  # independent movements per month, and the MRR behind them
 
 MOVEMENTS = {  # movement column: metric, sign in the reconciliation
     "new": ("new_mrr", 1),
@@ -382,32 +388,34 @@ def test_periods_movements_and_logo_churn_equal_an_independent_computation(
 # -- ravenstack, against an independent computation ------------------------------------------------
 
 def independent_months(accounts: pd.Series, starts: pd.Series, ends: pd.Series, amounts: pd.Series,
-                       months: list[str]) -> dict[str, dict[str, float]]:
-    """{month: {account: MRR on the month's last day}}, by looping over subscription rows."""
-    last_days = {m: pd.Period(m, "M").to_timestamp(how="end").normalize() for m in months}
-    out: dict[str, dict[str, float]] = {m: {} for m in months}
+                       months: list[str]) -> ByMonth:
+    """{month: {account: MRR on the month's last day}}, by looping over subscription rows, in exact decimals."""
+    last_days = [pd.Period(m, "M").to_timestamp(how="end").normalize() for m in months]  # ascending
+    out: ByMonth = {m: {} for m in months}
     rows = zip(accounts.tolist(), starts.tolist(), ends.tolist(), amounts.tolist(), strict=True)
     for account, start_date, end_date, amount in rows:
-        if amount == 0:
+        paid = Decimal(str(amount))
+        if paid == 0:
             continue
-        start = pd.Timestamp(start_date)
-        end = pd.Timestamp(end_date) if isinstance(end_date, str) else None  # empty: still paying
-        for month, last_day in last_days.items():
-            if start <= last_day and (end is None or last_day < end):
-                out[month][account] = out[month].get(account, 0.0) + float(amount)
+        # active on a month's last day when start ≤ that day < end (empty end: still paying)
+        first = bisect.bisect_left(last_days, pd.Timestamp(start_date))
+        stop = len(last_days) if pd.isna(end_date) else bisect.bisect_left(last_days, pd.Timestamp(end_date))
+        for month in months[first:stop]:
+            out[month][account] = out[month].get(account, Decimal(0)) + paid
     return out
 
 
-def independent_movements(by_month: dict[str, dict[str, float]]) -> pd.DataFrame:
+def independent_movements(by_month: ByMonth) -> pd.DataFrame:
     """Per month: MRR, the five movements, paying customers at start and customers who stopped paying."""
     rows: list[dict[str, object]] = []
-    previous: dict[str, float] = {}
+    previous: dict[str, Decimal] = {}
     ever: set[str] = set()
+    zero = Decimal(0)
     for month, now in by_month.items():
-        moved = dict.fromkeys(MOVEMENTS, 0.0)
+        moved = dict.fromkeys(MOVEMENTS, zero)
         stopped = 0
         for account in set(previous) | set(now):
-            before, after = previous.get(account, 0.0), now.get(account, 0.0)
+            before, after = previous.get(account, zero), now.get(account, zero)
             if before == 0:
                 moved["reactivation" if account in ever else "new"] += after
             elif after == 0:
@@ -417,7 +425,8 @@ def independent_movements(by_month: dict[str, dict[str, float]]) -> pd.DataFrame
                 moved["expansion"] += after - before
             else:
                 moved["contraction"] += before - after
-        rows.append({"period": month, "mrr": sum(now.values()), **moved, "at_start": len(previous),
+        money = {"mrr": sum(now.values(), zero), **moved}
+        rows.append({"period": month, **{k: float(v) for k, v in money.items()}, "at_start": len(previous),
                      "stopped": stopped})
         ever |= set(now)
         previous = now
@@ -431,7 +440,7 @@ def raven_figures(raven: Workspace) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def raven_expected(raven_files: tuple[pd.DataFrame, pd.DataFrame], raven_figures: pd.DataFrame
-                   ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
+                   ) -> Expected:
     subs = raven_files[1]
     by_month = independent_months(subs["account_id"], subs["start_date"], subs["end_date"], ravenstack_paid(subs),
                                   list(raven_figures["period"]))
@@ -446,7 +455,7 @@ def test_ravenstack_reconciles_every_month(raven: Workspace, raven_figures: pd.D
 
 
 def test_ravenstack_mrr_and_movements_equal_an_independent_computation(
-        raven_figures: pd.DataFrame, raven_expected: tuple[pd.DataFrame, dict[str, dict[str, float]]]) -> None:
+        raven_figures: pd.DataFrame, raven_expected: Expected) -> None:
     expected, _ = raven_expected
     pd.testing.assert_frame_equal(raven_figures, expected[raven_figures.columns], check_dtype=False)
     # the company really moves: every kind of movement happens
@@ -455,13 +464,14 @@ def test_ravenstack_mrr_and_movements_equal_an_independent_computation(
 
 @pytest.mark.parametrize("month", ["2024-01", "2024-06", "2024-09", "2024-12"])
 def test_ravenstack_retention_equals_an_independent_computation(
-        raven: Workspace, raven_expected: tuple[pd.DataFrame, dict[str, dict[str, float]]], month: str) -> None:
+        raven: Workspace, raven_expected: Expected, month: str) -> None:
     _, by_month = raven_expected
     then = by_month[str(pd.Period(month, "M") - 12)]
     now = by_month[month]
-    base = sum(then.values())
-    nrr = sum(now.get(a, 0.0) for a in then) / base
-    grr = sum(min(now.get(a, 0.0), v) for a, v in then.items()) / base
+    zero = Decimal(0)
+    base = sum(then.values(), zero)
+    nrr = float(sum((now.get(a, zero) for a in then), zero) / base)
+    grr = float(sum((min(now.get(a, zero), v) for a, v in then.items()), zero) / base)
     got = {name: metric(raven, name).set_index("period")["value"][month]
            for name in ("net_revenue_retention", "gross_revenue_retention")}
     assert got["net_revenue_retention"] == pytest.approx(nrr, rel=1e-12)
@@ -470,7 +480,7 @@ def test_ravenstack_retention_equals_an_independent_computation(
 
 
 def test_ravenstack_logo_churn_equals_an_independent_computation(
-        raven: Workspace, raven_expected: tuple[pd.DataFrame, dict[str, dict[str, float]]]) -> None:
+        raven: Workspace, raven_expected: Expected) -> None:
     expected, _ = raven_expected
     got = metric(raven, "logo_churn").set_index("period")["value"]
     want = (expected["stopped"] / expected["at_start"].where(expected["at_start"] > 0)).set_axis(expected["period"])
@@ -526,6 +536,22 @@ def test_the_mapping_loads_ravenstack_as_these_tests_read_it(
         pd.testing.assert_series_equal(parts.groupby("period")["value"].sum(), total, check_names=False)
     finally:
         ws.close()
+
+
+# -- the demo company ------------------------------------------------------------------------------
+
+@pytest.mark.slow  # the demo company is built once per session (conftest's demo_workspace)
+def test_demo_reconciles_every_month_and_equals_an_independent_computation(demo_workspace: Workspace) -> None:
+    """Northwind's MRR is in cents: every month reconciles to the cent, and equals the loops above."""
+    got = figures(demo_workspace)
+    assert assert_reconciles(got) >= 36
+    subs = demo_workspace.table("subscriptions").to_pandas()
+    by_month = independent_months(subs["account_id"], subs["started_at"], subs["ended_at"], subs["mrr"],
+                                  list(got["period"]))
+    expected = independent_movements(by_month)
+    assert got["period"].iloc[0] == pd.Timestamp(subs["started_at"].min()).strftime("%Y-%m")
+    pd.testing.assert_frame_equal(got, expected[got.columns], check_dtype=False)
+    assert (got[list(MOVEMENTS)].sum() > 0).all()  # every kind of movement happens
 
 
 # Small cases, one workspace: each account is one case, read with where="account_id IN (…)". Months
@@ -625,14 +651,14 @@ def test_cut_by_segment_adds_up_to_the_total(raven: Workspace) -> None:
 
 def test_segment_mrr_equals_an_independent_computation(
         raven: Workspace, raven_files: tuple[pd.DataFrame, pd.DataFrame],
-        raven_expected: tuple[pd.DataFrame, dict[str, dict[str, float]]]) -> None:
+        raven_expected: Expected) -> None:
     accounts, _ = raven_files
     segment_of = dict(zip(accounts["account_id"], accounts["seats"].astype(int).map(ravenstack_segment), strict=True))
     got = metric(raven, "mrr", by=("segment",)).set_index(["period", "segment"])["value"]
     for month in ("2023-06", "2024-06", "2024-12"):
         want: dict[str, float] = {}
         for account, mrr in raven_expected[1][month].items():
-            want[segment_of[account]] = want.get(segment_of[account], 0.0) + mrr
+            want[segment_of[account]] = want.get(segment_of[account], 0.0) + float(mrr)
         assert {s: got[(month, s)] for s in want} == want
 
 
