@@ -275,6 +275,18 @@ def test_product_kpi_does_not_move_with_net_new_arr(demo_workspace: Workspace, d
     tree = demo_truths["kpi_tree"]["kpis"]
     assert [k["kpi"] for k in tree if not k["aligned"]] == ["weekly_active_paying_users"]
 
+def test_cadence_yml_states_the_mission_and_the_kpi_tree_truths_describe(demo_workspace: Workspace,
+                                                                         demo_truths: dict[str, Any]) -> None:
+    config = demo_workspace.config
+    assert config.mission is not None and config.mission.metric == "net_new_mrr"
+    in_config = {(team.name, kpi.metric, kpi.where) for team in config.teams for kpi in team.kpis}
+    planted = {(k["team"], k["kpi"], k["where"]) for k in demo_truths["kpi_tree"]["kpis"]}
+    assert in_config == planted
+    assert {team.name for team in config.teams} == set(demo_truths["teams"])
+    people_teams = set(sql(demo_workspace, "SELECT DISTINCT team FROM people")["team"])
+    assert people_teams == set(demo_truths["teams"])
+
+
 def test_unblocking_features_turn_waiting_deals_into_wins(demo_workspace: Workspace,
                                                           demo_truths: dict[str, Any]) -> None:
     deals = sql(demo_workspace, """

@@ -67,7 +67,7 @@ def build_demo(directory: str | Path, *, seed: int = 7, progress: Progress | Non
     for stale in (root / DEFAULT_WAREHOUSE, root / f"{DEFAULT_WAREHOUSE}.wal"):
         stale.unlink(missing_ok=True)
     init_workspace(root, company=COMPANY, force=True)
-    (root / "cadence.yml").write_text(config_text(), encoding="utf-8")
+    (root / "cadence.yml").write_text(config_text(company.tables), encoding="utf-8")
     ws = open_workspace(root)
     try:
         batch = import_batch(company.tables)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from cadence.demo.build import Company
 
 MISSION_METRIC = "net_new_arr"
+MISSION_REGISTRY_METRIC = "net_new_mrr"  # net new ARR = 12 × net new MRR
 MISALIGNED_KPI = "weekly_active_paying_users"
 KPIS = (  # team, KPI (a metric name of the registry), table, how the monthly series is counted
     ("Enterprise Sales", "bookings", "opportunities",
@@ -48,9 +49,9 @@ KPIS = (  # team, KPI (a metric name of the registry), table, how the monthly se
      "sum of month-on-month MRR increases of customers already paying (ChartMogul's expansion)"),
     ("Product", MISALIGNED_KPI, "usage", "mean over the month's weeks of sum(active_paying_users) per week"),
 )
-KPI_FILTERS = {
-    "Enterprise Sales": {"segment": "enterprise", "kind": ["new", "expansion"]},
-    "Mid-Market Sales": {"segment": "mid_market", "kind": ["new", "expansion"]},
+KPI_WHERE = {  # the filter narrowing a team's KPI, as cadence.yml's `where` spells it
+    "Enterprise Sales": "segment = 'enterprise' AND kind IN ('new', 'expansion')",
+    "Mid-Market Sales": "segment = 'mid_market' AND kind IN ('new', 'expansion')",
 }
 
 
@@ -246,7 +247,7 @@ def monthly_kpis(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The mission metric and each team KPI per calendar month, as KPIS describes them."""
     months = pd.period_range(START, date_of(DAYS - 1), freq="M")
     out = pd.DataFrame(index=months)
-    out[MISSION_METRIC] = _net_new_arr(tables["subscriptions"], months)
+    out[MISSION_METRIC] = 12 * net_new_mrr(tables["subscriptions"], months)
     opps, leads, people = tables["opportunities"], tables["leads"], tables["people"]
     accounts = tables["accounts"].set_index("account_id")["segment"]
     won = opps[opps["is_won"] & opps["kind"].isin(["new", "expansion"])].assign(
@@ -263,7 +264,7 @@ def monthly_kpis(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         elif kpi == "pipeline_created":
             series = opps.groupby(opps["created_at"].dt.to_period("M"))["amount"].sum()
         elif kpi == "expansion_mrr":
-            series = pd.Series(_expansion_mrr(tables["subscriptions"], months), index=months)
+            series = pd.Series(expansion_mrr(tables["subscriptions"], months), index=months)
         else:
             usage = tables["usage"]
             weekly = usage.groupby("week")["active_paying_users"].sum()
@@ -272,13 +273,11 @@ def monthly_kpis(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-def _net_new_arr(subscriptions: pd.DataFrame, months: pd.PeriodIndex) -> np.ndarray:
-    start = _day(subscriptions["started_at"])
-    end = np.where(subscriptions["ended_at"].isna(), np.inf, _day(subscriptions["ended_at"].fillna(pd.Timestamp(END))))
-    mrr = subscriptions["mrr"].astype("float64").to_numpy()
-    edges = [(m.start_time - pd.Timestamp(START)).days for m in months] + [DAYS]
-    arr = np.array([mrr[(start <= d) & (end > d)].sum() * 12 for d in edges])
-    return np.diff(arr)
+def net_new_mrr(subscriptions: pd.DataFrame, months: pd.PeriodIndex) -> np.ndarray:
+    """Per month: MRR on the month's last day minus MRR on the day before it began."""
+    edges = [float((m.start_time - pd.Timestamp(START)).days) - 0.5 for m in months]
+    edges.append(edges[-1] + (months[-1].end_time - months[-1].start_time).days + 1)
+    return np.diff(_mrr_matrix(subscriptions, edges).sum(axis=0))
 
 
 def _mrr_matrix(subscriptions: pd.DataFrame, days: list[float]) -> np.ndarray:
@@ -294,10 +293,11 @@ def _mrr_matrix(subscriptions: pd.DataFrame, days: list[float]) -> np.ndarray:
     return out
 
 
-def _expansion_mrr(subscriptions: pd.DataFrame, months: pd.PeriodIndex) -> np.ndarray:
+def expansion_mrr(subscriptions: pd.DataFrame, months: pd.PeriodIndex) -> np.ndarray:
     """Per month: MRR added by customers who paid at the month's start and pay more at its end."""
-    edges = [float((m.start_time - pd.Timestamp(START)).days) for m in months] + [float(DAYS)]
-    matrix = _mrr_matrix(subscriptions, [e - 0.5 for e in edges])
+    edges = [float((m.start_time - pd.Timestamp(START)).days) - 0.5 for m in months]
+    edges.append(edges[-1] + (months[-1].end_time - months[-1].start_time).days + 1)
+    matrix = _mrr_matrix(subscriptions, edges)
     before, after = matrix[:, :-1], matrix[:, 1:]
     return np.where((before > 0) & (after > before), after - before, 0).sum(axis=0)
 
@@ -311,7 +311,7 @@ def _alignment(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
         best = max((abs(float(mission.corr(changes[column].shift(lag)))), lag) for lag in range(0, 4))
         alignment[column] = {"best_abs_correlation": round(best[0], 3), "lag_months": best[1]}
     return {
-        "mission_metric_in_registry": "net_new_mrr × 12",
+        "mission_metric_in_registry": f"{MISSION_REGISTRY_METRIC} × 12",
         "misaligned_kpi": MISALIGNED_KPI,
         "misaligned_kpi_detail": {"team": "Product", "kpi": MISALIGNED_KPI, "table": "usage",
                                   "column": "active_paying_users", "series": KPIS[-1][3],
@@ -319,7 +319,7 @@ def _alignment(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
                                          "not with revenue"},
         "kpi_tree": {"mission_metric": MISSION_METRIC,
                      "kpis": [{"team": t, "kpi": k, "table": tb, "series": s, "aligned": k != MISALIGNED_KPI,
-                               "where": KPI_FILTERS.get(t, {})} for t, k, tb, s in KPIS],
+                               "where": KPI_WHERE.get(t)} for t, k, tb, s in KPIS],
                      "note": "leading indicators (SDRs' qualified leads, marketing's pipeline created, Growth "
                              "Sales' small deals) are left out: month to month they do not move with net new "
                              "ARR here either, so they belong to tempo, not to the KPI tree"},
