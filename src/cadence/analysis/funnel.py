@@ -1,0 +1,240 @@
+"""The sales funnel from opportunity history: how deals convert from stage to stage, and how fast.
+
+The rules, stated once (`METHOD` carries them to every report):
+
+- **Stages and their order** come from the `stages` table (pipeline, position). The funnel's steps
+  are the pipeline's open stages in order, then "won" (every won stage counts as that one step).
+  Lost stages are not steps: losing is how a deal leaves the funnel.
+- **The cohort** is the deals created in the period (`opportunities.created_at` in [start, end)),
+  each seen through its `opportunity_history` up to `as_of`.
+- **Reached.** A deal that reached stage k — or any later stage — counts as having reached k (CRMs
+  let deals skip stages). A lost deal reached the furthest open stage its history shows; a deal whose
+  history shows nothing but a lost stage was lost at the first stage.
+- **Conversion k → k+1** = deals that reached k+1 ÷ deals that reached k and are *decided* there: no
+  longer sitting in k (they moved on) or closed. Open deals still in k are not counted either way,
+  so a young cohort is not read as a bad one.
+- **Time in stage k**: days from a deal's first entry into k to its first entry into k+1, over the
+  deals whose history shows both; median and mean.
+- **Win rate from k**: of the closed deals that reached k, the share won.
+- **Stage velocity** of k: what a deal that reaches k is worth per day — win rate from k × mean
+  amount of those won ÷ median days from entering k to the win. It is the sales-velocity formula
+  (deals × win rate × deal size ÷ cycle) for one deal, started from that stage.
+
+Pure: tables in (any `table(name)` source), a tidy result out; no I/O, no configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from cadence.errors import CadenceError, UnknownNameError
+from cadence.metrics.definitions import DEAL_DIMS
+from cadence.metrics.relations import TableSource, deals
+
+WON_STEP = "won"
+METHOD = ("stages in the order of the `stages` table (open stages, then won; lost is how a deal leaves); the "
+          "cohort is the deals created in the period, seen through their history; a deal that reached a stage or "
+          "any later one counts as reaching it; conversion k → k+1 = deals that reached k+1 ÷ deals that reached "
+          "k and are no longer sitting in k or are closed; time in stage = days from first entering it to first "
+          "entering the next; stage velocity = win rate from the stage × mean won amount ÷ median days from "
+          "entering it to the win")
+
+
+class MissingDataError(CadenceError, ValueError):
+    """An analysis needs a table the workspace has no rows in."""
+
+
+def require_rows(tables: TableSource, table: str, analysis: str, why: str) -> None:
+    """Raise a one-line error naming the analysis and what it needs when `table` is empty."""
+    if int(tables.table(table).count().execute()) == 0:
+        raise MissingDataError(f"{analysis} needs {table}: the workspace has none ({why})",
+                               hint="import them from your CRM (`cadence ingest`) and run it again")
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """One stage of the funnel for one group (or the whole cohort when `group` is None)."""
+
+    group: str | None
+    stage: str
+    position: int  # 1 … number of steps
+    reached: int  # deals that reached this stage or a later one
+    sitting: int  # open deals in this stage now
+    decided: int  # reached it and moved on or closed
+    advanced: int  # reached the next stage
+    conversion: float | None  # advanced ÷ decided; None for the last step
+    median_days: float | None  # time in stage
+    mean_days: float | None
+    timed: int  # deals behind the time in stage
+    win_rate: float | None  # closed deals that reached it: share won
+    velocity: float | None  # money per day a deal reaching the stage is worth
+
+
+@dataclass(frozen=True)
+class Funnel:
+    pipeline: str
+    start: date | None
+    end: date | None  # exclusive
+    as_of: date | None
+    by: str | None
+    deals: int  # deals in the cohort with history
+    stages: list[StageRow]
+    without_history: int = 0  # deals of the cohort with no history row: left out
+    other_pipelines: list[str] = field(default_factory=list)
+    method: str = METHOD
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame([asdict(s) for s in self.stages])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"pipeline": self.pipeline, "start": _iso(self.start), "end": _iso(self.end), "as_of": _iso(self.as_of),
+                "by": self.by, "deals": self.deals, "without_history": self.without_history,
+                "other_pipelines": self.other_pipelines, "method": self.method,
+                "stages": [asdict(s) for s in self.stages]}
+
+
+def funnel(tables: TableSource, *, pipeline: str | None = None, start: date | None = None, end: date | None = None,
+           by: str | None = None, as_of: date | None = None) -> Funnel:
+    """Stage-to-stage conversion, time in stage and stage velocity of the deals created in [start, end)."""
+    require_rows(tables, "opportunity_history", "the funnel", "every change of stage, to see which stages each "
+                 "deal reached and when")
+    if by is not None and by not in DEAL_DIMS:
+        raise UnknownNameError("funnel dimension", by, DEAL_DIMS)
+    chosen, others = _pick_pipeline(tables, pipeline)
+    steps, step_of, lost = _steps(tables, chosen)
+    cohort = _cohort(tables, chosen, start, end, as_of, by)
+    history = _history(tables, cohort, as_of)
+    per_deal = _per_deal(cohort, history, step_of, lost)
+    entries = _entries(history, step_of)
+    groups = [None] if by is None else sorted(per_deal["group"].dropna().unique().tolist(), key=str)
+    rows = []
+    for group in groups:
+        part = per_deal if group is None else per_deal[per_deal["group"] == group]
+        rows += _stage_rows(part, entries, steps, None if group is None else str(group))
+    return Funnel(chosen, start, end, as_of, by, int(len(per_deal)), rows,
+                  without_history=int(len(cohort) - len(per_deal)), other_pipelines=others)
+
+
+# -- inputs ---------------------------------------------------------------------------------------------
+def _pick_pipeline(tables: TableSource, pipeline: str | None) -> tuple[str, list[str]]:
+    """The pipeline asked for, else the one with the most deals; and the other pipelines that have deals."""
+    opps = tables.table("opportunities")
+    counts = opps.group_by("pipeline").aggregate(n=opps.count()).order_by(ibis.desc("n")).to_pandas()
+    with_deals = [str(p) for p in counts["pipeline"]]
+    declared = tables.table("stages").pipeline.name("pipeline").as_table().distinct().to_pandas()["pipeline"]
+    if pipeline is not None:
+        if pipeline not in set(declared):
+            raise UnknownNameError("pipeline", pipeline, sorted(set(declared)))
+        return pipeline, [p for p in with_deals if p != pipeline]
+    if not with_deals:
+        raise MissingDataError("the funnel needs opportunities: the workspace has none")
+    return with_deals[0], with_deals[1:]
+
+
+def _steps(tables: TableSource, pipeline: str) -> tuple[list[str], dict[str, int], set[str]]:
+    """The funnel's step names in order, each stage's step index (from 1), and the lost stages."""
+    stages = tables.table("stages")
+    rows = stages.filter(stages.pipeline == pipeline).order_by("position").to_pandas()
+    open_stages = rows[~rows["is_won"].astype(bool) & ~rows["is_lost"].astype(bool)]["stage"].tolist()
+    won = rows[rows["is_won"].astype(bool)]["stage"].tolist()
+    steps = [*open_stages, *([won[0] if len(won) == 1 else WON_STEP] if won else [])]
+    step_of = {stage: i + 1 for i, stage in enumerate(open_stages)}
+    step_of.update({stage: len(steps) for stage in won})
+    return steps, step_of, set(rows[rows["is_lost"].astype(bool)]["stage"])
+
+
+def _cohort(tables: TableSource, pipeline: str, start: date | None, end: date | None, as_of: date | None,
+            by: str | None) -> pd.DataFrame:
+    table = deals(tables)
+    table = table.filter(table.pipeline == pipeline)
+    for bound, keep in ((start, lambda t, v: t.created_at >= v), (end, lambda t, v: t.created_at < v),
+                        (as_of, lambda t, v: t.created_at < v)):
+        if bound is not None:
+            table = table.filter(keep(table, ibis.timestamp(pd.Timestamp(bound))))
+    columns = {"opportunity_id": table.opportunity_id, "amount": table.amount_value,
+               "group": table[by].cast("string") if by else ibis.null().cast("string")}
+    return table.select(**columns).to_pandas()
+
+
+def _history(tables: TableSource, cohort: pd.DataFrame, as_of: date | None) -> pd.DataFrame:
+    history = tables.table("opportunity_history")
+    if as_of is not None:
+        history = history.filter(history.changed_at < ibis.timestamp(pd.Timestamp(as_of)))
+    frame = history.select("opportunity_id", "changed_at", "stage").to_pandas()
+    frame = frame[frame["opportunity_id"].isin(set(cohort["opportunity_id"]))]
+    frame["changed_at"] = pd.to_datetime(frame["changed_at"])
+    return frame
+
+
+def _per_deal(cohort: pd.DataFrame, history: pd.DataFrame, step_of: dict[str, int], lost: set[str]) -> pd.DataFrame:
+    """One row per deal with history: group, amount, furthest step reached, current step, closed, won."""
+    known = history[history["stage"].isin(set(step_of) | lost)].copy()
+    known["step"] = known["stage"].map(step_of)
+    known["lost"] = known["stage"].isin(lost)
+    last_step = max(step_of.values(), default=0)
+    ordered = known.sort_values(["opportunity_id", "changed_at", "step"], kind="stable", na_position="first")
+    latest = ordered.groupby("opportunity_id").tail(1).set_index("opportunity_id")
+    reached = known.groupby("opportunity_id")["step"].max().fillna(1).clip(lower=1)
+    out = cohort.set_index("opportunity_id").loc[latest.index]
+    out["reached"] = reached.reindex(out.index).fillna(1).astype(int)
+    out["won"] = (latest["step"] == last_step).to_numpy() & ~latest["lost"].to_numpy()
+    out["closed"] = out["won"].to_numpy() | latest["lost"].to_numpy()
+    out["current"] = np.where(out["closed"], 0, latest["step"].fillna(0).to_numpy()).astype(int)
+    return out
+
+
+def _entries(history: pd.DataFrame, step_of: dict[str, int]) -> pd.DataFrame:
+    """deal × step: when the deal first entered the step."""
+    rows = history[history["stage"].isin(set(step_of))]
+    rows = rows.assign(step=rows["stage"].map(step_of))
+    return rows.groupby(["opportunity_id", "step"])["changed_at"].min().unstack("step")
+
+
+# -- figures ------------------------------------------------------------------------------------------
+def _stage_rows(part: pd.DataFrame, all_entries: pd.DataFrame, steps: list[str], group: str | None) -> list[StageRow]:
+    entries = all_entries.loc[all_entries.index.intersection(part.index)]
+    won = part[part["won"]]
+    rows = []
+    for k, name in enumerate(steps, start=1):
+        reached = part["reached"] >= k
+        sitting = (part["current"] == k) & ~part["closed"]
+        decided = reached & ~sitting
+        advanced = part["reached"] >= k + 1
+        last = k == len(steps)
+        days = _days_between(entries, k, k + 1)
+        closed_here = part[reached & part["closed"]]
+        win_rate = float(closed_here["won"].mean()) if len(closed_here) else None
+        velocity = _velocity(win_rate, won[won["reached"] >= k], entries, k, len(steps))
+        rows.append(StageRow(
+            group, name, k, int(reached.sum()), int(sitting.sum()), int(decided.sum()),
+            0 if last else int(advanced.sum()),
+            None if last or not decided.any() else float(advanced.sum() / decided.sum()),
+            None if last or days.empty else float(days.median()), None if last or days.empty else float(days.mean()),
+            0 if last else int(len(days)), win_rate, velocity))
+    return rows
+
+
+def _days_between(entries: pd.DataFrame, first: int, second: int) -> pd.Series:
+    if first not in entries.columns or second not in entries.columns:
+        return pd.Series(dtype="float64")
+    both = entries[[first, second]].dropna()
+    return ((both[second] - both[first]).dt.total_seconds() / 86_400).astype("float64")
+
+
+def _velocity(win_rate: float | None, won: pd.DataFrame, entries: pd.DataFrame, k: int, last: int) -> float | None:
+    if win_rate is None or won.empty:
+        return None
+    days = _days_between(entries.loc[entries.index.intersection(won.index)], k, last) if k < last else None
+    if days is None or days.empty or float(days.median()) <= 0:
+        return None
+    return float(win_rate * won["amount"].astype("float64").mean() / days.median())
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
