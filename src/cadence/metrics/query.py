@@ -41,7 +41,12 @@ class MetricResult:
     metric: AnyMetric
     query: MetricQuery
     frame: pd.DataFrame  # period, period_start, <by…>, value
-    sql: list[str] = field(default_factory=list)
+    expressions: list[Any] = field(default_factory=list)  # the Ibis expressions that ran
+
+    @property
+    def sql(self) -> list[str]:
+        """The SQL each expression compiled to (compiled on demand: only `explain` needs the text)."""
+        return [str(ibis.to_sql(expr)) for expr in self.expressions]
 
     def rows(self) -> list[dict[str, Any]]:
         columns = [PERIOD, *self.query.by, VALUE]
@@ -101,12 +106,18 @@ def _check_dimensions(registry: Registry, metric: AnyMetric, by: tuple[str, ...]
                                  hint=f"it can be cut by: {', '.join(allowed) or 'nothing'}")
 
 
+def _measured_monthly(registry: Registry, metric: AnyMetric) -> bool:
+    if isinstance(metric, Metric):
+        return metric.relation == "mrr_months"
+    return any(_measured_monthly(registry, registry.get(name)) for name in metric.inputs)
+
+
 def compute_metric(tables: TableSource, registry: Registry, calendar: FiscalCalendar, query: MetricQuery,
                    *, targets: dict[str, float] | None = None) -> MetricResult:
     """One metric's values per period (and dimension values) for `query`."""
     metric = registry.get(query.metric)
     check_grain(query.grain)
-    if isinstance(metric, Metric) and metric.relation == "mrr_months" and query.grain in ("day", "week"):
+    if query.grain in ("day", "week") and _measured_monthly(registry, metric):
         raise DimensionError(f"{metric.name} is measured monthly", hint="use --grain month, quarter or year")
     _check_dimensions(registry, metric, query.by)
     if isinstance(metric, DerivedMetric):
@@ -115,7 +126,7 @@ def compute_metric(tables: TableSource, registry: Registry, calendar: FiscalCale
     frame = expr.to_pandas()
     frame[VALUE] = pd.to_numeric(frame[VALUE], errors="coerce").astype("float64")
     frame = _finish(frame, calendar, query)
-    return MetricResult(metric, query, frame, [str(ibis.to_sql(expr))])
+    return MetricResult(metric, query, frame, [expr])
 
 
 def _finish(frame: pd.DataFrame, calendar: FiscalCalendar, query: MetricQuery) -> pd.DataFrame:
@@ -134,12 +145,12 @@ def _compute_derived(tables: TableSource, registry: Registry, calendar: FiscalCa
                      query: MetricQuery, targets: dict[str, float]) -> MetricResult:
     keys = [PERIOD, PERIOD_START, *query.by]
     merged: pd.DataFrame | None = None
-    sql: list[str] = []
+    expressions: list[Any] = []
     for name in metric.inputs:
         part = compute_metric(tables, registry, calendar,
                               MetricQuery(name, query.by, query.grain, query.start, query.end, query.where),
                               targets=targets)
-        sql += part.sql
+        expressions += part.expressions
         values = part.frame.rename(columns={VALUE: name})
         merged = values if merged is None else merged.merge(values, on=keys, how="outer")
     assert merged is not None
@@ -153,7 +164,7 @@ def _compute_derived(tables: TableSource, registry: Registry, calendar: FiscalCa
     merged["_bookings_target"] = merged[PERIOD].map(lambda p: targets.get(p, default)).astype("float64")
     merged[VALUE] = metric.combine(merged, None)
     frame = merged.sort_values([PERIOD_START, *query.by]).reset_index(drop=True)
-    return MetricResult(metric, query, frame[[*keys, VALUE]], sql)
+    return MetricResult(metric, query, frame[[*keys, VALUE]], expressions)
 
 
 def period_bounds(calendar: FiscalCalendar, label: str) -> tuple[date, date, Grain]:
