@@ -146,7 +146,7 @@ def test_quarter_end_bunching_in_years_one_and_two_fades_in_year_three(won: pd.D
     for year in (2024, 2025, 2026):
         assert share[year] == pytest.approx(demo_truths["bunching"][f"FY{year}"], abs=1e-3)
     assert min(share[2024], share[2025]) > share[2026] + 0.2
-    assert share[2026] < 0.25  # about what two weeks of thirteen would get anyway
+    assert share[2026] < 0.3  # near the 15% that two weeks of thirteen get anyway
 
 def test_quarter_end_deals_carry_deeper_discounts(won: pd.DataFrame, demo_truths: dict[str, Any]) -> None:
     discount = won["discount_pct"].astype("float64")

@@ -222,9 +222,13 @@ def build_requests(deals: pd.DataFrame, roadmap: Roadmap, planted: pd.DataFrame,
 
 def _requests_for(deals: pd.DataFrame, feature_id: str, ship: float, used: np.ndarray,
                   rng: np.random.Generator) -> pd.DataFrame:
-    """Requests for a feature that unblocks nothing: on deals open before it ships (or now, if it never did)."""
+    """Requests for a feature that unblocks nothing: on deals open when it ships (or now, if it never did),
+    drawn at random from all of them, so that they are like the deals that did not ask."""
     moment = ship if not np.isnan(ship) else float(DAYS - 1)
-    candidates = np.nonzero(_open_at(deals, moment) & ~used)[0]
+    created_before = deals["created"].to_numpy() < moment - 5
+    open_then = (deals["segment"].isin(["enterprise", "mid_market"]).to_numpy() & (deals["kind"] == "new").to_numpy()
+                 & created_before & (close_day(deals) > moment))
+    candidates = np.nonzero(open_then & ~used)[0]
     count = min(int(rng.integers(*REQUESTS_PER_OTHER_FEATURE)), len(candidates))
     chosen = np.sort(rng.choice(candidates, count, replace=False))
     used[chosen] = True

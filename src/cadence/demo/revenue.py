@@ -1,9 +1,11 @@
 """Customers and their recurring revenue: when each account pays, how much, and every change.
 
 An account becomes a customer when a new-business deal closes won (or was one before fiscal
-2024). Enterprise and mid-market customers sign annual contracts: at each anniversary a renewal
-deal is won (same price, an uplift, or a contraction) or lost (churn). Deals that were pushed into
-a quarter's last weeks churn and contract more at their first renewal. No-touch customers pay
+2024). Enterprise and mid-market customers sign annual contracts: at each anniversary they renew
+(same price, an uplift, or a contraction) or churn — through a renewal deal for enterprise
+customers (pulled into the quarter's last weeks while goals fell due there), automatically for
+mid-market ones. Deals that were pushed into a quarter's last weeks churn and contract more at
+their first renewal. No-touch customers pay
 monthly and come and go on their own. A new-business deal on an account that is already a
 customer is an expansion; one won after the account churned is a reactivation.
 """
