@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from cadence.report.model import ScorecardContext, Section
@@ -20,7 +21,8 @@ class QualitySection:
     def build(self, ws: Workspace, context: ScorecardContext) -> Section | None:
         from cadence.analysis.quality import check_data_quality
 
-        findings = check_data_quality(ws, today=context.as_of)
+        # data quality is about the warehouse as it stands now, whichever week is reviewed
+        findings = check_data_quality(ws, today=date.today())
         section = Section(self.key, self.title)
         section.rows = [{"severity": f.severity, "check": f.check, "count": f.count, "message": f.message,
                          "examples": ", ".join(f.examples[:3])} for f in findings[:TOP]]
