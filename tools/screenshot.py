@@ -1,4 +1,7 @@
-"""Screenshot an HTML report with Debian's Chromium (Playwright; no downloaded browser): `python tools/screenshot.py IN.html OUT.png`."""
+"""Screenshot an HTML report with Debian's Chromium (Playwright; no downloaded browser).
+
+    python tools/screenshot.py IN.html OUT.png
+"""
 
 from __future__ import annotations
 
