@@ -36,7 +36,7 @@ system-deps:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests tools bench
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
