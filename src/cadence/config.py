@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cadence.errors import ConfigError, Location
+from cadence.hiring_config import HiringConfig
 
 CONFIG_FILE = "cadence.yml"
 DEFAULT_WAREHOUSE = "cadence.duckdb"
@@ -135,6 +136,7 @@ class CompanyConfig(BaseModel):
     sources: list[Source] = Field(default_factory=list)
     mission: Mission | None = None
     metrics: list[CustomMetric] = Field(default_factory=list)
+    hiring: HiringConfig | None = None
 
     @field_validator("currency")
     @classmethod
