@@ -18,6 +18,10 @@ FORMATS: dict[str, tuple[str, str, str]] = {
     "hubspot": ("cadence.ingest.hubspot", "HubSpotImporter", "HubSpot CRM exports of deals, companies and contacts"),
     "maven": ("cadence.ingest.maven", "MavenImporter",
               "The Maven Analytics CRM sample (accounts, products, teams, pipeline)"),
+    "greenhouse": ("cadence.ingest.hiring_sources", "GreenhouseImporter",
+                   "Greenhouse scorecard exports: Candidate ID, Interviewer, Attribute, Rating"),
+    "interview-scores": ("cadence.ingest.hiring_sources", "InterviewScoresImporter",
+                         "Interview scores as CSV: candidate_id, interviewer_id, criterion, score (1–10)"),
 }
 
 
