@@ -56,7 +56,7 @@ MIN_MODEL_DAYS = 20  # working days past ramp in the model window, so one lucky 
 class CoachingSettings:
     """The knobs of the method (module docstring), with the defaults it was designed with."""
 
-    model_rep: str | None = None  # person_id: compare everyone with this rep instead of their team's top quartile
+    model_rep: str | None = None  # person_id or name: everyone is compared with this rep, not their team's top quartile
     max_quarters: int = 12
     target_successes: int = 100
     min_volume: int = 30
@@ -101,6 +101,7 @@ class RepCoaching:
     hired_at: date | None
     ramping: bool
     model: list[str]  # person_ids the rep is compared with
+    model_names: list[str]
     focus_step: str | None
     ratio_to_model: float | None  # the focus step's ratio, else the largest shortfall's
     confident: bool
@@ -156,7 +157,8 @@ def coach(tables: TableSource, calendar: FiscalCalendar, *, as_of: date | None =
     models = model_groups(counts, people, quarters[:MODEL_QUARTERS], settings)
     current = people[people["current"]]
     by_person = {str(p): frame for p, frame in counts.groupby("person_id")}
-    reps = [_rep(row, by_person, quarters, models.get(str(row.person_id), []), ramp, settings, demo_kind)
+    names = dict(zip(people["person_id"].astype(str), people["name"].astype(str), strict=True))
+    reps = [_rep(row, by_person, quarters, models.get(str(row.person_id), []), names, ramp, settings, demo_kind)
             for row in current.itertuples(index=False)]
     reps = [r for r in reps if any(s.trials for s in r.steps if s.kind == "conversion")]
     reps.sort(key=lambda r: (str(r.team), r.name))
@@ -220,9 +222,8 @@ def model_groups(counts: pd.DataFrame, people: pd.DataFrame, quarters: Sequence[
                  settings: CoachingSettings) -> dict[str, list[str]]:
     """For each rep, the person_ids of the model they are compared with (never themselves)."""
     if settings.model_rep is not None:
-        if settings.model_rep not in set(people["person_id"]):
-            raise UnknownNameError("model rep", settings.model_rep, people["person_id"].tolist())
-        return {p: [settings.model_rep] for p in people["person_id"] if p != settings.model_rep}
+        named = model_person(people, settings.model_rep)
+        return {p: [named] for p in people["person_id"] if p != named}
     dollars = counts[(counts["step"] == "dollars_per_day") & counts["quarter"].isin(set(quarters))]
     ramped = dollars[~dollars["in_ramp"]].groupby("person_id")[["successes", "trials"]].sum()
     ramped = ramped[ramped["trials"] >= MIN_MODEL_DAYS]
@@ -234,6 +235,14 @@ def model_groups(counts: pd.DataFrame, people: pd.DataFrame, quarters: Sequence[
         for person in members["person_id"]:
             groups[person] = [p for p in top if p != person]
     return groups
+
+
+def model_person(people: pd.DataFrame, key: str) -> str:
+    """The person_id of the rep named `key` (an id or a name, case-insensitive)."""
+    match = people[(people["person_id"] == key) | (people["name"].str.casefold() == key.casefold())]
+    if match.empty:
+        raise UnknownNameError("model rep", key, people["name"].tolist() + people["person_id"].tolist())
+    return str(match["person_id"].iloc[0])
 
 
 def ramp_curve(counts: pd.DataFrame, people: pd.DataFrame, min_volume: int) -> dict[str, float]:
@@ -256,7 +265,7 @@ def ramp_curve(counts: pd.DataFrame, people: pd.DataFrame, min_volume: int) -> d
 
 
 # -- one rep --------------------------------------------------------------------------------------------
-def _rep(row: Any, by_person: dict[str, pd.DataFrame], quarters: list[date], model: list[str],
+def _rep(row: Any, by_person: dict[str, pd.DataFrame], quarters: list[date], model: list[str], names: dict[str, str],
          ramp: dict[str, float], settings: CoachingSettings, demo_kind: str) -> RepCoaching:
     empty = pd.DataFrame(columns=["in_ramp", "step", "quarter", "successes", "trials"])
     mine = dict(tuple(by_person.get(str(row.person_id), empty).groupby("step")))
@@ -272,7 +281,7 @@ def _rep(row: Any, by_person: dict[str, pd.DataFrame], quarters: list[date], mod
     message = _message(focus, shortfall, steps, model, settings)
     chosen = focus or shortfall
     return RepCoaching(str(row.person_id), str(row.name), None if pd.isna(row.team) else str(row.team), hired,
-                       ramping, list(model), focus.step if focus else None,
+                       ramping, list(model), [names.get(p, p) for p in model], focus.step if focus else None,
                        None if chosen is None or chosen.ratio is None else round(chosen.ratio, 4),
                        focus is not None, message, steps)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from cadence.report.model import SectionProvider
 from cadence.report.sections.alignment import AlignmentSection
+from cadence.report.sections.coaching import CoachingSection
 from cadence.report.sections.kpis import KpiSection
 from cadence.report.sections.mission import MissionSection
 from cadence.report.sections.pipeline import PipelineSection
 from cadence.report.sections.quality import QualitySection
 
 SECTIONS: list[SectionProvider] = [MissionSection(), KpiSection(), PipelineSection(), QualitySection(),
-                                   AlignmentSection()]
+                                   AlignmentSection(), CoachingSection()]
 
 
 def register_section(provider: SectionProvider) -> None:

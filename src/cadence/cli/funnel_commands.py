@@ -1,0 +1,142 @@
+"""`cadence funnel` and `cadence coach`: the sales model from the command line."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.text import Text
+
+from cadence.cli.console import console, emit_csv, emit_json, rich_table
+from cadence.cli.main import FormatOption, Output, app, open_workspace
+
+if TYPE_CHECKING:
+    from cadence.analysis.coaching import RepCoaching
+    from cadence.analysis.funnel import Funnel
+    from cadence.metrics.calendar import FiscalCalendar
+
+
+def _bounds(calendar: FiscalCalendar, start: str | None, end: str | None) -> tuple[date | None, date | None]:
+    """--from: a day or the first period; --to: the day after the last, or the last period (included)."""
+    from cadence.errors import InputError
+    from cadence.metrics.query import period_bounds
+
+    try:
+        first = period_bounds(calendar, start)[0] if start else None
+        last = None
+        if end:
+            period_start, next_start, grain = period_bounds(calendar, end)
+            last = period_start if grain == "day" else next_start
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    return first, last
+
+
+@app.command()
+def funnel(
+    by: Annotated[str | None, typer.Option("--by", help="Cut by segment, team, owner_name, region, kind…")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Deals created from this day or period.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Day after the last, or the last period.")] = None,
+    pipeline: Annotated[str | None, typer.Option(help="Pipeline (default: the one with most deals).")] = None,
+    chart: Annotated[Path | None, typer.Option(help="Write the funnel chart: .svg, or .json for Vega-Lite.")] = None,
+    output: FormatOption = Output.table,
+) -> None:
+    """Stage-to-stage conversion, time in stage and stage velocity of the deals created in a period."""
+    from cadence.analysis.funnel import funnel as build_funnel
+
+    with open_workspace() as ws:
+        first, last = _bounds(ws.calendar, start, end)
+        result = build_funnel(ws, pipeline=pipeline, start=first, end=last, by=by)
+    if chart is not None:
+        _write_chart(result, chart)
+    if output is Output.json:
+        emit_json(result.as_dict())
+        return
+    rows = [_stage_row(s) for s in result.stages]
+    if output is Output.csv:
+        emit_csv(rows)
+        return
+    columns = [*(["group"] if by else []), "stage", "reached", "conversion", "median_days", "win_rate", "velocity"]
+    period = f"created {result.start or 'any time'} – {result.end or 'now'}"
+    console.print(rich_table(f"Funnel — pipeline {result.pipeline}, {result.deals:,} deals {period}", rows,
+                             columns=columns))
+    if result.other_pipelines:
+        console.print(f"Other pipelines with deals: {', '.join(result.other_pipelines)} (use --pipeline).")
+    console.print(Text(f"Method: {result.method}.", style="dim"))
+    if chart is not None:
+        console.print(f"Wrote {chart}")
+
+
+def _stage_row(stage: Any) -> dict[str, Any]:
+    def pct(v: float | None) -> str | None:
+        return None if v is None else f"{v:.1%}"
+
+    return {"group": stage.group, "stage": stage.stage, "reached": stage.reached, "sitting": stage.sitting,
+            "conversion": pct(stage.conversion), "median_days": stage.median_days, "mean_days": stage.mean_days,
+            "win_rate": pct(stage.win_rate), "velocity": stage.velocity}
+
+
+def _write_chart(result: Funnel, path: Path) -> None:
+    import json
+
+    from cadence.report.charts import to_svg
+    from cadence.report.funnel_chart import funnel_spec
+
+    spec = funnel_spec(result)
+    path.write_text(json.dumps(spec, indent=2) if path.suffix == ".json" else to_svg(spec), encoding="utf-8")
+
+
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Day after the evidence (default: after the data).")]
+
+
+@app.command()
+def coach(
+    rep: Annotated[str | None, typer.Argument(help="One rep, by person_id or name (default: every rep).")] = None,
+    model: Annotated[str | None, typer.Option(help="Compare with this rep instead of the team's top quartile.")] = None,
+    as_of: AsOfOption = None,
+    output: FormatOption = Output.table,
+) -> None:
+    """Each rep's activity funnel against the model rep, and the step to coach when the data is sure."""
+    from cadence.analysis.coaching import CoachingSettings
+    from cadence.analysis.coaching import coach as build_coaching
+
+    with open_workspace() as ws:
+        day = _bounds(ws.calendar, as_of, None)[0] if as_of else None
+        result = build_coaching(ws, ws.calendar, as_of=day, settings=CoachingSettings(model_rep=model))
+    reps = [result.rep(rep)] if rep else result.reps
+    if output is Output.json:
+        emit_json({**result.as_dict(), "reps": [r.as_dict() for r in reps]})
+        return
+    if output is Output.csv:
+        emit_csv([_rep_row(r) for r in reps])
+        return
+    if rep:
+        _show_rep(reps[0])
+    else:
+        console.print(rich_table(f"Coaching — evidence up to {result.as_of} ({result.quarter})",
+                                 [_rep_row(r) for r in reps]))
+    console.print(Text(f"Method: {result.method}.", style="dim"))
+
+
+def _rep_row(rep: RepCoaching) -> dict[str, Any]:
+    return {"rep": rep.name, "team": rep.team, "focus": rep.focus_step or "", "message": rep.message}
+
+
+def _show_rep(rep: RepCoaching) -> None:
+    rows = [{"step": s.label, "rep": _value(s.rate, s.kind), "model": _value(s.model_rate, s.kind),
+             "ratio": None if s.ratio is None else f"{s.ratio:.0%}",
+             "interval": "" if s.ratio_low is None or s.ratio_high is None else
+             f"{s.ratio_low:.0%}–{s.ratio_high:.0%}",
+             "volume": f"{s.trials:,.0f} {s.unit} {s.window_text()}"} for s in rep.steps]
+    ramp = " · in their first months: compared with the model at the same tenure" if rep.ramping else ""
+    console.print(rich_table(f"{rep.name} ({rep.team}) against {', '.join(rep.model_names) or 'no model'}{ramp}", rows))
+    style = "bold red" if rep.focus_step else "bold"
+    console.print(Text.assemble(("Focus: " if rep.focus_step else "No focus: ", style), rep.message))
+
+
+def _value(value: float | None, kind: str) -> str | None:
+    if value is None:
+        return None
+    return f"{value:.1%}" if kind == "conversion" else f"{value:,.1f}"
