@@ -1,0 +1,54 @@
+"""Past quarters replayed as lessons: which deals open at a point of a quarter were won by its end.
+
+For a forecast of a quarter starting on `quarter_start`, every earlier quarter that ended by then is
+replayed at a few points (days into the quarter). At each point the pipeline is rebuilt as it was
+then (`pipeline_as_of`), and each open deal is labelled with whether it was won before that quarter
+ended, and for how much. Every label is therefore settled before the forecast's own quarter begins:
+the lessons use only what was known on the as-of date. Deals still open today are settled as "not won
+in that quarter", which was already certain when it ended — leaving them out would flatter the rates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+import pandas as pd
+
+from cadence.analysis.forecast.amounts import AmountEstimate
+from cadence.analysis.forecast.data import ForecastData
+from cadence.analysis.forecast.features import open_deal_features
+from cadence.analysis.forecast.snapshot import pipeline_as_of, won_between
+from cadence.metrics.calendar import FiscalCalendar
+
+
+def past_quarters(calendar: FiscalCalendar, first_day: date, quarter_start: date) -> list[tuple[date, date]]:
+    """(start, end) of every quarter from the one holding `first_day` up to the one before `quarter_start`."""
+    quarters = []
+    start = calendar.start_of(first_day, "quarter")
+    while start < quarter_start:
+        end = calendar.next_start(start, "quarter")
+        quarters.append((start, end))
+        start = end
+    return quarters
+
+
+def training_frame(data: ForecastData, calendar: FiscalCalendar, quarter_start: date, offsets: Iterable[int],
+                   closes: pd.DataFrame, amounts: AmountEstimate) -> pd.DataFrame:
+    """Open deals at `offsets` days into every past quarter, with `won` and `won_amount` by that quarter's end."""
+    frames = []
+    for start, end in past_quarters(calendar, data.first_day, quarter_start):
+        for offset in sorted(set(offsets)):
+            moment = start + timedelta(days=offset)
+            if moment >= end or moment <= data.first_day:
+                continue
+            deals = open_deal_features(data, pipeline_as_of(data, moment), end, closes, amounts)
+            if deals.empty:
+                continue
+            won = won_between(closes, moment, end).set_index("opportunity_id")["amount"]
+            deals["won"] = deals["opportunity_id"].isin(won.index)
+            deals["won_amount"] = deals["opportunity_id"].map(won).fillna(0.0).astype("float64")
+            deals["offset"] = offset
+            deals["quarter_start"] = start
+            frames.append(deals)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -1,0 +1,62 @@
+"""A win-probability model: gradient boosting on what was known about each open deal at past points of past quarters.
+
+Features: stage, age, time in stage, amount, expected close date against the quarter's end, days left in
+the quarter, segment, kind, product, the owner's win rate on deals closed before then, and the activity
+logged on the deal in the last 30 days (see `features.py`). The label is whether the deal was won before
+that quarter ended. scikit-learn's histogram gradient boosting handles missing values (no close date, no
+amount) and categories natively, and fits the few hundred thousand rows of a large CRM in seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cadence.analysis.forecast.conversion import OpenDealOutlook, closing_ratio
+from cadence.analysis.forecast.features import CATEGORICAL, NUMERIC
+
+MIN_WINS = 20  # won examples needed before a model is fitted at all
+SEED = 0
+
+
+class WinModel:
+    """A fitted classifier and the category codes it was fitted with."""
+
+    def __init__(self, training: pd.DataFrame):
+        self.training = training
+        # a feature the data never fills (Maven has no expected close dates) carries nothing: zero it
+        self.blank = [c for c in NUMERIC if training[c].isna().all()]
+        self.categories = {c: {v: i for i, v in enumerate(sorted(training[c].dropna().astype(str).unique()))}
+                           for c in CATEGORICAL}
+        self.classifier = self._fit(training)
+
+    def _matrix(self, deals: pd.DataFrame) -> np.ndarray:
+        codes = [deals[c].astype("object").map(lambda v, m=self.categories[c]: m.get(str(v), np.nan))
+                 .astype("float64").to_numpy() for c in CATEGORICAL]
+        numeric = deals[NUMERIC].astype("float64").assign(**{c: 0.0 for c in self.blank})
+        return np.column_stack([numeric.to_numpy(dtype="float64"), *codes])
+
+    def _fit(self, training: pd.DataFrame) -> Any:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        labels = training["won"].to_numpy(dtype=bool)
+        if labels.sum() < MIN_WINS or labels.all():
+            return None
+        categorical = [False] * len(NUMERIC) + [True] * len(CATEGORICAL)
+        model = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.08, max_leaf_nodes=31,
+                                               min_samples_leaf=40, l2_regularization=1.0,
+                                               categorical_features=categorical, random_state=SEED)
+        return model.fit(self._matrix(training), labels)
+
+    @property
+    def fitted(self) -> bool:
+        return self.classifier is not None
+
+    def outlook(self, open_deals: pd.DataFrame) -> OpenDealOutlook:
+        """Probability and value per open deal (requires a fitted model)."""
+        probability = self.classifier.predict_proba(self._matrix(open_deals))[:, 1] if len(open_deals) else \
+            np.zeros(0)
+        value = open_deals["value"].to_numpy(dtype="float64") * closing_ratio(self.training, open_deals)
+        return OpenDealOutlook(open_deals["opportunity_id"].to_numpy(), probability, value)
