@@ -5,13 +5,14 @@ from __future__ import annotations
 from cadence.report.model import SectionProvider
 from cadence.report.sections.alignment import AlignmentSection
 from cadence.report.sections.coaching import CoachingSection
+from cadence.report.sections.incentives import IncentivesSection
 from cadence.report.sections.kpis import KpiSection
 from cadence.report.sections.mission import MissionSection
 from cadence.report.sections.pipeline import PipelineSection
 from cadence.report.sections.quality import QualitySection
 
 SECTIONS: list[SectionProvider] = [MissionSection(), KpiSection(), PipelineSection(), QualitySection(),
-                                   AlignmentSection(), CoachingSection()]
+                                   AlignmentSection(), CoachingSection(), IncentivesSection()]
 
 
 def register_section(provider: SectionProvider) -> None:
