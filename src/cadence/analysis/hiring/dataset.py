@@ -15,7 +15,7 @@ import pandas as pd
 
 from cadence.analysis.hiring.calibration import METHOD, Calibration, calibrate_interviewers, calibrated_scores
 from cadence.analysis.hiring.fit import OUTCOME, HiringFit, fit_hiring_model
-from cadence.analysis.hiring.performance import MEASURES, HiringSource, hire_performance
+from cadence.analysis.hiring.performance import MEASURES, HiringSource, data_end, hire_performance
 from cadence.errors import CadenceError, UnknownNameError
 from cadence.hiring_config import HiringConfig
 
@@ -35,17 +35,20 @@ class HiringData:
     performance: pd.DataFrame  # one row per hire (performance.COLUMNS)
     criteria: list[str]
     warnings: list[str]  # criteria left out of the scorecard's fit, and why
-    as_of: date | None
+    as_of: date
 
 
 def read_hiring_data(source: HiringSource, settings: HiringConfig | None = None, *,
                      as_of: date | None = None) -> HiringData:
-    """Scores (interviews before `as_of`), calibration, calibrated candidate scores and hire performance."""
+    """Scores (interviews before `as_of`), calibration, calibrated candidate scores and hire performance.
+
+    `as_of` (exclusive) defaults to the end of the record (`performance.data_end`), so a fit says what it saw.
+    """
     settings = settings or HiringConfig()
+    as_of = as_of or data_end(source)
     scores = source.table("interview_scores").to_pandas()
-    if as_of is not None:
-        when = pd.to_datetime(scores["interviewed_at"])
-        scores = scores[when.isna() | (when < pd.Timestamp(as_of))]
+    when = pd.to_datetime(scores["interviewed_at"])
+    scores = scores[when.isna() | (when < pd.Timestamp(as_of))]
     if scores.empty:
         raise NoHiringDataError("no interview scores in the warehouse",
                                 hint="import them with `cadence ingest FILE --from interview-scores` (or "
@@ -91,7 +94,7 @@ def fit_from_data(data: HiringData, settings: HiringConfig | None = None, *, mea
                            min_per_criterion=settings.min_hires_per_criterion, seed=seed,
                            warnings=data.warnings + warnings)
     fit.notes = notes
-    fit.context = {"as_of": data.as_of.isoformat() if data.as_of else None,
+    fit.context = {"as_of": data.as_of.isoformat(),
                    "scorecard_version": settings.current_version if settings.criteria else None,
                    "calibration": METHOD, "offsets": data.calibration.offsets}
     return fit

@@ -10,6 +10,7 @@ candidate not scored on every criterion of the formula gets no index rather than
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -19,10 +20,14 @@ import numpy as np
 
 from cadence.analysis.hiring.dataset import HiringData
 from cadence.analysis.hiring.fit import HiringFit
-from cadence.errors import UnknownNameError
+from cadence.errors import CadenceError
 
 LEVEL = 0.8  # a likely range for one person, not a 95% band that would span most of the hires
 OPEN_STATUSES = ("interviewing", "offered")
+
+
+class UnknownCandidateError(CadenceError, ValueError):
+    """No candidate has that id or name."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,10 @@ def _resolve(data: HiringData, candidate: str) -> str:
     by_name = data.candidates[data.candidates["name"].astype(str).str.casefold() == candidate.casefold()]
     if len(by_name) == 1:
         return str(by_name["candidate_id"].iloc[0])
-    raise UnknownNameError("candidate", candidate, sorted(set(ids) | set(data.candidates["name"].astype(str))))
+    known = sorted(set(ids) | set(data.candidates["name"].astype(str)))
+    close = difflib.get_close_matches(candidate, known, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else "`cadence hiring index` lists the candidates in play"
+    raise UnknownCandidateError(f"no candidate {candidate!r} (by id or name) among {len(ids):,}", hint=hint)
 
 
 def _with(result: CandidateIndex, warning: str) -> CandidateIndex:

@@ -61,6 +61,11 @@ def hire_performance(source: HiringSource, *, as_of: date | None = None, min_per
     return out.reindex(columns=COLUMNS).sort_values("person_id", kind="stable").reset_index(drop=True)
 
 
+def data_end(source: HiringSource) -> date:
+    """The first day after the record: the end of the last performance period or month of bookings."""
+    return _data_end(_periods(source), source.metric("bookings", by=["owner_id"], grain="month"))
+
+
 def _hires(source: HiringSource) -> pd.DataFrame:
     candidates = source.table("candidates").select("candidate_id", "person_id").to_pandas()
     candidates = candidates.dropna(subset=["person_id"]).drop_duplicates("person_id", keep="last")

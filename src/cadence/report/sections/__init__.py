@@ -5,6 +5,7 @@ from __future__ import annotations
 from cadence.report.model import SectionProvider
 from cadence.report.sections.alignment import AlignmentSection
 from cadence.report.sections.coaching import CoachingSection
+from cadence.report.sections.hiring import HiringSection
 from cadence.report.sections.incentives import IncentivesSection
 from cadence.report.sections.kpis import KpiSection
 from cadence.report.sections.mission import MissionSection
@@ -12,7 +13,7 @@ from cadence.report.sections.pipeline import PipelineSection
 from cadence.report.sections.quality import QualitySection
 
 SECTIONS: list[SectionProvider] = [MissionSection(), KpiSection(), PipelineSection(), QualitySection(),
-                                   AlignmentSection(), CoachingSection(), IncentivesSection()]
+                                   AlignmentSection(), CoachingSection(), IncentivesSection(), HiringSection()]
 
 
 def register_section(provider: SectionProvider) -> None:
