@@ -1,8 +1,8 @@
 """Is a team's miss organisational or about one person? The comparison, and the rule that decides.
 
 "Tim is not delivering" is usually an organisational problem seen nine months late. So before anyone is
-named, a missing track is compared on three things, over its recent window (the current period and the
-`LOOKBACK` periods before it: 13 weeks, 6 months or 4 quarters):
+named, a missing track is compared on three things, over its recent window (the last `LOOKBACK` periods
+up to the current one: 13 weeks, 6 months or 4 quarters):
 
 - **capacity**: the team's contributors over time, from `people` (hired_at, left_at): everyone in the
   team except managers and executives, plus anyone who shipped for it. Headcount now, on average over
@@ -187,7 +187,7 @@ def diagnose(data: TempoData, status: TrackStatus, calendar: FiscalCalendar, as_
     if current is None:
         raise ValueError(f"{status.track.team} · {status.track.label} has no period before {as_of}")
     track, grain = status.track, current.grain
-    window = _Window(periods_back(calendar, current.start, grain, LOOKBACK[grain]), as_of)
+    window = _Window(periods_back(calendar, current.start, grain, LOOKBACK[grain] - 1), as_of)
     names = dict(zip(data.people["person_id"], data.people["name"].fillna(data.people["person_id"]), strict=True))
     team = _Team(data, track)
     members = team.outputs(window, names)

@@ -35,9 +35,11 @@ class ReviewFollowUp:
     past_due: bool
     gap_closed: bool | None  # None: no later period of the track has ended yet
     checked_in: str | None  # the later period that says so
+    created_at: date
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "due": self.due.isoformat() if self.due else None}
+        return {**asdict(self), "due": self.due.isoformat() if self.due else None,
+                "created_at": self.created_at.isoformat()}
 
 
 def _track_for(statuses: list[TrackStatus], team: str, metric: str) -> TrackStatus | None:
@@ -75,7 +77,8 @@ def follow_up(reviews: pd.DataFrame, people: pd.DataFrame, statuses: list[TrackS
         out.append(ReviewFollowUp(
             str(row["review_id"]), row["team"], row["metric"], str(row["period"]), _number(row.get("target")),
             _number(row.get("actual")), row.get("cause"), row.get("action"), row.get("owner_id"),
-            names.get(row.get("owner_id")), due, done, (not done) and due is not None and due < as_of, closed, checked))
+            names.get(row.get("owner_id")), due, done, (not done) and due is not None and due < as_of, closed, checked,
+            pd.Timestamp(row["created_at"]).date()))
     return out
 
 
