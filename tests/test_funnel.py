@@ -1,0 +1,191 @@
+"""The funnel: hand-worked deals on both engines, the real Maven CRM sample against its CSV, bad input."""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import cadence
+from cadence.analysis.funnel import Funnel, MissingDataError, StageRow, funnel
+from cadence.ingest import CanonicalFrame, ImportBatch, SourceFile
+from cadence.ingest.prepare import prepare
+from cadence.report.charts import to_svg
+from cadence.report.funnel_chart import funnel_spec
+from cadence.workspace import Workspace, init_workspace
+from tests.test_cli import _one_line_error
+from tests.test_cli import cadence as run_cadence
+
+# Each deal's path through the default pipeline: (day of January 2024, stage); created on the first day.
+PATHS = {
+    "d1": [(1, "Prospecting"), (3, "Discovery"), (6, "Demo"), (10, "Proposal"), (12, "Negotiation"),
+           (20, "Closed Won")],
+    "d2": [(2, "Prospecting"), (5, "Demo"), (9, "Closed Lost")],  # skips Discovery, lost after the demo
+    "d3": [(3, "Prospecting"), (4, "Closed Lost")],  # lost at the first stage
+    "d4": [(4, "Prospecting"), (8, "Discovery")],  # still open, sitting in Discovery
+    # d5 skips Negotiation
+    "d5": [(5, "Prospecting"), (7, "Discovery"), (9, "Demo"), (13, "Proposal"), (25, "Closed Won")],
+}
+OWNERS = {"d1": "p1", "d2": "p1", "d3": "p2", "d4": "p2", "d5": "p2", "d6": "p1", "d7": "p1"}
+AMOUNTS = {"d1": 1000, "d5": 3000, "d6": 500}
+
+
+def _at(day: int, month: int = 1) -> str:
+    return datetime(2024, month, day, 9).isoformat(sep=" ")
+
+
+def _load_small_company(ws: Workspace) -> None:
+    paths = {**PATHS, "d6": [(1, "Prospecting"), (5, "Closed Won")]}  # d6: created in March
+    month = {"d6": 3}
+    history = pd.DataFrame([{"opportunity_id": d, "changed_at": _at(day, month.get(d, 1)), "stage": stage}
+                            for d, path in paths.items() for day, stage in path])
+    deals = pd.DataFrame([{
+        "opportunity_id": d, "owner_id": OWNERS[d], "stage": path[-1][1], "amount": str(AMOUNTS.get(d, 200)),
+        "created_at": _at(path[0][0], month.get(d, 1)),
+        "closed_at": _at(path[-1][0], month.get(d, 1)) if path[-1][1].startswith("Closed") else None,
+    } for d, path in paths.items()] + [  # d7: created in January, no history at all
+        {"opportunity_id": "d7", "owner_id": "p1", "stage": "Prospecting", "amount": "100",
+         "created_at": _at(6), "closed_at": None}])
+    people = pd.DataFrame({"person_id": ["p1", "p2"], "name": ["Ann East", "Bo West"], "team": ["East", "West"]})
+    frames = {"opportunities": deals, "opportunity_history": history, "people": people}
+    items, files = [], []
+    for table, frame in frames.items():
+        frame = frame.assign(_line=range(2, len(frame) + 2))
+        items.append(CanonicalFrame(table, frame, f"{table}.csv"))
+        files.append(SourceFile(f"{table}.csv", len(frame)))
+    prepared = prepare(ImportBatch("csv", files, items), ws.stages())
+    assert prepared.quarantined == 0, prepared.quarantine.to_dict("records")[:3]
+    ws.load(prepared)
+
+
+def _stage(result: Funnel, stage: str, group: str | None = None) -> StageRow:
+    return next(s for s in result.stages if s.stage == stage and s.group == group)
+
+
+def test_hand_worked_funnel_on_both_engines(any_workspace: Workspace) -> None:
+    _load_small_company(any_workspace)
+    result = funnel(any_workspace, start=date(2024, 1, 1), end=date(2024, 2, 1))
+    assert (result.pipeline, result.deals, result.without_history) == ("default", 5, 1)
+    assert [s.stage for s in result.stages] == ["Prospecting", "Discovery", "Demo", "Proposal", "Negotiation",
+                                                "Closed Won"]
+    # reaching a later stage counts as reaching the ones skipped; a lost deal reached its furthest open stage
+    assert [s.reached for s in result.stages] == [5, 4, 3, 2, 2, 2]
+    assert _stage(result, "Discovery").sitting == 1  # d4 is still there: not counted either way
+    assert [s.conversion for s in result.stages] == pytest.approx([4 / 5, 3 / 3, 2 / 3, 2 / 2, 2 / 2, None])
+    # time in stage: days from entering it to entering the next, where the history shows both
+    prospecting = _stage(result, "Prospecting")
+    assert (prospecting.median_days, prospecting.mean_days, prospecting.timed) == pytest.approx((2, 8 / 3, 3))
+    assert _stage(result, "Discovery").median_days == pytest.approx(2.5)
+    assert _stage(result, "Negotiation").median_days == pytest.approx(8)
+    assert _stage(result, "Prospecting").win_rate == pytest.approx(2 / 4)
+    # velocity from Demo: win rate 2/3 × mean won amount 2000 ÷ median 15 days from Demo to the win (14, 16)
+    assert _stage(result, "Demo").velocity == pytest.approx(2 / 3 * 2000 / 15)
+
+
+def test_cut_by_team_and_seen_as_of_a_past_day(any_workspace: Workspace) -> None:
+    _load_small_company(any_workspace)
+    by_team = funnel(any_workspace, start=date(2024, 1, 1), end=date(2024, 2, 1), by="team")
+    assert _stage(by_team, "Prospecting", "East").conversion == pytest.approx(2 / 2)
+    assert _stage(by_team, "Prospecting", "West").conversion == pytest.approx(2 / 3)
+    # on 15 January d1 sits in Negotiation and d5 in Proposal: what happened later is not known yet
+    early = funnel(any_workspace, start=date(2024, 1, 1), end=date(2024, 2, 1), as_of=date(2024, 1, 15))
+    assert _stage(early, "Proposal").conversion == pytest.approx(1.0)  # d1 moved on; d5 still sitting
+    assert _stage(early, "Negotiation").conversion is None  # nobody has left Negotiation yet
+    assert _stage(early, "Closed Won").reached == 0
+
+
+# -- the real Maven CRM sample -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def maven(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[Workspace]:
+    ws = cadence.open(init_workspace(tmp_path_factory.mktemp("maven-funnel") / "ws"))
+    ws.ingest(shared_data / "maven-crm", "maven")
+    yield ws
+    ws.close()
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _plain_funnel(rows: list[dict[str, str]]) -> dict[str, float]:
+    """Prospecting → Engaging → Won read straight off deal_stage: every engaged deal has left Prospecting;
+    a deal still Engaging has not been decided; Won and Lost ones have."""
+    stages = Counter(r["deal_stage"] for r in rows)
+    engaged = stages["Engaging"] + stages["Won"] + stages["Lost"]
+    days = [(date.fromisoformat(r["close_date"]) - date.fromisoformat(r["engage_date"])).days
+            for r in rows if r["deal_stage"] == "Won"]
+    return {"reached_prospecting": len(rows), "reached_engaging": engaged, "reached_won": stages["Won"],
+            "prospecting_to_engaging": engaged / (len(rows) - stages["Prospecting"]),
+            "engaging_to_won": stages["Won"] / (stages["Won"] + stages["Lost"]),
+            "median_days": statistics.median(days), "mean_days": statistics.fmean(days)}
+
+
+def _cadence_funnel(result: Funnel, group: str | None = None) -> dict[str, float]:
+    p, e, w = (_stage(result, s, group) for s in ("Prospecting", "Engaging", "Won"))
+    assert p.conversion is not None and e.conversion is not None and e.median_days is not None
+    return {"reached_prospecting": p.reached, "reached_engaging": e.reached, "reached_won": w.reached,
+            "prospecting_to_engaging": p.conversion, "engaging_to_won": e.conversion,
+            "median_days": e.median_days, "mean_days": e.mean_days or 0.0}
+
+
+def test_maven_funnel_equals_a_plain_reading_of_the_csv(maven: Workspace, shared_data: Path) -> None:
+    rows = _read_csv(shared_data / "maven-crm" / "sales_pipeline.csv")
+    result = funnel(maven)
+    assert result.pipeline == "maven"
+    assert _cadence_funnel(result) == pytest.approx(_plain_funnel(rows))
+
+
+def test_maven_funnel_by_team_for_a_period(maven: Workspace, shared_data: Path) -> None:
+    rows = _read_csv(shared_data / "maven-crm" / "sales_pipeline.csv")
+    office = {r["sales_agent"]: r["regional_office"] for r in _read_csv(shared_data / "maven-crm" / "sales_teams.csv")}
+    by_office: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in rows:  # engaged in the first half of 2017
+        if row["engage_date"] and "2017-01-01" <= row["engage_date"] < "2017-07-01":
+            by_office[office[row["sales_agent"]]].append(row)
+    result = funnel(maven, start=date(2017, 1, 1), end=date(2017, 7, 1), by="team")
+    assert {s.group for s in result.stages} == set(by_office)
+    for team, team_rows in by_office.items():
+        assert _cadence_funnel(result, team) == pytest.approx(_plain_funnel(team_rows)), team
+
+
+def test_funnel_chart_renders(maven: Workspace) -> None:
+    result = funnel(maven)
+    svg = to_svg(funnel_spec(result))
+    assert all(stage in svg for stage in ("Prospecting", "Engaging", "Won"))
+    assert f"{_stage(result, 'Engaging').conversion:.0%}" in svg  # the conversion is written on the bar
+    grouped = funnel_spec(funnel(maven, by="team"))
+    assert grouped["encoding"]["color"]["field"] == "group"
+    assert "East" in to_svg(grouped)
+
+
+def test_segments_add_up_to_the_whole_on_the_demo(demo_workspace: Workspace) -> None:
+    whole = funnel(demo_workspace)
+    by_segment = funnel(demo_workspace, by="segment")
+    for stage in whole.stages:
+        parts = [s for s in by_segment.stages if s.stage == stage.stage]
+        assert sum(p.reached for p in parts) == stage.reached
+        assert sum(p.decided for p in parts) == stage.decided
+
+
+# -- bad input -----------------------------------------------------------------------------------------
+def test_a_workspace_without_history_is_told_what_the_funnel_needs(workspace: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(MissingDataError, match="funnel needs opportunity_history"):
+        funnel(workspace)
+    run_cadence("init", str(tmp_path / "empty"), check=True)
+    line = _one_line_error(run_cadence("-w", str(tmp_path / "empty"), "funnel"))
+    assert "funnel needs opportunity_history" in line
+
+
+def test_unknown_dimension_and_pipeline_are_named(any_workspace: Workspace) -> None:
+    _load_small_company(any_workspace)
+    with pytest.raises(ValueError, match="unknown funnel dimension 'segmnt'.*segment"):
+        funnel(any_workspace, by="segmnt")
+    with pytest.raises(ValueError, match="unknown pipeline 'sales'"):
+        funnel(any_workspace, pipeline="sales")
