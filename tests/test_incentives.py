@@ -355,3 +355,81 @@ def test_the_bootstrap_is_seeded_and_brackets_a_known_difference() -> None:
     strata = pd.Series(["a", "b"] * 500)
     assert difference_interval(values, flag, strata, seed=3) is not None
     assert difference_interval(values, pd.Series([False] * 1000), seed=3) is None
+
+
+# -- one answer on every engine ----------------------------------------------------------------------
+
+def _company(seed: int = 5) -> dict[str, pd.DataFrame]:
+    """A small company with every table the incentive analysis reads, quarter-end deals a little worse."""
+    rng = np.random.default_rng(seed)
+    n, accounts = 360, 120
+    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 480, n), unit="D")
+    closed = created + pd.to_timedelta(rng.integers(5, 150, n), unit="D")
+    stage = rng.choice(["Closed Won", "Closed Lost", "Demo"], n, p=[0.6, 0.3, 0.1])
+    deals = pd.DataFrame({
+        "opportunity_id": [f"o{i:03d}" for i in range(n)], "account_id": [f"a{i % accounts}" for i in range(n)],
+        "stage": stage, "amount": rng.integers(1_000, 50_000, n).astype(str), "created_at": created.astype(str),
+        "closed_at": np.where(stage != "Demo", closed.astype(str), None), "close_date": closed.strftime("%Y-%m-%d"),
+        "kind": np.where(np.arange(n) < accounts, "new", "expansion"),
+        "discount_pct": rng.uniform(0, 30, n).round(1).astype(str),
+    })
+    first = deals.iloc[:accounts]
+    start = pd.to_datetime(first["close_date"])
+    ends = [None if rng.random() < 0.6 else (s + pd.DateOffset(months=int(rng.integers(2, 15)))).date().isoformat()
+            for s in start]
+    subs = pd.DataFrame({"subscription_id": [f"s{i}" for i in range(accounts)], "account_id": first["account_id"],
+                         "mrr": rng.integers(100, 900, accounts).astype(str),
+                         "started_at": start.dt.strftime("%Y-%m-%d"), "ended_at": ends})
+    mondays = pd.date_range("2024-01-01", "2025-12-29", freq="W-MON")
+    usage = pd.DataFrame([(a, w.date().isoformat(), int(max(0, rng.normal(5, 4)))) for a in first["account_id"]
+                          for w in mondays[::2]], columns=["account_id", "week", "active_paying_users"])
+    quarter_ends = pd.date_range("2024-03-31", "2025-12-31", freq="QE")
+    goals = pd.DataFrame([(f"g{q}{e}", f"e{e}", "bookings", "1000", (end - pd.DateOffset(months=3)).date().isoformat(),
+                           (end - pd.Timedelta(days=0 if q < 4 else 21 * e)).date().isoformat())
+                          for q, end in enumerate(quarter_ends) for e in range(4)],
+                         columns=["goal_id", "owner_id", "metric", "target", "period_start", "due_date"])
+    account_rows = pd.DataFrame({"account_id": [f"a{i}" for i in range(accounts)],
+                                 "name": [f"Acme {i}" for i in range(accounts)],
+                                 "segment": rng.choice(["enterprise", "smb"], accounts)})
+    return {"accounts": account_rows, "opportunities": deals, "subscriptions": subs, "usage": usage, "goals": goals}
+
+
+def _load(ws: Workspace) -> None:
+    from cadence.ingest import CanonicalFrame, ImportBatch, SourceFile
+    from cadence.ingest.prepare import prepare
+
+    frames, files = [], []
+    for table, frame in _company().items():
+        frames.append(CanonicalFrame(table, frame.assign(_line=range(2, len(frame) + 2)), f"{table}.csv"))
+        files.append(SourceFile(f"{table}.csv", len(frame)))
+    prepared = prepare(ImportBatch("csv", files, frames), ws.stages())
+    assert prepared.quarantined == 0, prepared.quarantine.to_dict("records")[:3]
+    ws.load(prepared)
+
+
+@pytest.mark.postgres
+def test_same_report_on_duckdb_and_postgres(tmp_path: Path, postgres_url: str) -> None:
+    reports = []
+    for name, warehouse in (("duck", None), ("pg", postgres_url)):
+        with cadence.open(init_workspace(tmp_path / name, warehouse=warehouse)) as ws:
+            _load(ws)
+            reports.append(json.loads(json.dumps(incentive_report(ws, ws.calendar).as_dict(), default=str)))
+    duck, pg = reports
+    assert duck["unavailable"] == {} and len(duck["quarter_end_effects"]) == 4
+    assert duck["goal_pressure"]["model"] is not None and duck["movements"]["quarters"]
+    assert _same(duck, pg)
+
+
+def _same(left: Any, right: Any) -> bool:
+    """Equal, floats to 1e-9 relative (engines add up in different orders)."""
+    if isinstance(left, dict):
+        assert left.keys() == right.keys()
+        return all(_same(left[k], right[k]) for k in left)
+    if isinstance(left, list):
+        assert len(left) == len(right)
+        return all(_same(a, b) for a, b in zip(left, right, strict=True))
+    if isinstance(left, float) and isinstance(right, float):
+        assert left == pytest.approx(right, rel=1e-9, abs=1e-12)
+        return True
+    assert left == right
+    return True

@@ -85,7 +85,7 @@ def won_deals(tables: TableSource, calendar: FiscalCalendar) -> pd.DataFrame:
     if won.empty:
         raise MissingDataError("bunching and quarter-end effects need closed-won deals with a close date: "
                                "the opportunities table has none", hint="import your CRM's deals")
-    frame = won.rename(columns={"amount_value": "amount"})
+    frame = won.rename(columns={"amount_value": "amount"}).sort_values("opportunity_id").reset_index(drop=True)
     frame["amount"] = frame["amount"].astype("float64").fillna(0.0)
     frame["day"] = pd.to_datetime(frame["closed_on"]).dt.date
     return with_quarter_position(frame, calendar)

@@ -87,7 +87,12 @@ def _group(values: pd.Series) -> GroupMean:
 
 def compare(frame: pd.DataFrame, measure: str, label: str, unit: str, *, seed: int,
             left_out: dict[str, int] | None = None) -> Effect:
-    """Quarter-end rows of `frame` (column last_two_weeks) against the rest on column `measure`."""
+    """Quarter-end rows of `frame` (column last_two_weeks) against the rest on column `measure`.
+
+    Rows are put in opportunity_id order first, so the seeded bootstrap gives the same interval
+    whatever order the warehouse returned them in.
+    """
+    frame = frame.sort_values("opportunity_id", kind="stable").reset_index(drop=True)
     values = frame[measure].astype("float64")
     flag = frame["last_two_weeks"].astype(bool)
     segment = frame["segment"] if frame["segment"].notna().any() else None
