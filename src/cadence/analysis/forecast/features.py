@@ -27,14 +27,12 @@ def open_deal_features(data: ForecastData, snapshot: Snapshot, window_end: date,
                        amounts: AmountEstimate) -> pd.DataFrame:
     """One row per deal open on the snapshot's date: its features, its (possibly estimated) amount."""
     moment = as_timestamp(snapshot.as_of)
-    deals = snapshot.open.copy()
-    deals["value"] = amounts.fill(deals)
+    deals = with_values(snapshot.open.copy(), amounts)
     deals["amount_known"] = deals["amount"].notna()
     deals["stage_key"] = deals["pipeline"].astype(str) + ":" + deals["stage"].astype(str)
     deals["age_days"] = (moment - deals["created_at"]).dt.days.astype("float64")
     deals["stage_days"] = (moment - deals["stage_since"]).dt.days.astype("float64")
     deals["age_band"] = np.searchsorted(np.array(AGE_BUCKETS[1:]), deals["age_days"].to_numpy(), side="right")
-    deals["log_amount"] = np.log1p(deals["value"].clip(lower=0))
     days_to_close = (deals["close_date"] - moment).dt.days.astype("float64")
     deals["days_to_close"] = days_to_close
     deals["close_in_window"] = np.where(days_to_close.isna(), np.nan,
@@ -47,6 +45,13 @@ def open_deal_features(data: ForecastData, snapshot: Snapshot, window_end: date,
     deals["owner_win_rate"] = (wins + OWNER_PRIOR * overall) / (deals["owner_closed"] + OWNER_PRIOR)
     deals["recent_activity"] = recent_activity(data, deals["opportunity_id"], moment)
     return deals.reset_index(drop=True)
+
+
+def with_values(deals: pd.DataFrame, amounts: AmountEstimate) -> pd.DataFrame:
+    """`value` (the amount, estimated where unknown) and its log, the model's amount feature."""
+    deals["value"] = amounts.fill(deals)
+    deals["log_amount"] = np.log1p(deals["value"].clip(lower=0))
+    return deals
 
 
 def owner_record(closes: pd.DataFrame, moment: pd.Timestamp) -> pd.DataFrame:

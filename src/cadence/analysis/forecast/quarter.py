@@ -1,9 +1,9 @@
 """The quarter's bookings forecast on an as-of date, by every method, from one load of the warehouse.
 
-`Forecaster` keeps what several forecasts share — the rows, the closings, each quarter's lessons and
-fitted model — in memory, so a backtest of many checkpoints reads the warehouse once and fits one model
-per quarter (a quarter's lessons are the quarters that ended before it began, the same for every
-checkpoint inside it).
+`Forecaster` keeps what several forecasts share — the rows, the closings, every past quarter replayed
+at each point, each quarter's fitted model — in memory, so a backtest of many checkpoints reads the
+warehouse once, rebuilds each past snapshot once, and fits one model per quarter (a quarter's lessons
+are the quarters that ended before it began, the same for every checkpoint inside it).
 """
 
 from __future__ import annotations
@@ -13,20 +13,22 @@ from datetime import date, timedelta
 import pandas as pd
 
 from cadence.analysis.forecast.amounts import AmountEstimate, estimate_amounts
+from cadence.analysis.forecast.calibration import quarter_swing
 from cadence.analysis.forecast.conversion import OpenDealOutlook
 from cadence.analysis.forecast.data import ForecastData, as_timestamp
-from cadence.analysis.forecast.features import open_deal_features
+from cadence.analysis.forecast.features import open_deal_features, with_values
 from cadence.analysis.forecast.historical import historical_conversion
 from cadence.analysis.forecast.result import METHODS, MethodForecast, QuarterForecast
 from cadence.analysis.forecast.run_rate import RunRate, new_deal_bookings
 from cadence.analysis.forecast.simulate import simulate
-from cadence.analysis.forecast.snapshot import closings, pipeline_as_of, won_between
+from cadence.analysis.forecast.snapshot import Snapshot, closings, pipeline_as_of, won_between
 from cadence.analysis.forecast.stage_weighted import stage_probabilities, stage_weighted
-from cadence.analysis.forecast.training import past_quarters, training_frame
+from cadence.analysis.forecast.training import lesson, past_quarters
 from cadence.analysis.forecast.win_model import WinModel
 from cadence.metrics.calendar import FiscalCalendar
 
-OFFSETS = (0, 15, 30, 45, 60, 75)  # days into past quarters at which they are replayed as lessons
+OFFSETS = (0, 15, 30, 45, 60, 75)  # days into past quarters at which they are replayed for the win model
+UNMEASURED_SWING = 0.25  # the quarter's shared swing assumed until two past quarters can measure it
 
 
 class Forecaster:
@@ -50,27 +52,17 @@ class Forecaster:
         as_of = min(max(as_of, start), end)
         offset = (as_of - start).days
         snapshot = pipeline_as_of(self.data, as_of)
-        amounts = self._amount_estimate(start)
-        open_deals = open_deal_features(self.data, snapshot, end, self.closes, amounts) if as_of < end \
-            else open_deal_features(self.data, snapshot, end, self.closes, amounts).iloc[0:0]
+        open_deals = open_deal_features(self.data, snapshot, end, self.closes, self._amount_estimate(as_of))
+        if as_of >= end:
+            open_deals = open_deals.iloc[0:0]
         booked = float(won_between(self.closes, start, as_of)["amount"].fillna(0).sum())
-        notes = self._snapshot_notes(snapshot, open_deals)
+        notes = _snapshot_notes(snapshot, open_deals)
         results = [self._stage_weighted(open_deals, booked, as_of, start, end, notes)]
-        lessons = self._training(start, offset)
-        if not lessons["won"].any() if len(lessons) else True:
+        lessons = self._training(start, [offset])
+        if lessons.empty or not lessons["won"].any():
             notes.append("no earlier quarter with won deals to learn from: only the stage-weighted forecast")
         else:
-            new_deals = new_deal_bookings(self.data, self.closes, self._past(start), offset) if as_of < end \
-                else RunRate([])
-            if "historical" in self.methods:
-                outlook = historical_conversion(lessons, open_deals, offset)
-                results.append(self._simulated("historical", booked, outlook, new_deals))
-            if "win_model" in self.methods:
-                model = self._model(start)
-                if model.fitted:
-                    results.append(self._simulated("win_model", booked, model.outlook(open_deals), new_deals))
-                else:
-                    notes.append("too few won deals in earlier quarters to fit the win-probability model")
+            results += self._learned(start, offset, lessons, open_deals, booked, notes, as_of < end)
         results = [r for r in results if r.method in self.methods]
         return QuarterForecast(self.calendar.label(start, "quarter"), start, end, as_of, len(open_deals),
                                results, notes)
@@ -88,8 +80,31 @@ class Forecaster:
         return MethodForecast("stage_weighted", booked + outlook.expected, None, None, None, booked,
                               outlook.expected, 0.0)
 
-    def _simulated(self, method: str, booked: float, outlook: OpenDealOutlook, new_deals: RunRate) -> MethodForecast:
-        interval = simulate(booked, outlook, new_deals, seed=self.seed)
+    def _learned(self, start: date, offset: int, lessons: pd.DataFrame, open_deals: pd.DataFrame, booked: float,
+                 notes: list[str], running: bool) -> list[MethodForecast]:
+        """The historical and win-model forecasts, with intervals."""
+        past = self._past(start)
+        new_deals = new_deal_bookings(self.data, self.closes, past, offset) if running else RunRate([])
+        swing = self._swing(past, offset)
+        if swing is None:
+            swing = UNMEASURED_SWING
+            notes.append(f"fewer than two past quarters to measure how much a quarter swings: the intervals assume "
+                         f"±{UNMEASURED_SWING:.0%}")
+        results = []
+        if "historical" in self.methods:
+            outlook = historical_conversion(lessons, open_deals, offset)
+            results.append(self._simulated("historical", booked, outlook, new_deals, swing))
+        if "win_model" in self.methods:
+            model = self._model(start)
+            if model.fitted:
+                results.append(self._simulated("win_model", booked, model.outlook(open_deals), new_deals, swing))
+            else:
+                notes.append("too few won deals in earlier quarters to fit the win-probability model")
+        return results
+
+    def _simulated(self, method: str, booked: float, outlook: OpenDealOutlook, new_deals: RunRate,
+                   swing: float) -> MethodForecast:
+        interval = simulate(booked, outlook, new_deals, swing, seed=self.seed)
         return MethodForecast(method, interval.mean, interval.p10, interval.p50, interval.p90, booked,
                               outlook.expected, interval.mean - booked - outlook.expected)
 
@@ -97,42 +112,55 @@ class Forecaster:
     def _past(self, start: date) -> list[tuple[date, date]]:
         return past_quarters(self.calendar, self.data.first_day, start)
 
-    def _amount_estimate(self, start: date) -> AmountEstimate:
-        if start not in self._amounts:
-            won = self.closes[self.closes["is_won"] & (self.closes["closed_at"] < as_timestamp(start))]
-            self._amounts[start] = estimate_amounts(won, self.data.deals)
-        return self._amounts[start]
+    def _amount_estimate(self, moment: date) -> AmountEstimate:
+        """Amounts for deals without one, from deals won before `moment`."""
+        if moment not in self._amounts:
+            won = self.closes[self.closes["is_won"] & (self.closes["closed_at"] < as_timestamp(moment))]
+            self._amounts[moment] = estimate_amounts(won, self.data.deals)
+        return self._amounts[moment]
 
-    def _training(self, start: date, offset: int) -> pd.DataFrame:
-        """Lessons for the quarter starting `start`: its past quarters replayed at OFFSETS and at `offset`."""
-        for each in {*OFFSETS, offset}:
-            if (start, each) not in self._lessons:
-                self._lessons[(start, each)] = training_frame(self.data, self.calendar, start, [each], self.closes,
-                                                              self._amount_estimate(start))
-        frames = [self._lessons[(start, each)] for each in sorted({*OFFSETS, offset})]
+    def _lesson(self, quarter: tuple[date, date], offset: int) -> pd.DataFrame:
+        key = (quarter[0], offset)
+        if key not in self._lessons:
+            moment = quarter[0] + timedelta(days=offset)
+            self._lessons[key] = lesson(self.data, self.closes, *quarter, offset, self._amount_estimate(moment))
+        return self._lessons[key]
+
+    def _training(self, start: date, offsets: list[int]) -> pd.DataFrame:
+        """Every quarter before `start` replayed `offsets` days in.
+
+        Deals without an amount are valued with what was won before `start`, not before each lesson's
+        own date: early lessons would otherwise value them at nothing (Maven won nothing before March 2017).
+        """
+        frames = [self._lesson(q, o) for q in self._past(start) for o in offsets]
         frames = [f for f in frames if len(f)]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"won": []})
+        if not frames:
+            return pd.DataFrame()
+        return with_values(pd.concat(frames, ignore_index=True), self._amount_estimate(start))
 
     def _model(self, start: date) -> WinModel:
         if start not in self._models:
-            lessons = pd.concat([self._lessons[(start, o)] for o in OFFSETS if len(self._lessons[(start, o)])],
-                                ignore_index=True)
-            self._models[start] = WinModel(lessons)
+            self._models[start] = WinModel(self._training(start, list(OFFSETS)))
         return self._models[start]
 
-    def _snapshot_notes(self, snapshot: object, open_deals: pd.DataFrame) -> list[str]:
-        notes = []
-        fallback = getattr(snapshot, "fallback_count", 0)
-        if fallback:
-            notes.append(f"{fallback:,} deals created before the as-of date had no history row by then: their state "
-                         "comes from the deal row (closed if closed_at is earlier, else open in the first stage)")
-        unknown = int(open_deals["amount_known"].eq(False).sum()) if len(open_deals) else 0
-        if unknown:
-            notes.append(f"{unknown:,} open deals had no amount on the as-of date: valued at the median won amount "
-                         "of their product (deals won before the quarter)")
-        return notes
+    def _swing(self, past: list[tuple[date, date]], offset: int) -> float | None:
+        """How much past quarters strayed from what was expected of them `offset` days in."""
+        lessons = self._training(past[-1][1], [offset]) if past else pd.DataFrame()
+        if lessons.empty:
+            return None
+        run_rates = {q[0]: new_deal_bookings(self.data, self.closes, past[:i], offset) for i, q in enumerate(past)}
+        realised = {q[0]: sum(new_deal_bookings(self.data, self.closes, [q], offset).values) for q in past}
+        return quarter_swing(lessons, run_rates, realised)
 
 
-def quarter_checkpoint(calendar: FiscalCalendar, quarter_start: date, days: int) -> date:
-    """The day `days` into the quarter (0 is its first day)."""
-    return quarter_start + timedelta(days=days)
+def _snapshot_notes(snapshot: Snapshot, open_deals: pd.DataFrame) -> list[str]:
+    notes = []
+    if snapshot.fallback_count:
+        notes.append(f"{snapshot.fallback_count:,} deals created before the as-of date had no history row by then: "
+                     "their state comes from the deal row (closed if closed_at is earlier, else open in the first "
+                     "stage)")
+    unknown = int((~open_deals["amount_known"]).sum()) if len(open_deals) else 0
+    if unknown:
+        notes.append(f"{unknown:,} open deals had no amount on the as-of date: valued at the median won amount "
+                     "of their product among deals won before then")
+    return notes

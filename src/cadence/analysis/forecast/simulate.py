@@ -2,7 +2,9 @@
 
 Each simulated quarter wins every open deal with its probability (independently) and adds bookings
 from deals not yet created, drawn around the recent run-rate with the spread those past stretches
-showed. P10/P50/P90 are read off the simulated totals; the point forecast is their mean.
+showed; then the whole of what is still to come is scaled by the quarter's shared swing (a lognormal
+factor of mean 1 whose spread `calibration.py` measured on past quarters). P10/P50/P90 are read off
+the simulated totals; the point forecast is their mean.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ class Interval:
     p90: float
 
 
-def simulate(booked: float, outlook: OpenDealOutlook, new_deals: RunRate, *, simulations: int = SIMULATIONS,
-             seed: int = 0) -> Interval:
+def simulate(booked: float, outlook: OpenDealOutlook, new_deals: RunRate, swing: float, *,
+             simulations: int = SIMULATIONS, seed: int = 0) -> Interval:
     """Quantiles of booked + Σ won open deals + new-deal bookings over `simulations` draws."""
     rng = np.random.default_rng(seed)
-    totals = np.full(simulations, booked, dtype="float64")
+    totals = np.zeros(simulations, dtype="float64")
     chunk = max(1, 2_000_000 // max(len(outlook.value), 1))
     for lo in range(0, simulations, chunk):
         hi = min(lo + chunk, simulations)
@@ -37,5 +39,6 @@ def simulate(booked: float, outlook: OpenDealOutlook, new_deals: RunRate, *, sim
         totals[lo:hi] += wins @ outlook.value
     if new_deals.expected > 0:
         totals += np.clip(rng.normal(new_deals.expected, new_deals.spread, simulations), 0, None)
+    totals = booked + totals * rng.lognormal(-swing**2 / 2, swing, simulations)
     p10, p50, p90 = np.quantile(totals, [0.1, 0.5, 0.9])
     return Interval(float(totals.mean()), float(p10), float(p50), float(p90))

@@ -10,7 +10,6 @@ in that quarter", which was already certain when it ended — leaving them out w
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, timedelta
 
 import pandas as pd
@@ -33,22 +32,16 @@ def past_quarters(calendar: FiscalCalendar, first_day: date, quarter_start: date
     return quarters
 
 
-def training_frame(data: ForecastData, calendar: FiscalCalendar, quarter_start: date, offsets: Iterable[int],
-                   closes: pd.DataFrame, amounts: AmountEstimate) -> pd.DataFrame:
-    """Open deals at `offsets` days into every past quarter, with `won` and `won_amount` by that quarter's end."""
-    frames = []
-    for start, end in past_quarters(calendar, data.first_day, quarter_start):
-        for offset in sorted(set(offsets)):
-            moment = start + timedelta(days=offset)
-            if moment >= end or moment <= data.first_day:
-                continue
-            deals = open_deal_features(data, pipeline_as_of(data, moment), end, closes, amounts)
-            if deals.empty:
-                continue
-            won = won_between(closes, moment, end).set_index("opportunity_id")["amount"]
-            deals["won"] = deals["opportunity_id"].isin(won.index)
-            deals["won_amount"] = deals["opportunity_id"].map(won).fillna(0.0).astype("float64")
-            deals["offset"] = offset
-            deals["quarter_start"] = start
-            frames.append(deals)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+def lesson(data: ForecastData, closes: pd.DataFrame, start: date, end: date, offset: int,
+           amounts: AmountEstimate) -> pd.DataFrame:
+    """Deals open `offset` days into the quarter [start, end), with `won` and `won_amount` by its end."""
+    moment = start + timedelta(days=offset)
+    if moment >= end or moment <= data.first_day:
+        return pd.DataFrame()
+    deals = open_deal_features(data, pipeline_as_of(data, moment), end, closes, amounts)
+    won = won_between(closes, moment, end).set_index("opportunity_id")["amount"]
+    deals["won"] = deals["opportunity_id"].isin(won.index)
+    deals["won_amount"] = deals["opportunity_id"].map(won).fillna(0.0).astype("float64")
+    deals["offset"] = offset
+    deals["quarter_start"] = start
+    return deals

@@ -19,6 +19,7 @@ from cadence.analysis.forecast.features import CATEGORICAL, NUMERIC
 
 MIN_WINS = 20  # won examples needed before a model is fitted at all
 SEED = 0
+THREADS = 1
 
 
 class WinModel:
@@ -44,11 +45,14 @@ class WinModel:
         labels = training["won"].to_numpy(dtype=bool)
         if labels.sum() < MIN_WINS or labels.all():
             return None
+        from threadpoolctl import threadpool_limits
+
         categorical = [False] * len(NUMERIC) + [True] * len(CATEGORICAL)
-        model = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.08, max_leaf_nodes=31,
+        model = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, max_leaf_nodes=31,
                                                min_samples_leaf=40, l2_regularization=1.0,
                                                categorical_features=categorical, random_state=SEED)
-        return model.fit(self._matrix(training), labels)
+        with threadpool_limits(THREADS):  # one thread: steadier and no slower on a busy two-core machine
+            return model.fit(self._matrix(training), labels)
 
     @property
     def fitted(self) -> bool:
