@@ -49,6 +49,16 @@ class TempoBoard:
     def past_due(self) -> list[ReviewFollowUp]:
         return [r for r in self.reviews if r.past_due]
 
+    def diagnosed(self) -> list[TempoRow]:
+        """The rows with a verdict, each track once (a track's rows share one diagnosis)."""
+        seen: set[int] = set()
+        out = []
+        for row in self.rows:
+            if row.diagnosis is not None and row.diagnosis.verdict and id(row.diagnosis) not in seen:
+                seen.add(id(row.diagnosis))
+                out.append(row)
+        return out
+
     def rows_for(self, team: str, deliverable: str) -> list[TempoRow]:
         """The rows of one track: the period under way, and the one just ended when it ended this week."""
         return [row for row in self.rows if row.track.team == team and row.track.label == deliverable]

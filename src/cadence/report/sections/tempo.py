@@ -41,8 +41,8 @@ def tempo_notes(board: TempoBoard, context: ScorecardContext) -> list[str]:
     notes = [f"⚠ {past_due_line(r)}" for r in board.past_due]
     since = context.week_start - timedelta(days=7)  # the last two meetings: the ones this one follows up
     notes += [follow_up_line(r) for r in board.reviews if r.created_at >= since and not r.past_due]
-    for row in board.rows:
-        if row.diagnosis is not None and row.diagnosis.verdict:
+    for row in board.diagnosed():
+        if row.diagnosis is not None:
             notes.append(f"{row.track.team} · {row.track.label} ({row.current.label}): {row.diagnosis.verdict} — "
                          f"{row.diagnosis.reason}. " + "; ".join(row.diagnosis.evidence) + ".")
     return notes + [f"Pace rule — {PACE_RULE}.", f"Organisational or individual — {DIAGNOSIS_RULE}."]
