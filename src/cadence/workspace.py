@@ -33,6 +33,15 @@ class Workspace:
         self.warehouse = warehouse
         self.migrated_through: list[int] = []
         self._registry: Registry | None = None
+        self._materialised: dict[str, Any] = {}
+
+    def materialised(self, name: str, build: Any) -> Any:
+        """`build(self)` computed once into a temporary table and reused until the next write."""
+        if name not in self._materialised:
+            table_name = f"_cadence_cache_{name}"
+            self.warehouse.ibis.create_table(table_name, build(self), temp=True, overwrite=True)
+            self._materialised[name] = self.warehouse.ibis.table(table_name)
+        return self._materialised[name]
 
     # -- metrics ---------------------------------------------------------------------------
     @property
@@ -97,6 +106,7 @@ class Workspace:
     def load(self, prepared: PreparedImport) -> None:
         """Write a prepared import: rows, quarantine and the import log, all or nothing."""
         now = datetime.now(UTC).replace(tzinfo=None)
+        self._materialised.clear()  # cached relations describe the data before this write
         with self.warehouse.transaction():
             for table_name, frame, replace_on in prepared.upserts:
                 table = table_named(table_name)

@@ -22,10 +22,18 @@ RELATIONS: dict[str, Callable[[TableSource], Any]] = {
 }
 
 
+# Relations worth computing once per session: the month-by-customer revenue grid is the costliest
+# query Cadence runs, and a scorecard asks it a dozen questions.
+MATERIALISED = {"mrr_months"}
+
+
 def relation(name: str, tables: TableSource) -> Any:
-    """The Ibis relation `name` over `tables`."""
+    """The Ibis relation `name` over `tables` (materialised once when `tables` offers a cache)."""
     if name not in RELATIONS:
         raise UnknownNameError("relation", name, list(RELATIONS))
+    cache = getattr(tables, "materialised", None)
+    if name in MATERIALISED and cache is not None:
+        return cache(name, RELATIONS[name])
     return RELATIONS[name](tables)
 
 

@@ -45,6 +45,7 @@ class _DuckDB:
         except Exception as exc:  # duckdb raises IOException on a locked or corrupt file
             raise WarehouseError(f"cannot open the warehouse {path}: {exc}") from None
         self.raw = self._ibis.con
+        self.raw.execute("SET enable_progress_bar = false")  # DuckDB's own bar would write into our output
 
     def execute(self, sql: str, params: tuple[Any, ...] | None = None) -> None:
         self.raw.execute(sql, params) if params else self.raw.execute(sql)
