@@ -194,8 +194,9 @@ def ramp_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspa
     ws.close()
 
 
-def test_a_new_rep_is_compared_with_the_model_at_the_same_tenure(ramp_workspace: Workspace) -> None:
-    result = coach(ramp_workspace, ramp_workspace.calendar, as_of=date(2025, 1, 1))
+def test_a_new_rep_is_compared_with_the_model_at_the_same_tenure(any_workspace: Workspace) -> None:
+    _ramp_company(any_workspace)  # on DuckDB and on PostgreSQL
+    result = coach(any_workspace, any_workspace.calendar, as_of=date(2025, 1, 1))
     assert result.ramp_factors["call_to_connect"] == pytest.approx(0.5)  # r1 and r2: 10% early, 20% after
     new = result.rep("n1")
     step = next(s for s in new.steps if s.step == "call_to_connect")
