@@ -305,7 +305,7 @@ def test_an_empty_workspace_says_what_each_part_needs(tmp_path: Path) -> None:
     result = _cadence(root, "incentives", "--format", "json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["quarters"] == [] and data["quarter_end_effects"] == {}
+    assert data["quarters"] == [] and data["quarter_end_effects"]["measures"] == {}
     needs = data["unavailable"]
     assert "closed-won deals" in needs["bunching"] and "closed-won deals" in needs["discount"]
     assert "goals table is empty" in needs["goal_pressure"]
@@ -415,7 +415,7 @@ def test_same_report_on_duckdb_and_postgres(tmp_path: Path, postgres_url: str) -
             _load(ws)
             reports.append(json.loads(json.dumps(incentive_report(ws, ws.calendar).as_dict(), default=str)))
     duck, pg = reports
-    assert duck["unavailable"] == {} and len(duck["quarter_end_effects"]) == 4
+    assert duck["unavailable"] == {} and len(duck["quarter_end_effects"]["measures"]) == 4
     assert duck["goal_pressure"]["model"] is not None and duck["movements"]["quarters"]
     assert _same(duck, pg)
 

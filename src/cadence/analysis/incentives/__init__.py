@@ -27,6 +27,7 @@ from cadence.analysis.incentives.goal_pressure import (
     staggered_due_dates,
 )
 from cadence.analysis.incentives.movements import Movements, revenue_movements
+from cadence.analysis.incentives.quarter_end_effects import METHOD as EFFECTS_METHOD
 from cadence.analysis.incentives.quarter_end_effects import (
     Effect,
     account_months,
@@ -59,7 +60,8 @@ class IncentiveReport:
             "years": [y.as_dict() for y in bunching.years] if bunching else [],
             "by_week_of_quarter": bunching.by_week_of_quarter() if bunching else [],
             "bunching_definition": bunching.definition if bunching else None,
-            "quarter_end_effects": {e.measure: e.as_dict() for e in self.effects},
+            "quarter_end_effects": {"method": EFFECTS_METHOD,
+                                    "measures": {e.measure: e.as_dict() for e in self.effects}},
             "goal_pressure": {
                 "weeks": [p.as_dict() for p in self.pressure],
                 "peak_executives_due": peak,

@@ -3,8 +3,8 @@
 A *quarter-end deal* closed in the last 14 days of its fiscal quarter; every other won deal is the
 comparison. Each measure is reported as a difference (quarter-end minus the rest) with a 95%
 bootstrap interval, not as two averages. Quarter-end deals are rarely a random sample of deals —
-pushed deals are sales-led, and sales-led customers churn, adopt and discount differently from
-self-serve ones — so the headline difference is taken *within segment* (accounts.segment) and
+quarter-end pushes happen where sales leads the deal, and sales-led customers churn, adopt and
+discount differently from self-serve ones — so the headline difference is taken *within segment* (accounts.segment) and
 averaged with the quarter-end deals' weights; the plain difference is shown beside it. Where the two
 disagree in sign, the mix of segments is doing the talking, not the quarter end.
 
@@ -39,11 +39,19 @@ from cadence.metrics.revenue import mrr_months
 WINDOW_MONTHS = 12
 USAGE_FOLLOW_UP_WEEKS = 26
 NEW_BUSINESS = "new"
+METHOD = ("quarter-end deals closed in the last 14 days of their fiscal quarter; difference = quarter-end minus the "
+          "rest, taken within each account segment and weighted by quarter-end deals (the plain difference beside "
+          "it); 95% percentile bootstrap intervals, resampling deals within group and segment, seeded")
 RULES = {
-    "discount_pct": "discount_pct of closed-won deals",
-    "churned": "account's MRR reaches 0 at a month end in the 12 months after the first full month of the deal",
-    "contracted": "not churned, and the account's MRR falls (still > 0) at least once in those 12 months",
-    "weeks_to_first_value": "weeks from the close week to the first week with active_paying_users > 0",
+    "discount_pct": "discount_pct of every closed-won deal that has one",
+    "churned": "won new-business deals whose account pays in the month after the close: the account's MRR "
+               "(mrr_months) is 0 at one of the next 12 month ends; deals whose 12 months the data does not "
+               "cover yet are left out",
+    "contracted": "the same deals, not churned, whose account's MRR falls (still > 0) at least once in those "
+                  "12 months",
+    "weeks_to_first_value": "won new-business deals on accounts in usage: weeks from the close week to the first "
+                            "week with active_paying_users > 0; deals closed less than 26 weeks before the last "
+                            "usage week, or never active since, are left out",
 }
 
 
