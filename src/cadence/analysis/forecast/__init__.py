@@ -13,27 +13,60 @@ interval by Monte Carlo over the open deals (`simulate.py`).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from cadence.analysis.forecast.backtest import CHECKPOINTS, BacktestRow, MethodScore, run_backtest, score
+from cadence.analysis.forecast.backtest import (
+    CHECKPOINTS,
+    BacktestRow,
+    MethodScore,
+    best_against_baseline,
+    run_backtest,
+    score,
+)
 from cadence.analysis.forecast.data import ForecastData, ForecastDataError, load_forecast_data
 from cadence.analysis.forecast.quarter import Forecaster
 from cadence.analysis.forecast.result import LABELS, METHODS, MethodForecast, QuarterForecast
+from cadence.errors import InputError
 from cadence.metrics.calendar import FiscalCalendar
 from cadence.metrics.relations import TableSource
+from cadence.progress import Progress
 
 __all__ = ["CHECKPOINTS", "LABELS", "METHODS", "BacktestRow", "ForecastData", "ForecastDataError", "Forecaster",
-           "MethodForecast", "MethodScore", "QuarterForecast", "backtest", "forecast_quarter", "score"]
+           "MethodForecast", "MethodScore", "QuarterForecast", "backtest", "best_against_baseline", "forecast_quarter",
+           "load_forecast_data", "resolve_quarter", "score"]
 
 
-def forecast_quarter(tables: TableSource, calendar: FiscalCalendar, as_of: date,
+def resolve_quarter(calendar: FiscalCalendar, data_end: date, as_of: date | None,
+                    quarter_start: date | None) -> tuple[date, date]:
+    """(as_of, quarter start) from what a user gave: neither, either, or both.
+
+    Without `as_of` the forecast knows everything the data holds (as of the day after its last day),
+    kept within the asked quarter; without a quarter it forecasts the one holding `as_of`.
+    """
+    if quarter_start is None:
+        day = as_of or data_end
+        return day, calendar.start_of(day, "quarter")
+    end = calendar.next_start(quarter_start, "quarter")
+    if as_of is None:
+        return min(max(data_end, quarter_start), end), quarter_start
+    if not quarter_start <= as_of <= end:
+        raise InputError(f"--as-of {as_of} is outside {calendar.label(quarter_start, 'quarter')} "
+                         f"({quarter_start} to {end - timedelta(days=1)})",
+                         hint="give a date inside the quarter, or leave one of the two out")
+    return as_of, quarter_start
+
+
+def forecast_quarter(tables: TableSource, calendar: FiscalCalendar, as_of: date | None = None,
                      quarter_start: date | None = None) -> QuarterForecast:
     """The forecast of the quarter holding `as_of` (or starting on `quarter_start`), knowing only what came before."""
-    return Forecaster(load_forecast_data(tables), calendar).forecast(as_of, quarter_start)
+    data = load_forecast_data(tables)
+    as_of, start = resolve_quarter(calendar, data.end, as_of, quarter_start)
+    return Forecaster(data, calendar).forecast(as_of, start)
 
 
 def backtest(tables: TableSource, calendar: FiscalCalendar, *, checkpoints: tuple[str, ...] = tuple(CHECKPOINTS),
-             quarters: list[date] | None = None, end: date | None = None) -> list[BacktestRow]:
+             quarters: list[date] | None = None, end: date | None = None,
+             progress: Progress | None = None) -> list[BacktestRow]:
     """Every method replayed at `checkpoints` of every complete past quarter (or of `quarters`)."""
     forecaster = Forecaster(load_forecast_data(tables), calendar)
-    return run_backtest(tables, forecaster, checkpoints=checkpoints, quarters=quarters, end=end)
+    return run_backtest(tables, forecaster, checkpoints=checkpoints, quarters=quarters, end=end, progress=progress)

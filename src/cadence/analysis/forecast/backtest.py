@@ -19,6 +19,7 @@ from cadence.analysis.forecast.quarter import Forecaster
 from cadence.metrics.catalog import build_registry
 from cadence.metrics.query import MetricQuery, compute_metric
 from cadence.metrics.relations import TableSource
+from cadence.progress import Progress, Silent
 
 CHECKPOINTS = {"start": 0, "day30": 30, "day60": 60}
 
@@ -82,11 +83,15 @@ def replayable_quarters(forecaster: Forecaster, actuals: dict[str, float], end: 
 
 
 def run_backtest(tables: TableSource, forecaster: Forecaster, *, checkpoints: tuple[str, ...] = tuple(CHECKPOINTS),
-                 quarters: list[date] | None = None, end: date | None = None) -> list[BacktestRow]:
+                 quarters: list[date] | None = None, end: date | None = None,
+                 progress: Progress | None = None) -> list[BacktestRow]:
     """Every method at every checkpoint of every replayable quarter (or of `quarters`)."""
+    progress = progress or Silent()
     actuals = actual_bookings(tables, forecaster)
+    starts = quarters if quarters is not None else replayable_quarters(forecaster, actuals, end)
     rows = []
-    for start in quarters if quarters is not None else replayable_quarters(forecaster, actuals, end):
+    progress.start("Replaying past quarters", len(starts))
+    for start in starts:
         label = forecaster.calendar.label(start, "quarter")
         actual = actuals.get(label, 0.0)
         for checkpoint in checkpoints:
@@ -94,6 +99,8 @@ def run_backtest(tables: TableSource, forecaster: Forecaster, *, checkpoints: tu
             for m in result.methods:
                 error = abs(m.forecast - actual) / actual if actual > 0 else None
                 rows.append(BacktestRow(m.method, label, checkpoint, m.forecast, m.p10, m.p90, actual, error))
+        progress.advance()
+    progress.finish()
     return rows
 
 
@@ -110,3 +117,18 @@ def score(rows: list[BacktestRow]) -> list[MethodScore]:
                                   float(np.mean(errors)) if errors else None,
                                   float(np.mean(inside)) if inside else None))
     return scores
+
+
+def best_against_baseline(scores: list[MethodScore], checkpoint: str = "day30",
+                          baseline: str = "stage_weighted") -> dict[str, Any] | None:
+    """The method with the lowest median error at `checkpoint`, beside the baseline's (the README's headline)."""
+    at = [s for s in scores if s.checkpoint == checkpoint and s.median_ape is not None]
+    base = next((s for s in at if s.method == baseline), None)
+    others = [s for s in at if s.method != baseline]
+    if base is None or not others:
+        return None
+    best = min(others, key=lambda s: s.median_ape or 0.0)
+    ratio = best.median_ape / base.median_ape if base.median_ape else None  # type: ignore[operator]
+    return {"checkpoint": checkpoint, "best_method": best.method, "best_median_ape": best.median_ape,
+            "best_coverage": best.coverage, "baseline": baseline, "baseline_median_ape": base.median_ape,
+            "ratio_to_baseline": ratio, "quarters": best.quarters}

@@ -10,6 +10,8 @@ simulation multiplies its draws by.
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
@@ -20,11 +22,12 @@ from cadence.analysis.forecast.run_rate import RunRate
 MIN_QUARTERS = 2  # past quarters needed to measure a spread at all
 
 
-def quarter_swing(lessons: pd.DataFrame, run_rates: dict[object, RunRate],
-                  realised_new: dict[object, float]) -> float | None:
+def quarter_swing(lessons: pd.DataFrame, run_rates: dict[date, RunRate],
+                  realised_new: dict[date, float]) -> float | None:
     """Standard deviation of log(realised ÷ expected) over past quarters at one point; None if too few."""
     ratios = []
     for start, rows in lessons.groupby("quarter_start"):
+        assert isinstance(start, date)
         others = lessons[lessons["quarter_start"] != start]
         if others.empty or start not in run_rates or not run_rates[start].values:
             continue

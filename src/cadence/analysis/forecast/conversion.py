@@ -45,8 +45,8 @@ def rates_by(training: pd.DataFrame, deals: pd.DataFrame, levels: list[list[str]
     overall = float(training["won"].mean()) if len(training) else 0.0
     result = pd.Series(np.nan, index=deals.index)
     for keys in levels:
-        stats = training.groupby(keys)["won"].agg(["mean", "size"])
-        stats = stats[stats["size"] >= MIN_ROWS]["mean"].rename("rate")
-        looked_up = deals[keys].join(stats, on=keys)["rate"]
+        counts = training.groupby(keys)["won"].agg(["mean", "size"])
+        rates = counts[counts["size"] >= MIN_ROWS]["mean"].rename("rate")
+        looked_up = deals[keys].join(rates, on=keys)["rate"]
         result = result.fillna(looked_up)
     return result.fillna(overall).to_numpy(dtype="float64")

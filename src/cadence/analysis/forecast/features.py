@@ -38,11 +38,11 @@ def open_deal_features(data: ForecastData, snapshot: Snapshot, window_end: date,
     deals["close_in_window"] = np.where(days_to_close.isna(), np.nan,
                                         (days_to_close < (window_end - snapshot.as_of).days).astype("float64"))
     deals["days_left"] = float((window_end - snapshot.as_of).days)
-    owners = owner_record(closes, moment)
-    deals["owner_closed"] = deals["owner_id"].map(owners["closed"]).fillna(0.0).astype("float64")
-    wins = deals["owner_id"].map(owners["won"]).fillna(0.0).astype("float64")
-    overall = float(owners["won"].sum() / owners["closed"].sum()) if owners["closed"].sum() else 0.0
-    deals["owner_win_rate"] = (wins + OWNER_PRIOR * overall) / (deals["owner_closed"] + OWNER_PRIOR)
+    closed, won = owner_record(closes, moment, deals["owner_id"])
+    totals = _totals(closes, moment)
+    overall = totals[1] / totals[0] if totals[0] else 0.0
+    deals["owner_closed"] = closed
+    deals["owner_win_rate"] = (won + OWNER_PRIOR * overall) / (closed + OWNER_PRIOR)
     deals["recent_activity"] = recent_activity(data, deals["opportunity_id"], moment)
     return deals.reset_index(drop=True)
 
@@ -54,10 +54,24 @@ def with_values(deals: pd.DataFrame, amounts: AmountEstimate) -> pd.DataFrame:
     return deals
 
 
-def owner_record(closes: pd.DataFrame, moment: pd.Timestamp) -> pd.DataFrame:
-    """Per owner, deals closed and won before `moment` (closes carries owner_id)."""
-    before = closes[closes["closed_at"] < moment]
-    return before.groupby("owner_id").agg(closed=("is_won", "size"), won=("is_won", "sum")).astype("float64")
+def owner_record(closes: pd.DataFrame, moment: pd.Timestamp, owners: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Deals each of `owners` closed, and won, before `moment` (`closes` sorted by closed_at, with owner_id)."""
+    before = closes.iloc[:int(np.searchsorted(closes["closed_at"].to_numpy(), np.datetime64(moment)))]
+    codes, names = pd.factorize(before["owner_id"])
+    mine = pd.Index(names).get_indexer(owners)
+    if not len(names):
+        return np.zeros(len(owners)), np.zeros(len(owners))
+    known = codes >= 0
+    closed = np.append(np.bincount(codes[known], minlength=len(names)), 0).astype("float64")
+    won = np.append(np.bincount(codes[known], weights=before["is_won"].to_numpy(dtype="float64")[known],
+                                minlength=len(names)), 0.0)
+    return closed[mine], won[mine]  # an owner with no closes indexes -1: the appended zero
+
+
+def _totals(closes: pd.DataFrame, moment: pd.Timestamp) -> tuple[float, float]:
+    """Deals closed and won, company-wide, before `moment`."""
+    before = int(np.searchsorted(closes["closed_at"].to_numpy(), np.datetime64(moment)))
+    return float(before), float(closes["is_won"].iloc[:before].sum())
 
 
 def recent_activity(data: ForecastData, deal_ids: pd.Series, moment: pd.Timestamp) -> np.ndarray:

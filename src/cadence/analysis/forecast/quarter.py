@@ -8,7 +8,7 @@ are the quarters that ended before it began, the same for every checkpoint insid
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 
@@ -19,7 +19,7 @@ from cadence.analysis.forecast.data import ForecastData, as_timestamp
 from cadence.analysis.forecast.features import open_deal_features, with_values
 from cadence.analysis.forecast.historical import historical_conversion
 from cadence.analysis.forecast.result import METHODS, MethodForecast, QuarterForecast
-from cadence.analysis.forecast.run_rate import RunRate, new_deal_bookings
+from cadence.analysis.forecast.run_rate import RunRate, new_deal_bookings, run_rate
 from cadence.analysis.forecast.simulate import simulate
 from cadence.analysis.forecast.snapshot import Snapshot, closings, pipeline_as_of, won_between
 from cadence.analysis.forecast.stage_weighted import stage_probabilities, stage_weighted
@@ -27,7 +27,7 @@ from cadence.analysis.forecast.training import lesson, past_quarters
 from cadence.analysis.forecast.win_model import WinModel
 from cadence.metrics.calendar import FiscalCalendar
 
-OFFSETS = (0, 15, 30, 45, 60, 75)  # days into past quarters at which they are replayed for the win model
+OFFSETS = (0, 30, 60)  # days into past quarters at which they are replayed for the win model
 UNMEASURED_SWING = 0.25  # the quarter's shared swing assumed until two past quarters can measure it
 
 
@@ -44,6 +44,7 @@ class Forecaster:
         self._lessons: dict[tuple[date, int], pd.DataFrame] = {}
         self._models: dict[date, WinModel] = {}
         self._amounts: dict[date, AmountEstimate] = {}
+        self._stretches: dict[tuple[date, int], float | None] = {}
 
     def forecast(self, as_of: date, quarter_start: date | None = None) -> QuarterForecast:
         """The bookings forecast of the quarter holding `as_of` (or starting on `quarter_start`)."""
@@ -84,7 +85,7 @@ class Forecaster:
                  notes: list[str], running: bool) -> list[MethodForecast]:
         """The historical and win-model forecasts, with intervals."""
         past = self._past(start)
-        new_deals = new_deal_bookings(self.data, self.closes, past, offset) if running else RunRate([])
+        new_deals = run_rate([self._new_deals(q, offset) for q in past]) if running else RunRate([])
         swing = self._swing(past, offset)
         if swing is None:
             swing = UNMEASURED_SWING
@@ -122,8 +123,7 @@ class Forecaster:
     def _lesson(self, quarter: tuple[date, date], offset: int) -> pd.DataFrame:
         key = (quarter[0], offset)
         if key not in self._lessons:
-            moment = quarter[0] + timedelta(days=offset)
-            self._lessons[key] = lesson(self.data, self.closes, *quarter, offset, self._amount_estimate(moment))
+            self._lessons[key] = lesson(self.data, self.closes, *quarter, offset)
         return self._lessons[key]
 
     def _training(self, start: date, offsets: list[int]) -> pd.DataFrame:
@@ -148,9 +148,16 @@ class Forecaster:
         lessons = self._training(past[-1][1], [offset]) if past else pd.DataFrame()
         if lessons.empty:
             return None
-        run_rates = {q[0]: new_deal_bookings(self.data, self.closes, past[:i], offset) for i, q in enumerate(past)}
-        realised = {q[0]: sum(new_deal_bookings(self.data, self.closes, [q], offset).values) for q in past}
+        stretches = [self._new_deals(q, offset) for q in past]
+        run_rates = {q[0]: run_rate(stretches[:i]) for i, q in enumerate(past)}
+        realised = {q[0]: value or 0.0 for q, value in zip(past, stretches, strict=True)}
         return quarter_swing(lessons, run_rates, realised)
+
+    def _new_deals(self, quarter: tuple[date, date], offset: int) -> float | None:
+        key = (quarter[0], offset)
+        if key not in self._stretches:
+            self._stretches[key] = new_deal_bookings(self.data, self.closes, quarter, offset)
+        return self._stretches[key]
 
 
 def _snapshot_notes(snapshot: Snapshot, open_deals: pd.DataFrame) -> list[str]:

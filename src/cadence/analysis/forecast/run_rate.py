@@ -38,15 +38,18 @@ class RunRate:
         return float(np.std(self.values, ddof=1))
 
 
-def new_deal_bookings(data: ForecastData, closes: pd.DataFrame, past: list[tuple[date, date]],
-                      offset: int) -> RunRate:
-    """From `past` quarters ((start, end), oldest first, all ended by the as-of date), the last few."""
-    values = []
-    for start, end in past[-QUARTERS_BACK:]:
-        moment = start + timedelta(days=offset)
-        if moment >= end or start < data.first_day:
-            continue
-        won = won_between(closes, moment, end)
-        created = won["opportunity_id"].map(data.deals["created_at"])
-        values.append(float(won.loc[created >= as_timestamp(moment), "amount"].fillna(0).sum()))
-    return RunRate(values)
+def new_deal_bookings(data: ForecastData, closes: pd.DataFrame, quarter: tuple[date, date],
+                      offset: int) -> float | None:
+    """Bookings of deals created `offset` days or more into `quarter` and won before its end (None: not covered)."""
+    start, end = quarter
+    moment = start + timedelta(days=offset)
+    if moment >= end or start < data.first_day:
+        return None
+    won = won_between(closes, moment, end)
+    created = won["opportunity_id"].map(data.deals["created_at"])
+    return float(won.loc[created >= as_timestamp(moment), "amount"].fillna(0).sum())
+
+
+def run_rate(stretches: list[float | None]) -> RunRate:
+    """The run-rate from the same stretch of past quarters (oldest first): the last few that are covered."""
+    return RunRate([v for v in stretches if v is not None][-QUARTERS_BACK:])

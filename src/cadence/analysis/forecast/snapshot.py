@@ -69,11 +69,11 @@ def _fallback(data: ForecastData, deals: pd.DataFrame, moment: pd.Timestamp) -> 
     first_stage = deals["pipeline"].map(first_open.set_index("pipeline")["stage"])
     return pd.DataFrame({
         "opportunity_id": deals["opportunity_id"].to_numpy(),
-        "stage": np.where(closed, None, first_stage.to_numpy()),
+        "stage": first_stage.where(~closed).to_numpy(dtype=object),
         "open_rank": np.where(closed, np.nan, 1.0),
         "known_stage": (~closed & first_stage.notna()).to_numpy() | closed.to_numpy(),
         "amount": np.where(closed, deals["final_amount"].to_numpy(dtype="float64"), np.nan),
-        "close_date": pd.to_datetime(np.where(closed, deals["closed_at"], pd.NaT)).astype("datetime64[us]"),
+        "close_date": deals["closed_at"].where(closed).to_numpy(dtype="datetime64[us]"),
         "stage_since": deals["created_at"].to_numpy(),
         "is_won": won.to_numpy(),
         "is_lost": (closed & ~deals["is_won"]).to_numpy(),

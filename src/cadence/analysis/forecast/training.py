@@ -20,6 +20,8 @@ from cadence.analysis.forecast.features import open_deal_features
 from cadence.analysis.forecast.snapshot import pipeline_as_of, won_between
 from cadence.metrics.calendar import FiscalCalendar
 
+UNVALUED = AmountEstimate({}, float("nan"))
+
 
 def past_quarters(calendar: FiscalCalendar, first_day: date, quarter_start: date) -> list[tuple[date, date]]:
     """(start, end) of every quarter from the one holding `first_day` up to the one before `quarter_start`."""
@@ -33,8 +35,12 @@ def past_quarters(calendar: FiscalCalendar, first_day: date, quarter_start: date
 
 
 def lesson(data: ForecastData, closes: pd.DataFrame, start: date, end: date, offset: int,
-           amounts: AmountEstimate) -> pd.DataFrame:
-    """Deals open `offset` days into the quarter [start, end), with `won` and `won_amount` by its end."""
+           amounts: AmountEstimate = UNVALUED) -> pd.DataFrame:
+    """Deals open `offset` days into the quarter [start, end), with `won` and `won_amount` by its end.
+
+    Deals without an amount are left unvalued unless `amounts` says otherwise: the forecast values them
+    with what it knows on its own as-of date (see `Forecaster._training`).
+    """
     moment = start + timedelta(days=offset)
     if moment >= end or moment <= data.first_day:
         return pd.DataFrame()

@@ -1,0 +1,117 @@
+"""`cadence forecast` and `cadence forecast backtest`: the quarter's bookings, and how well each method did before."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.text import Text
+
+from cadence.cli.console import RichProgress, console, emit_csv, emit_json, rich_table
+from cadence.cli.main import FormatOption, Output, app, open_workspace
+from cadence.errors import InputError
+
+if TYPE_CHECKING:
+    from cadence.analysis.forecast import QuarterForecast
+
+forecast_app = typer.Typer(help="The quarter's bookings forecast by several methods, and their backtest.")
+app.add_typer(forecast_app, name="forecast")
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} {text!r} is not a date", hint="write it as YYYY-MM-DD") from None
+
+
+def _quarter(ws: Any, label: str | None) -> date | None:
+    if label is None:
+        return None
+    try:
+        start, grain = ws.calendar.parse(label)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if grain != "quarter":
+        raise InputError(f"--period {label!r} is not a quarter", hint="write it like 2026-Q1 (fiscal)")
+    return start  # type: ignore[no-any-return]
+
+
+@forecast_app.callback(invoke_without_command=True)
+def forecast(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Forecast with what was known at the start of this "
+                                              "day (YYYY-MM-DD); default: everything the data holds.")] = None,
+    period: Annotated[str | None, typer.Option(help="The fiscal quarter to forecast, e.g. 2026-Q1 "
+                                               "(default: the one holding --as-of).")] = None,
+    output: FormatOption = Output.table,
+) -> None:
+    """The quarter's bookings forecast: stage-weighted, historical conversion and win model, with P10–P90."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from cadence.analysis.forecast import forecast_quarter
+
+    with open_workspace() as ws:
+        result = forecast_quarter(ws, ws.calendar, _day(as_of, "--as-of"), _quarter(ws, period))
+        currency = ws.config.currency
+    data = result.as_dict()
+    if output is Output.json:
+        emit_json(data)
+    elif output is Output.csv:
+        emit_csv(data["methods"])
+    else:
+        render_forecast(result, currency)
+
+
+def render_forecast(result: QuarterForecast, currency: str) -> None:
+    rows = [{"method": m.label, "forecast": round(m.forecast), "p10": _round(m.p10), "p50": _round(m.p50),
+             "p90": _round(m.p90), "booked": round(m.booked), "from open deals": round(m.from_open),
+             "from new deals": round(m.from_new)} for m in result.methods]
+    console.print(rich_table(f"{result.quarter} bookings forecast ({currency}) as of {result.as_of} — "
+                             f"{result.open_deals:,} open deals", rows))
+    for note in result.notes:
+        console.print(Text(f"· {note}", style="dim"))
+
+
+@forecast_app.command()
+def backtest(
+    rows: Annotated[bool, typer.Option("--rows", help="Show every quarter and checkpoint, not just the summary.")]
+    = False,
+    output: FormatOption = Output.table,
+) -> None:
+    """Replay every past quarter at its start, day 30 and day 60: each method's error and P10–P90 coverage."""
+    from cadence.analysis.forecast import backtest as run
+    from cadence.analysis.forecast import best_against_baseline, score
+
+    with open_workspace() as ws:
+        results = run(ws, ws.calendar, progress=RichProgress())
+    scores = score(results)
+    headline = best_against_baseline(scores)
+    if output is Output.json:
+        emit_json({"rows": [r.as_dict() for r in results], "summary": [s.as_dict() for s in scores],
+                   "headline": headline})
+        return
+    if output is Output.csv:
+        emit_csv([r.as_dict() for r in results])
+        return
+    if rows:
+        console.print(rich_table("Every replay", [r.as_dict() for r in results]))
+    console.print(rich_table("Backtest: absolute % error of each method against the quarter's bookings",
+                             [{**s.as_dict(), "median_ape": _pct(s.median_ape), "mean_ape": _pct(s.mean_ape),
+                               "coverage": _pct(s.coverage)} for s in scores]))
+    if headline:
+        console.print(f"At day 30 the best method, {headline['best_method']}, is off by a median "
+                      f"{_pct(headline['best_median_ape'])} against stage-weighted's "
+                      f"{_pct(headline['baseline_median_ape'])} over {headline['quarters']} quarters; its P10–P90 "
+                      f"held the actual {_pct(headline['best_coverage'])} of the time.")
+
+
+def _round(value: float | None) -> int | None:
+    return None if value is None else round(value)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
