@@ -202,7 +202,9 @@ def index(
     if output is Output.json:
         emit_json({"formula": label, "measure": formula.measure, "candidates": [r.as_dict() for r in results]})
         return
-    rows = [{"candidate": r.candidate_id, "index": r.index, "low": r.low, "high": r.high,
+    names = dict(zip(data.candidates["candidate_id"].astype(str), data.candidates["name"].astype(str), strict=True))
+    rows = [{"candidate": r.candidate_id, "name": names.get(r.candidate_id, ""), "index": r.index, "low": r.low,
+             "high": r.high,
              f"predicted {r.measure.replace('_', ' ')}": r.predicted, "range": _range(r.predicted_low,
                                                                                       r.predicted_high),
              "missing": ", ".join(r.missing)} for r in results]

@@ -9,9 +9,11 @@ on the same candidates: each score is read as
 and the offsets are estimated by least squares over every (candidate, criterion) that two or more
 interviewers scored. That is each interviewer's mean difference from the others on the same
 candidates, corrected for who those others were (a harsh colleague does not make a fair interviewer
-look lenient). Offsets are centred so that calibrated scores keep the overall average.
+look lenient). Offsets are measured from the median interviewer: the typical colleague scores 0, and one
+very lenient interviewer does not make everyone else look harsh, as centring on the average would.
 
-The interval allows for a candidate's scores being related to one another — an interviewer who liked a
+The interval is that of the interviewer's own estimate (the median it is measured from is taken as
+fixed). It allows for a candidate's scores being related to one another — an interviewer who liked a
 candidate tends to like them on every criterion — by treating each candidate as one independent unit
 (a cluster-robust sandwich estimate), with Student's t on (shared candidates − 1) degrees of freedom.
 
@@ -28,15 +30,15 @@ import numpy as np
 import pandas as pd
 
 Verdict = Literal["lenient", "harsh", "in line", "too few shared candidates"]
-MATERIAL_POINTS = 0.5  # an offset smaller than this is not worth correcting anyone for
+MATERIAL_POINTS = 1.0  # a full point on the 1–10 scale: smaller offsets are corrected, not called out
 MIN_SHARED_CANDIDATES = 5
 CONFIDENCE = 0.95
 SCORE_COLUMNS = ["candidate_id", "interviewer_id", "criterion", "score"]
 
 METHOD = ("each interviewer's offset is their mean difference from the other interviewers on the same candidates "
           "and criteria, estimated jointly by least squares (score = candidate's level on the criterion + "
-          "interviewer offset), centred so calibrated scores keep the overall average; the interval treats each "
-          "candidate as one unit; calibrated score = score − offset, averaged over a candidate's interviewers")
+          "interviewer offset) and measured from the median interviewer; the interval treats each candidate as "
+          "one unit; calibrated score = score − offset, averaged over a candidate's interviewers")
 
 
 @dataclass(frozen=True)
@@ -83,12 +85,14 @@ def calibrate_interviewers(scores: pd.DataFrame, *, confidence: float = CONFIDEN
     frame["size"] = frame.groupby("cell")["score"].transform("size")
     shared = frame[frame["size"] >= 2].copy()
     offsets, errors = _offsets(shared, ids)
+    counts = shared.groupby("interviewer_id")["candidate_id"].nunique().reindex(ids, fill_value=0).to_numpy()
+    known = offsets[np.isfinite(offsets) & (counts > 0)]
+    offsets = offsets - (float(np.median(known)) if len(known) else 0.0)
     raw = _raw_differences(shared)
-    shared_counts = shared.groupby("interviewer_id")["candidate_id"].nunique()
     rows = []
     for k, interviewer in enumerate(ids):
         mine = frame[frame["interviewer_id"] == interviewer]
-        n_shared = int(shared_counts.get(interviewer, 0))
+        n_shared = int(counts[k])
         offset = None if np.isnan(offsets[k]) else float(offsets[k])
         low = high = None
         if offset is not None and n_shared >= min_shared and np.isfinite(errors[k]):
