@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-## make demo: install, build the demo company on the embedded DuckDB, show its summary
+## make demo: install, build the demo company on the embedded DuckDB, show its summary and its scorecard
 demo: $(STAMP)
 	$(BIN)/cadence demo $(DEMO_DIR)
+	$(BIN)/cadence --workspace $(DEMO_DIR) scorecard --html $(DEMO_DIR)/reports/scorecard.html
 
 ## make test: install what tests need (PostgreSQL from Debian), lint, type-check, run the suite
 test: system-deps $(STAMP) lint typecheck unit
