@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import cadence
-from cadence.analysis.incentives import IncentiveReport, incentive_report, simulate_goal_dates
+from cadence.analysis.incentives import IncentiveReport, MissingDataError, incentive_report, simulate_goal_dates
 from cadence.analysis.incentives.bunching import bookings_bunching
 from cadence.analysis.incentives.goal_pressure import (
     ProposalError,
@@ -182,6 +182,12 @@ def test_staggering_goals_is_expected_to_flatten_the_quarter_end(demo_workspace:
         assert not q.extrapolated
     weeks = [w for w in result.weeks if w["quarter"] == result.quarters[0].quarter]
     assert len(weeks) == 13 and sum(w["executives_due_proposed"] for w in weeks) == executives
+
+
+def test_goals_without_bookings_history_cannot_give_an_effect(demo_workspace: Workspace) -> None:
+    goals = read_goals(demo_workspace)
+    with pytest.raises(MissingDataError, match="needs complete quarters of bookings while goals were set"):
+        fit_pressure_model([], goals, demo_workspace.calendar)
 
 
 def test_proposing_unknown_goals_is_refused(demo_workspace: Workspace) -> None:

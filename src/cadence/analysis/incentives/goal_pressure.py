@@ -42,7 +42,8 @@ from cadence.metrics.relations import TableSource
 RESAMPLES = 1000
 NEAR_DAYS = 7  # a goal due within a week after a week's end still weighs on it
 MODEL = ("OLS of each week's pace (bookings ÷ the quarter's even daily rate × days) on the executives with a goal "
-         "due that week or the next; 95% interval by bootstrapping whole quarters")
+         "due that week or the next, plus a last-two-weeks term when the history can tell it apart; 95% intervals "
+         "by bootstrapping whole quarters, and for simulated quarters also the real quarters' spread around the model")
 
 
 class ProposalError(CadenceError, ValueError):
@@ -174,10 +175,11 @@ def fit_pressure_model(quarters: list[QuarterBunching], goals: pd.DataFrame, cal
         design = design[:, :2]
         coefficients = _fit(design, y)
     if coefficients is None:
+        seen = sorted({int(p) for p in pressure})
         raise MissingDataError("the effect of goal dates needs complete quarters of bookings while goals were "
-                               "set, with weeks under more and less goal pressure: "
-                               f"{table['quarter'].nunique()} such quarters, pressure always "
-                               f"{int(pressure.max(initial=0))}")
+                               "set, with weeks under different goal pressure: found "
+                               f"{table['quarter'].nunique()} such quarters"
+                               + (f", every week with {seen[0]} executives due" if len(seen) == 1 else ""))
     residual = y - design @ coefficients
     r_squared = 1 - float((residual ** 2).sum() / ((y - y.mean()) ** 2).sum())
     labels = table["quarter"].unique()
