@@ -32,6 +32,9 @@ FORMATS: dict[str, tuple[str, str, str]] = {
                    "Greenhouse scorecard exports: Candidate ID, Interviewer, Attribute, Rating"),
     "interview-scores": ("cadence.ingest.hiring_sources", "InterviewScoresImporter",
                          "Interview scores as CSV: candidate_id, interviewer_id, criterion, score (1–10)"),
+    "productboard": ("cadence.ingest.request_sources", "RequestImporter",
+                     "Productboard notes or insights export: feature requests"),
+    "canny": ("cadence.ingest.request_sources", "RequestImporter", "Canny posts export: feature requests"),
 }
 
 
