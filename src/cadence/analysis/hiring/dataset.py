@@ -76,6 +76,11 @@ def training_table(data: HiringData, measure: str) -> tuple[pd.DataFrame, list[s
              "the others (no quota or deals, too few periods, or ramp not seen) are not in the fit"]
     missing = table[data.criteria].isna()
     warnings = []
+    teams = judged["team"].nunique()
+    if measure == "bookings_per_month" and teams > 1:
+        warnings.append(f"bookings per month compares hires across {teams} teams whose deal sizes differ, so the "
+                        "fit partly learns which team someone joined; attainment (against each team's quota) "
+                        "compares them fairly")
     if missing.any(axis=None):
         counts = missing.sum()
         what = ", ".join(f"{c} ({int(n)})" for c, n in counts[counts > 0].items())

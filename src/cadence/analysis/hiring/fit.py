@@ -199,8 +199,9 @@ def _quality_warnings(n: int, k: int, min_per_criterion: int, cv_r2: float | Non
         out.append("too few hires to cross-validate: how well the formula predicts new hires is unknown")
     elif cv_r2 <= 0:
         rank = f"; it does rank held-out hires (Spearman ρ {cv_rho:.2f})" if cv_rho is not None and cv_rho > 0 else ""
+        than = "no better than" if cv_r2 > -0.05 else "worse than"
         out.append(f"cross-validated R² is {cv_r2:.2f}: on hires it has not seen, the formula predicts performance "
-                   f"no better than the average hire{rank}")
+                   f"{than} the average hire does{rank}")
     elif cv_r2 < WEAK_CV_R2:
         out.append(f"cross-validated R² is only {cv_r2:.2f}: the scores explain little of how new hires perform")
     return out
