@@ -137,7 +137,7 @@ def test_scorecard_section_lists_the_reps_with_a_confident_focus(demo_workspace:
     assert section is not None and (section.key, CoachingSection.order) == ("coaching", 40)
     names = {demo_workspace_name(demo_workspace, p) for p in demo_truths["coaching_gaps"]}
     assert {row["rep"] for row in section.rows} == names
-    assert all(row["ratio_to_model"] < 0.8 and row["message"] for row in section.rows)
+    assert all(row["ratio_to_model"] < 0.8 and row["evidence"] for row in section.rows)
 
 
 def demo_workspace_name(ws: Workspace, person: str) -> str:

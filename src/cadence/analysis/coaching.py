@@ -287,14 +287,17 @@ def _rep(row: Any, by_person: dict[str, pd.DataFrame], quarters: list[date], mod
 
 
 def _window(mine: pd.DataFrame, quarters: list[date], target: float) -> int:
-    """How many quarters, newest first, the step needs to hold `target` trials (at most all of them)."""
+    """How many quarters, newest first, the step needs to hold `target` trials — at most all of them, and never
+    further back than the oldest quarter with any trials (a rep hired last year has no older evidence)."""
     per_quarter = mine.groupby("quarter")["trials"].sum()
-    total = 0.0
+    total, last_seen = 0.0, 1
     for k, quarter in enumerate(quarters, start=1):
-        total += float(per_quarter.get(quarter, 0.0))
+        trials = float(per_quarter.get(quarter, 0.0))
+        total += trials
+        last_seen = k if trials > 0 else last_seen
         if total >= target:
             return k
-    return len(quarters)
+    return last_seen
 
 
 def _compare(step: str, mine: pd.DataFrame, theirs: pd.DataFrame, quarters: list[date], factor: float,
@@ -343,8 +346,8 @@ def _message(focus: StepComparison | None, shortfall: StepComparison | None, ste
         return f"{_figure(focus)}; {focus.trials:,.0f} {focus.unit} {focus.window_text()}"
     if shortfall is None:
         thin = max((s for s in steps if s.kind == "conversion"), key=lambda s: s.trials)
-        return (f"not enough volume yet: {thin.trials:,.0f} {thin.unit} {thin.window_text()} at most, "
-                f"{settings.min_volume} needed (for the model too)")
+        return (f"not enough volume yet: at most {thin.trials:,.0f} {thin.unit} {thin.window_text()}; a step needs "
+                f"{settings.min_volume} trials, for the rep and for the model")
     if shortfall.ratio is not None and shortfall.ratio >= 1:
         return (f"at or above model on every step with enough volume; the lowest, {_figure(shortfall)}; "
                 f"{shortfall.trials:,.0f} {shortfall.unit} {shortfall.window_text()}")

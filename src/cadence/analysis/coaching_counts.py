@@ -51,9 +51,11 @@ def step_counts(tables: TableSource, calendar: FiscalCalendar, people: pd.DataFr
         _deal_step(tables, calendar, hires, as_of, ramp_months, "proposal", "proposal_to_win", deal_kinds),
         _per_day(tables, calendar, people, as_of, ramp_months),
     ]
-    frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    if frame.empty:
-        return pd.DataFrame(columns=[*KEYS, "step", "successes", "trials"])
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        empty = pd.DataFrame(columns=[*KEYS, "step", "successes", "trials"])
+        return empty.astype({"in_ramp": bool, "successes": float, "trials": float})
+    frame = pd.concat(parts, ignore_index=True)
     frame["quarter"] = pd.to_datetime(frame["quarter"]).dt.date
     frame["in_ramp"] = frame["in_ramp"].fillna(False).astype(bool)
     return frame.groupby([*KEYS, "step"], as_index=False)[["successes", "trials"]].sum()

@@ -25,7 +25,7 @@ Pure: tables in (any `table(name)` source), a tidy result out; no I/O, no config
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -90,7 +90,7 @@ class Funnel:
     method: str = METHOD
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame([asdict(s) for s in self.stages])
+        return pd.DataFrame([asdict(s) for s in self.stages], columns=[f.name for f in fields(StageRow)])
 
     def as_dict(self) -> dict[str, Any]:
         return {"pipeline": self.pipeline, "start": _iso(self.start), "end": _iso(self.end), "as_of": _iso(self.as_of),

@@ -15,9 +15,11 @@ if TYPE_CHECKING:
 def focus_row(rep: RepCoaching) -> dict[str, Any]:
     """One rep's coaching focus: the step, how far below the model, and the evidence."""
     step = next(s for s in rep.steps if s.step == rep.focus_step)
-    return {"rep": rep.name, "team": rep.team, "focus": step.label, "ratio_to_model": rep.ratio_to_model,
-            "interval": f"{step.ratio_low:.0%}–{step.ratio_high:.0%}", "volume": f"{step.trials:,.0f} {step.unit}",
-            "window": step.window_text(), "message": rep.message}
+    ratio = rep.ratio_to_model
+    return {"rep": rep.name, "team": rep.team, "focus": step.label,
+            "ratio_to_model": None if ratio is None else round(ratio, 2),
+            "interval": f"{step.ratio_low:.0%}–{step.ratio_high:.0%}",
+            "evidence": f"{step.trials:,.0f} {step.unit} {step.window_text()}"}
 
 
 class CoachingSection:
