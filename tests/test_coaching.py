@@ -217,8 +217,8 @@ def test_a_workspace_without_activities_is_told_what_coaching_needs(workspace: W
     with pytest.raises(MissingDataError, match="coaching needs activities"):
         coach(workspace, workspace.calendar)
     assert CoachingSection().build(workspace, week_context(workspace, None)) is None
-    run_cadence("init", str(tmp_path / "empty"), check=True)
-    line = _one_line_error(run_cadence("-w", str(tmp_path / "empty"), "coach", "--format", "json"))
+    empty = init_workspace(tmp_path / "empty")  # its own warehouse: the fixture's is open in this process
+    line = _one_line_error(run_cadence("-w", str(empty), "coach", "--format", "json"))
     assert "coaching needs activities" in line
 
 
