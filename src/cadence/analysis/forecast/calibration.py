@@ -26,12 +26,13 @@ def quarter_swing(lessons: pd.DataFrame, run_rates: dict[date, RunRate],
                   realised_new: dict[date, float]) -> float | None:
     """Standard deviation of log(realised ÷ expected) over past quarters at one point; None if too few."""
     ratios = []
+    ratio = closing_ratio(lessons)  # what won deals closed at per dollar shown: stable, so not left out
     for start, rows in lessons.groupby("quarter_start"):
         assert isinstance(start, date)
         others = lessons[lessons["quarter_start"] != start]
         if others.empty or start not in run_rates or not run_rates[start].values:
             continue
-        value = rows["value"].to_numpy(dtype="float64") * closing_ratio(others, rows)
+        value = rows["value"].to_numpy(dtype="float64") * ratio.of(rows)
         expected = float(np.sum(rates_by(others, rows, LEVELS) * value))
         expected += run_rates[start].expected
         realised = float(rows["won_amount"].sum()) + realised_new.get(start, 0.0)

@@ -29,15 +29,25 @@ class OpenDealOutlook:
         return float(np.sum(self.probability * self.value))
 
 
-def closing_ratio(training: pd.DataFrame, deals: pd.DataFrame) -> np.ndarray:
-    """Won amount per dollar of shown amount, by stage (else overall), for each of `deals`."""
+@dataclass(frozen=True)
+class ClosingRatio:
+    """Won amount per dollar of shown amount, by stage, with the overall ratio for stages seen too rarely."""
+
+    by_stage: dict[str, float]
+    overall: float
+
+    def of(self, deals: pd.DataFrame) -> np.ndarray:
+        return deals["stage_key"].map(self.by_stage).fillna(self.overall).to_numpy(dtype="float64")
+
+
+def closing_ratio(training: pd.DataFrame) -> ClosingRatio:
+    """What won deals of `training` closed at per dollar of the amount they showed, by stage."""
     won = training[training["won"] & (training["value"] > 0)]
     overall = float(won["won_amount"].sum() / won["value"].sum()) if len(won) else 1.0
     sums = won.groupby("stage_key").agg(won_amount=("won_amount", "sum"), value=("value", "sum"),
                                         rows=("won", "size"))
     trusted = sums[sums["rows"] >= MIN_ROWS]
-    by_stage = trusted["won_amount"] / trusted["value"]
-    return deals["stage_key"].map(by_stage).fillna(overall).to_numpy(dtype="float64")
+    return ClosingRatio({str(k): float(v) for k, v in (trusted["won_amount"] / trusted["value"]).items()}, overall)
 
 
 def rates_by(training: pd.DataFrame, deals: pd.DataFrame, levels: list[list[str]]) -> np.ndarray:

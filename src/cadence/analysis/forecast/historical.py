@@ -19,5 +19,5 @@ def historical_conversion(training: pd.DataFrame, open_deals: pd.DataFrame, offs
     """Rates from `training` rows taken `offset` days into past quarters, applied to `open_deals`."""
     same_point = training[training["offset"] == offset] if len(training) else training
     probability = rates_by(same_point, open_deals, LEVELS)
-    value = open_deals["value"].to_numpy(dtype="float64") * closing_ratio(same_point, open_deals)
+    value = open_deals["value"].to_numpy(dtype="float64") * closing_ratio(same_point).of(open_deals)
     return OpenDealOutlook(open_deals["opportunity_id"].to_numpy(), probability, value)

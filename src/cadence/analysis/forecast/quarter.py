@@ -42,7 +42,7 @@ class Forecaster:
         self.seed = seed
         self.closes = closings(data)
         self._lessons: dict[tuple[date, int], pd.DataFrame] = {}
-        self._models: dict[date, WinModel] = {}
+        self._models: dict[tuple[date, tuple[int, ...]], WinModel] = {}
         self._amounts: dict[date, AmountEstimate] = {}
         self._stretches: dict[tuple[date, int], float | None] = {}
 
@@ -96,7 +96,7 @@ class Forecaster:
             outlook = historical_conversion(lessons, open_deals, offset)
             results.append(self._simulated("historical", booked, outlook, new_deals, swing))
         if "win_model" in self.methods:
-            model = self._model(start)
+            model = self._model(start, offset)
             if model.fitted:
                 results.append(self._simulated("win_model", booked, model.outlook(open_deals), new_deals, swing))
             else:
@@ -106,8 +106,9 @@ class Forecaster:
     def _simulated(self, method: str, booked: float, outlook: OpenDealOutlook, new_deals: RunRate,
                    swing: float) -> MethodForecast:
         interval = simulate(booked, outlook, new_deals, swing, seed=self.seed)
-        return MethodForecast(method, interval.mean, interval.p10, interval.p50, interval.p90, booked,
-                              outlook.expected, interval.mean - booked - outlook.expected)
+        expected = booked + outlook.expected + new_deals.expected
+        return MethodForecast(method, expected, interval.p10, interval.p50, interval.p90, booked, outlook.expected,
+                              new_deals.expected)
 
     # -- what forecasts share --------------------------------------------------------------------
     def _past(self, start: date) -> list[tuple[date, date]]:
@@ -138,10 +139,13 @@ class Forecaster:
             return pd.DataFrame()
         return with_values(pd.concat(frames, ignore_index=True), self._amount_estimate(start))
 
-    def _model(self, start: date) -> WinModel:
-        if start not in self._models:
-            self._models[start] = WinModel(self._training(start, list(OFFSETS)))
-        return self._models[start]
+    def _model(self, start: date, offset: int) -> WinModel:
+        """The win model for the quarter starting `start`, fitted on its past quarters replayed at OFFSETS
+        and at `offset` (so a forecast late in a quarter learns from late points of past quarters)."""
+        offsets = tuple(sorted({*OFFSETS, offset}))
+        if (start, offsets) not in self._models:
+            self._models[(start, offsets)] = WinModel(self._training(start, list(offsets)))
+        return self._models[(start, offsets)]
 
     def _swing(self, past: list[tuple[date, date]], offset: int) -> float | None:
         """How much past quarters strayed from what was expected of them `offset` days in."""

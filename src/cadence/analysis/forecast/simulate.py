@@ -4,7 +4,8 @@ Each simulated quarter wins every open deal with its probability (independently)
 from deals not yet created, drawn around the recent run-rate with the spread those past stretches
 showed; then the whole of what is still to come is scaled by the quarter's shared swing (a lognormal
 factor of mean 1 whose spread `calibration.py` measured on past quarters). P10/P50/P90 are read off
-the simulated totals; the point forecast is their mean.
+the simulated totals. The point forecast is the plain expectation (booked + Σ probability × value +
+the run-rate), which the simulation's mean matches up to the draws cut at zero.
 """
 
 from __future__ import annotations

@@ -26,12 +26,12 @@ class WinModel:
     """A fitted classifier and the category codes it was fitted with."""
 
     def __init__(self, training: pd.DataFrame):
-        self.training = training
         # a feature the data never fills (Maven has no expected close dates) carries nothing: zero it
         self.blank = [c for c in NUMERIC if training[c].isna().all()]
         self.categories = {c: {v: i for i, v in enumerate(sorted(training[c].dropna().astype(str).unique()))}
                            for c in CATEGORICAL}
         self.classifier = self._fit(training)
+        self.ratio = closing_ratio(training)
 
     def _matrix(self, deals: pd.DataFrame) -> np.ndarray:
         codes = [deals[c].astype("object").map(lambda v, m=self.categories[c]: m.get(str(v), np.nan))
@@ -62,5 +62,5 @@ class WinModel:
         """Probability and value per open deal (requires a fitted model)."""
         probability = self.classifier.predict_proba(self._matrix(open_deals))[:, 1] if len(open_deals) else \
             np.zeros(0)
-        value = open_deals["value"].to_numpy(dtype="float64") * closing_ratio(self.training, open_deals)
+        value = open_deals["value"].to_numpy(dtype="float64") * self.ratio.of(open_deals)
         return OpenDealOutlook(open_deals["opportunity_id"].to_numpy(), probability, value)
