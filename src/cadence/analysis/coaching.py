@@ -1,6 +1,6 @@
 """Coaching: each rep's activity funnel against the model rep, and the one step to coach, when we are sure.
 
-The method, stated once (`METHOD` carries it to every report):
+The method, stated once (`method_text` carries it, with the settings used, to every report):
 
 1. **The funnel** (see `coaching_counts`): calls → connects → demos → proposals → wins as four
    conversion steps, with calls and bookings per working day beside them.
@@ -13,7 +13,8 @@ The method, stated once (`METHOD` carries it to every report):
    successes: 300 calls at a 20% connect rate tell as much as 100 demos at 60%). Busy steps are read on
    this quarter alone; thin ones (an enterprise rep's demos) look back further. The window depends on
    the rep's trials and the model's rate, never on how the rep's trials went, so choosing it does not
-   bias the answer. The model is measured over the same window.
+   bias the answer. The model is measured over the same window. 100 successes know a rate to about ±20%
+   (1.96 ÷ √100): with the model's own uncertainty, enough to tell a rep at 60% of model from one at 80%.
 4. **Ramp.** A rep in their first `ramp_months` months (from people.hired_at) is compared with the model
    at the same tenure, through a ramp curve measured in the company's own history: for each step, the
    pooled rate of every rep whose first months the data shows, in those months, ÷ the same reps' rate
