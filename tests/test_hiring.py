@@ -409,7 +409,8 @@ def test_demo_manager_ranking_puts_breadth_beside_sales(demo_data: Any) -> None:
     assert ranked.loc[top_breadth, "breadth_rank"] == 1
 
 
-def test_demo_scorecard_section_counts_the_open_roles(demo_workspace: Workspace) -> None:
+def test_demo_scorecard_section_counts_the_open_roles(demo_workspace: Workspace,
+                                                     demo_truths: dict[str, Any]) -> None:
     as_of = date(2026, 1, 26)
     section = HiringSection().build(demo_workspace, ScorecardContext("2026-W04", date(2026, 1, 19), as_of))
     assert section is not None and section.key == "hiring"
@@ -421,8 +422,11 @@ def test_demo_scorecard_section_counts_the_open_roles(demo_workspace: Workspace)
     assert figures["Open roles"] == in_play["role"].nunique()
     assert figures["Candidates in play"] == len(in_play)
     assert any(label.startswith("Share of attainment") for label in figures)
-    assert any("scores +1.5 points" in n or "scores +1.4 points" in n or "scores +1.6 points" in n
-               for n in section.notes)
+    people = demo_workspace.table("people").to_pandas().set_index("person_id")["name"]
+    lenient = people[demo_truths["lenient_interviewer"]]
+    assert [n for n in section.notes if n.startswith("Interviewer ")] == [
+        n for n in section.notes if n.startswith(f"Interviewer {lenient} scores +")]
+    assert any(n.startswith(f"Interviewer {lenient} scores +") for n in section.notes)
 
 
 # -- pipeline, course ---------------------------------------------------------------------------------
