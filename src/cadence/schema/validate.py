@@ -43,66 +43,67 @@ def _is_missing(value: object) -> bool:
     return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value))
 
 
-def _clean_cell(value: object) -> object:
-    if _is_missing(value):
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
+def _is_text_like(values: pd.Series) -> bool:
+    return values.dtype == object or pd.api.types.is_string_dtype(values)
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    """Object series with every kind of missing (NaN, NA, '', blanks) turned into None."""
-    return values.astype("object").map(_clean_cell).astype("object")
+    """Object series of stripped strings (or the original non-text values), every kind of missing as None.
+
+    Vectorised: half a million rows a column must validate in well under a second.
+    """
+    if not _is_text_like(values):
+        return values.astype("object").where(values.notna(), None)
+    text = values.astype("string").str.strip()
+    text = text.mask(text == "")
+    return text.astype("object").where(text.notna(), None)
 
 
-def _coerce_number(values: pd.Series, money: bool) -> pd.Series:
-    text = _as_text(values)
+def _coerce_number(values: pd.Series, text: pd.Series, money: bool) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("float64")
+    if pd.api.types.is_numeric_dtype(values):
+        return pd.to_numeric(values, errors="coerce").astype("float64")
     if money:
-        text = text.map(lambda v: v.replace("$", "").replace(",", "").strip() if isinstance(v, str) else v)
-    return pd.to_numeric(text, errors="coerce")
+        text = text.astype("string").str.replace(r"[$,\s]", "", regex=True).astype("object")
+        text = text.where(text.notna(), None)
+    return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
-def _coerce_bool(values: pd.Series) -> pd.Series:
-    def one(value: object) -> object:
-        if _is_missing(value):
-            return None
-        if isinstance(value, (bool, np.bool_)):
-            return bool(value)
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text == "":
-            return None
-        if text in _FALSE:
-            return False
-        return "invalid"
-
-    mapped = values.astype("object").map(one)
-    return mapped
+def _coerce_bool(values: pd.Series, text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Booleans, and a mask of cells that are not any spelling of true or false."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("boolean"), pd.Series(False, index=values.index, dtype=bool)
+    lowered = text.astype("string").str.lower()
+    truthy = lowered.isin(_TRUE).fillna(False).astype(bool)
+    falsy = lowered.isin(_FALSE - {""}).fillna(False).astype(bool)
+    bad = (lowered.notna() & ~truthy & ~falsy).astype(bool)
+    result = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    result[truthy] = True
+    result[falsy] = False
+    return result, bad
 
 
-def _coerce_time(values: pd.Series) -> pd.Series:
+def _coerce_time(values: pd.Series, text: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         series = values
         if getattr(series.dt, "tz", None) is not None:
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
         return series.astype("datetime64[us]")
-    text = _as_text(values)
     parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
     return parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
 
 
 def _coerce(column: Column, values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Typed values and a mask of cells that were given but could not be read as the type."""
-    given = _as_text(values).notna()
+    text = _as_text(values)
+    given = text.notna()
     kind = column.type
     if kind is ColumnType.STRING:
-        typed = _as_text(values).map(str, na_action="ignore")
+        typed = text.map(str, na_action="ignore") if not _is_text_like(values) else text
         return typed.astype("object"), pd.Series(False, index=values.index, dtype=bool)
     if kind in (ColumnType.INTEGER, ColumnType.FLOAT, ColumnType.MONEY):
-        numbers = _coerce_number(values, money=kind is ColumnType.MONEY)
+        numbers = _coerce_number(values, text, money=kind is ColumnType.MONEY)
         # infinities, and magnitudes no DECIMAL(18,2) or BIGINT holds, are not numbers we can store
         too_big = numbers.abs() >= MAX_MAGNITUDE
         numbers = numbers.where(~too_big)
@@ -115,10 +116,8 @@ def _coerce(column: Column, values: pd.Series) -> tuple[pd.Series, pd.Series]:
             numbers = numbers.round(2)
         return numbers.astype("float64"), bad
     if kind is ColumnType.BOOLEAN:
-        mapped = _coerce_bool(values)
-        bad = mapped.map(lambda v: v == "invalid")
-        return mapped.where(~bad, None).astype("boolean"), bad.astype(bool)
-    times = _coerce_time(values)
+        return _coerce_bool(values, text)
+    times = _coerce_time(values, text)
     bad = given & times.isna()
     if kind is ColumnType.DATE:
         times = times.dt.normalize()
@@ -135,7 +134,7 @@ def validate_rows(table: Table, frame: pd.DataFrame) -> Validated:
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
-        shown = _as_text(values[mask]).map(str, na_action="ignore") \
+        shown = _as_text(values[mask]).map(str, na_action="ignore").astype("object") \
             if values is not None else pd.Series(None, index=mask[mask].index, dtype="object")
         why = reason[mask] if isinstance(reason, pd.Series) else reason
         problems.append(pd.DataFrame({"line": lines[mask], "column_name": column, "value": shown,
