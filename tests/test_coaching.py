@@ -78,6 +78,14 @@ def test_no_gap_is_invented_for_reps_without_one(demo_coaching: Coaching, demo_t
     assert len(current) >= 10  # the check ran on the reps still there, not on an empty list
 
 
+@pytest.mark.parametrize("as_of", [date(2024, 8, 1), date(2025, 8, 1)])
+def test_the_same_gaps_and_no_others_at_earlier_dates(demo_workspace: Workspace, demo_truths: dict,
+                                                       as_of: date) -> None:
+    result = coach(demo_workspace, demo_workspace.calendar, as_of=as_of)
+    named = {r.person_id: r.focus_step for r in result.reps if r.focus_step}
+    assert named == demo_truths["coaching_gaps"], f"as of {as_of}: named {named}"
+
+
 def test_the_model_is_the_top_quartile_of_the_team(demo_coaching: Coaching) -> None:
     for rep in demo_coaching.reps:
         assert rep.person_id not in rep.model
