@@ -6,7 +6,7 @@ a new version of a target, `tempo review add` the weekly gap conversation and `t
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -66,12 +66,17 @@ def parse_moment(text: str | None) -> datetime:
 
 
 def load_board(as_of: str | None) -> TempoBoard:
-    from cadence.analysis.tempo import default_as_of, load_tempo, tempo_board
+    """The board as of --as-of, or of the last day of data with every review recorded up to now."""
+    from cadence.analysis.tempo import load_tempo, tempo_board
+    from cadence.report.sections.tempo import board_as_of
 
+    today = date.today()
     with open_workspace() as ws:
         data = load_tempo(ws)
-        day = parse_day(as_of, "--as-of") if as_of else default_as_of(data, date.today())
-        return tempo_board(data, ws.calendar, day)
+        if as_of:
+            return tempo_board(data, ws.calendar, parse_day(as_of, "--as-of"))
+        day = board_as_of(ws, data, today)
+        return tempo_board(data, ws.calendar, day, reviews_until=max(day, today + timedelta(days=1)))
 
 
 def show_status(output: Output, as_of: str | None) -> None:

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cadence.analysis.tempo import TempoData, Track, default_as_of, load_tempo, track_status, tracks
+from cadence.analysis.tempo import TempoData, Track, load_tempo, track_status, tracks
 from cadence.analysis.tempo.board import under_review
 from cadence.errors import InputError, UnknownNameError
 from cadence.ingest import CanonicalFrame, ImportBatch, SourceFile
 from cadence.ingest.prepare import prepare
+from cadence.report.sections.tempo import board_as_of
 from cadence.schema.validate import LINE
 
 if TYPE_CHECKING:
@@ -52,15 +53,22 @@ def known_teams(ws: Workspace, data: TempoData) -> list[str]:
     return sorted(teams)
 
 
-def resolve_team(ws: Workspace, data: TempoData, team: str) -> str:
-    """The team as the workspace spells it; an unknown team is an error with the closest name."""
+def resolve_team(ws: Workspace, data: TempoData, team: str, *, new: bool = False) -> str:
+    """The team as the workspace spells it. An unknown team is an error with the closest name — unless `new`
+    (setting a first target declares a team), where only a near miss of a known team is refused as a typo."""
     known = known_teams(ws, data)
-    if not known or team in known:
+    if team in known:
         return team
     folded = {k.casefold(): k for k in known}
     if team.casefold() in folded:
         return folded[team.casefold()]
-    raise UnknownNameError("team", team, known)
+    if not new:
+        raise UnknownNameError("team", team, known or ["(none yet)"])
+    close = difflib.get_close_matches(team, known, n=1, cutoff=0.8)
+    if close:
+        raise InputError(f"unknown team {team!r}", hint=f"did you mean {close[0]!r}? (a new team that close to an "
+                         "existing one: add it to cadence.yml `teams` first)")
+    return team
 
 
 def resolve_person(data: TempoData, who: str | None) -> str | None:
@@ -108,7 +116,7 @@ def set_target(ws: Workspace, team: str, deliverable: str, count: int, period: s
                size: str | None = None) -> None:
     """A new version of a team's target, from `valid_from` on; earlier periods keep the target they had."""
     data = load_tempo(ws)
-    team = resolve_team(ws, data, team)
+    team = resolve_team(ws, data, team, new=True)
     size_text, deliverable = (size or "").strip().lower(), deliverable.strip()
     with ws.warehouse.transaction():
         if not size_text:  # an unsized version stored with an empty size (NULL) is the same version
@@ -124,7 +132,8 @@ def record_review(ws: Workspace, team: str, deliverable: str, *, cause: str, act
                   today: date | None = None) -> str:
     """Record the gap conversation for a track's period (default: the latest one missed or at risk).
 
-    The gap's target and actual are read from the tempo status, not typed in. Returns the review id.
+    The gap's target and actual are read from the tempo status, not typed in; `today` is the day of the
+    review (default: today). Returns the review id.
     """
     data = load_tempo(ws)
     team = resolve_team(ws, data, team)
@@ -132,10 +141,12 @@ def record_review(ws: Workspace, team: str, deliverable: str, *, cause: str, act
     if track not in set(tracks(data)):
         raise UnknownNameError(f"tempo target of {team}", track.label,
                                [t.label for t in tracks(data) if t.team == team] or ["(none)"])
-    as_of = default_as_of(data, today or date.today())
+    as_of = board_as_of(ws, data, today or date.today())
     status = track_status(data, track, ws.calendar, as_of)
     chosen = _period_for(status.periods, under_review(status, as_of), period)
     now = datetime.now(UTC).replace(tzinfo=None)
+    if today is not None:  # a review held (or back-filled) on another day is recorded on that day
+        now = datetime.combine(today, now.time())
     review_id = f"GR-{_key(team, track.label, chosen.label, now.isoformat())}"
     _write(ws, "gap_reviews", {
         "review_id": review_id, "team": team, "period": chosen.label, "metric": track.label,

@@ -65,16 +65,10 @@ class TempoBoard:
 
 
 def latest_day(data: TempoData) -> date | None:
-    """The last day anything shipped: a board without an explicit date is as of the day after it."""
+    """The last day anything shipped."""
     if data.shipments.empty:
         return None
     return data.shipments["shipped_at"].max().date()  # type: ignore[no-any-return]
-
-
-def default_as_of(data: TempoData, today: date) -> date:
-    """The day after the last shipment, or after today when shipments are up to date (as_of is exclusive)."""
-    last = latest_day(data)
-    return (min(today, last) if last else today) + timedelta(days=1)
 
 
 def pace_line(period: PeriodStatus, label: str) -> str:
@@ -111,9 +105,10 @@ def _row(status: TrackStatus, period: PeriodStatus, diagnosis: Diagnosis | None)
     return TempoRow(status.track, period, streak, evidence + (diagnosis.evidence if diagnosis else []), diagnosis)
 
 
-def tempo_board(data: TempoData, calendar: FiscalCalendar, as_of: date, *,
-                at_risk_below: float = AT_RISK_BELOW) -> TempoBoard:
-    """Judge every track as of `as_of` (exclusive), diagnose the missing ones, follow up the gap reviews."""
+def tempo_board(data: TempoData, calendar: FiscalCalendar, as_of: date, *, at_risk_below: float = AT_RISK_BELOW,
+                reviews_until: date | None = None) -> TempoBoard:
+    """Judge every track as of `as_of` (exclusive), diagnose the missing ones, follow up the gap reviews
+    recorded before `reviews_until` (default: as_of; later, to show reviews recorded after the data ends)."""
     statuses = [track_status(data, track, calendar, as_of, at_risk_below=at_risk_below) for track in tracks(data)]
     rows = []
     for status in statuses:
@@ -121,4 +116,5 @@ def tempo_board(data: TempoData, calendar: FiscalCalendar, as_of: date, *,
         missing = any(p.status in DIAGNOSED for p in periods)
         diagnosis = diagnose(data, status, calendar, as_of) if missing else None
         rows += [_row(status, period, diagnosis) for period in periods]
-    return TempoBoard(as_of, rows, statuses, follow_up(data.reviews, data.people, statuses, calendar, as_of))
+    reviews = follow_up(data.reviews, data.people, statuses, calendar, as_of, recorded_before=reviews_until)
+    return TempoBoard(as_of, rows, statuses, reviews)

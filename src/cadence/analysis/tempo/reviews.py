@@ -58,11 +58,12 @@ def _period_start(calendar: FiscalCalendar, label: str) -> date | None:
 
 
 def follow_up(reviews: pd.DataFrame, people: pd.DataFrame, statuses: list[TrackStatus], calendar: FiscalCalendar,
-              as_of: date) -> list[ReviewFollowUp]:
-    """Every review recorded before `as_of`, newest first, with whether its gap closed since."""
+              as_of: date, *, recorded_before: date | None = None) -> list[ReviewFollowUp]:
+    """Every review recorded before `recorded_before` (default: as_of), newest first, with whether its gap closed
+    by as_of and whether its action is past due on as_of."""
     names = dict(zip(people["person_id"], people["name"], strict=True))
-    recorded = reviews[reviews["created_at"] < pd.Timestamp(as_of)].sort_values("created_at", ascending=False,
-                                                                                  kind="stable")
+    recorded = reviews[reviews["created_at"] < pd.Timestamp(recorded_before or as_of)]
+    recorded = recorded.sort_values("created_at", ascending=False, kind="stable")
     out = []
     for row in recorded.to_dict("records"):
         status = _track_for(statuses, row["team"], row["metric"])
