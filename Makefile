@@ -51,9 +51,10 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH)
 
-## make docs: regenerate the schema reference
+## make docs: regenerate the schema reference and the metric catalogue
 docs: $(STAMP)
 	$(BIN)/cadence schema --format markdown > docs/schema.md
+	$(BIN)/cadence metrics --format markdown > docs/metrics.md
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -52,3 +52,38 @@ def test_random_rows_reconcile_and_load(records: list[dict[str, object]]) -> Non
     assert (mine["loaded"], mine["quarantined"]) == (prepared.loaded, prepared.quarantined)
     quarantine = ws.table("quarantine").to_pandas()
     assert quarantine["reason"].notna().all() and (quarantine["line"] >= 2).all()
+
+
+MAPPING = """\
+files:
+  - file: deals.csv
+    table: opportunities
+    columns:
+      opportunity_id: Id
+      stage: Stage
+      amount: Amount
+      created_at: Created
+      closed_at: Closed
+"""
+HEADER = b"Id,Stage,Amount,Created,Closed\n"
+raw_cells = st.one_of(st.binary(max_size=8), st.sampled_from([b"", b'"', b",", b"\r\n", b"\xff\xfe", b"2024-01-01",
+                                                              b"Closed Won", b"12.5", b"\x00"]))
+raw_rows = st.lists(st.lists(raw_cells, min_size=0, max_size=7), min_size=0, max_size=12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=raw_rows)
+def test_malformed_files_never_crash_and_never_lose_a_row(rows: list[list[bytes]]) -> None:
+    """Whatever bytes a CSV holds: a one-line InputError, or an import where loaded + quarantined = read."""
+    from cadence.errors import CadenceError
+
+    ws = _workspace()
+    folder = Path(tempfile.mkdtemp())
+    (folder / "deals.csv").write_bytes(HEADER + b"".join(b",".join(row) + b"\n" for row in rows))
+    (folder / "mapping.yml").write_text(MAPPING)
+    try:
+        prepared = ws.ingest(folder / "deals.csv", "csv", mapping=folder / "mapping.yml")
+    except CadenceError as error:
+        assert "\n" not in error.one_line() and "deals.csv" in error.one_line()
+        return
+    assert prepared.loaded + prepared.quarantined == prepared.read

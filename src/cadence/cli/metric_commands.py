@@ -71,6 +71,14 @@ def metric(
 @app.command("metrics")
 def list_metrics(output: FormatOption = Output.table) -> None:
     """Every metric with its definition, unit, direction, owner and dimensions."""
+    if output is Output.markdown:
+        import sys
+
+        from cadence.metrics.catalog import build_registry
+        from cadence.metrics.catalogue_doc import metrics_markdown
+
+        sys.stdout.write(metrics_markdown(build_registry()))  # the built-ins: no workspace needed
+        return
     with open_workspace() as ws:
         registry = ws.registry
         rows = [{"name": m.name, "label": m.label, "unit": m.unit, "direction": m.direction, "owner": m.owner,

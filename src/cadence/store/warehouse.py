@@ -244,7 +244,11 @@ class Warehouse:
 
     def read_frame(self, sql: str) -> pd.DataFrame:
         """Run SQL and return a DataFrame (for checks and tests; metrics use Ibis)."""
-        return self._engine.ibis().sql(sql).to_pandas()
+        if self.dialect == "duckdb":
+            return self._engine.raw.execute(sql).df()  # type: ignore[attr-defined, no-any-return]
+        cursor = self._engine.raw.execute(sql)  # type: ignore[attr-defined]
+        columns = [d.name for d in cursor.description or []]
+        return pd.DataFrame(cursor.fetchall(), columns=columns)
 
     def close(self) -> None:
         self._engine.close()
