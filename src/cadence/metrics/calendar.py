@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from cadence.errors import UnknownNameError
+from cadence.errors import InputError, UnknownNameError
 
 Grain = Literal["day", "week", "month", "quarter", "year"]
 GRAINS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
@@ -105,9 +105,8 @@ class FiscalCalendar:
                 return date(int(year), int(month), 1), "month"
             return date.fromisoformat(text.lower()), grain or "day"
         except ValueError:
-            raise ValueError(
-                f"not a period: {label!r} (use 2017, 2017-Q1, 2017-03, 2017-W09 or a date)"
-            ) from None
+            raise InputError(f"not a period: {label!r}",
+                             hint="use 2017, 2017-Q1, 2017-03, 2017-W09 or a date such as 2017-03-31") from None
 
     def labels(self, starts: pd.Series, grain: Grain) -> pd.Series:
         return starts.map(lambda d: self.label(pd.Timestamp(d).date(), grain))
