@@ -112,6 +112,24 @@ def _requests(frame: pd.DataFrame, deal_frame: pd.DataFrame,
     return frame.reset_index(drop=True), default
 
 
+def check_request_links(tables: TableSource, *, account_id: str | None = None, opportunity_id: str | None = None,
+                        feature_id: str | None = None) -> None:
+    """A request typed in must name an account, deal and feature that exist; an error suggests the closest."""
+    from cadence.errors import UnknownNameError
+
+    for value, table, column, kind in ((account_id, "accounts", "account_id", "account"),
+                                       (opportunity_id, "opportunities", "opportunity_id", "deal"),
+                                       (feature_id, "features", "feature_id", "feature")):
+        if value is None:
+            continue
+        t = tables.table(table)
+        if int(t.filter(t[column] == value).count().execute()) == 0:
+            near = t.filter(t[column].lower().contains(value.lower()[:3])).select(column).limit(200).to_pandas()
+            if near.empty:
+                raise RoadmapDataError(f"no {kind} {value!r} in {table}", hint=f"give the {column} of one that exists")
+            raise UnknownNameError(kind, value, [str(v) for v in near[column]])
+
+
 def plain(frame: pd.DataFrame) -> pd.DataFrame:
     """Text columns as Python objects: the analyses filter and group them row-wise, where Arrow strings are slow."""
     text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c]) and not

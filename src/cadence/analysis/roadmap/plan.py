@@ -62,6 +62,12 @@ class Valuation:
         raise UnknownNameError("unshipped feature", feature_id, [v.feature_id for v in self.at_end()])
 
 
+def find_request_themes(tables: TableSource, overrides: ThemeOverrides | None = None) -> ThemeCatalogue:
+    """The workspace's requests grouped into themes, with a product manager's edits applied."""
+    data = load_roadmap_data(tables)
+    return find_themes(data.requests, data.features, overrides)
+
+
 def ship_dates(period_start: date, period_end: date, *, monthly: bool = True) -> list[date]:
     """The last day of each month of [start, end), or only the period's last day."""
     last = period_end - timedelta(days=1)
@@ -178,6 +184,11 @@ def plan_roadmap(tables: TableSource, capacity: Capacity, *, period_start: date,
                  naive_rule: str = "value-per-hour", slip_factor: float = SLIP_FACTOR,
                  lookback_days: int = LOOKBACK_DAYS) -> RoadmapPlan:
     """The features to build in the period under `capacity`, beside the naive plan, with the bound."""
+    if period_end <= as_of:
+        from cadence.analysis.roadmap.optimiser import RoadmapInputError
+
+        raise RoadmapInputError(f"{period} ended on {period_end - timedelta(days=1)}, before the data's last day "
+                                f"({as_of - timedelta(days=1)})", hint="plan a period still to come")
     valuation = value_roadmap(tables, period_start=period_start, period_end=period_end, as_of=as_of,
                               overrides=overrides, monthly=monthly, slip_factor=slip_factor,
                               lookback_days=lookback_days)

@@ -12,11 +12,12 @@ from cadence.report.sections.kpis import KpiSection
 from cadence.report.sections.mission import MissionSection
 from cadence.report.sections.pipeline import PipelineSection
 from cadence.report.sections.quality import QualitySection
+from cadence.report.sections.roadmap import RoadmapSection
 from cadence.report.sections.tempo import TempoSection
 
 SECTIONS: list[SectionProvider] = [MissionSection(), KpiSection(), PipelineSection(), QualitySection(),
                                    AlignmentSection(), CoachingSection(), IncentivesSection(), HiringSection(),
-                                   TempoSection(), ForecastSection()]
+                                   TempoSection(), ForecastSection(), RoadmapSection()]
 
 
 def register_section(provider: SectionProvider) -> None:

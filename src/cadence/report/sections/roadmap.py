@@ -1,0 +1,115 @@
+"""Product and sales on one dollar KPI: what shipped features brought in, and which customer needs are worth most.
+
+Also where a product manager's theme edits live: `themes.yml` in the workspace folder, written by
+`cadence requests themes …` and read here and by the CLI (analyses take them as a plain structure).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from cadence.errors import ConfigError, Location
+from cadence.report.model import Chart, Figure, ScorecardContext, Section
+
+if TYPE_CHECKING:
+    from cadence.analysis.roadmap.themes import ThemeOverrides
+    from cadence.analysis.roadmap.value import ThemeValue
+    from cadence.workspace import Workspace
+
+THEMES_FILE = "themes.yml"
+TOP_THEMES = 5
+HEADER = ("# Theme edits made with `cadence requests themes …`, applied in this order: merges, splits, pins, renames.\n"
+          "# Keys are the theme keys `cadence requests themes` shows.\n")
+
+
+def load_theme_overrides(root: Path) -> ThemeOverrides:
+    """The workspace's theme edits (none when themes.yml does not exist)."""
+    from cadence.analysis.roadmap.themes import ThemeOverrides
+
+    path = Path(root) / THEMES_FILE
+    if not path.exists():
+        return ThemeOverrides()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML ({exc})".replace("\n", " "), location=Location(str(path))) from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError("expected merges, splits, pins and renames", location=Location(str(path)))
+    try:
+        return ThemeOverrides.from_dict(data)
+    except ConfigError:
+        raise
+    except ValueError as exc:
+        raise ConfigError(str(exc), location=Location(str(path))) from None
+
+
+def save_theme_overrides(root: Path, overrides: ThemeOverrides) -> Path:
+    path = Path(root) / THEMES_FILE
+    path.write_text(HEADER + yaml.safe_dump(overrides.as_dict(), sort_keys=False, allow_unicode=True),
+                    encoding="utf-8")
+    return path
+
+
+def themes_chart(themes: list[ThemeValue], currency: str) -> dict[str, Any]:
+    """Horizontal bars: each theme's dollar value, largest on top."""
+    from cadence.report.charts import SCHEMA
+
+    points = [{"theme": t.name, "value": round(t.value, 2), "deals": t.deals} for t in themes]
+    return {"$schema": SCHEMA, "title": f"Waiting customer needs by dollar value ({currency})", "width": 260,
+            "height": 20 * max(len(points), 1), "data": {"values": points},
+            "mark": {"type": "bar", "color": "#0969da"},
+            "encoding": {"y": {"field": "theme", "type": "nominal", "sort": "-x", "title": None},
+                         "x": {"field": "value", "type": "quantitative", "title": None, "axis": {"format": "~s"}},
+                         "tooltip": [{"field": "theme"}, {"field": "value", "format": ",.0f"}, {"field": "deals"}]},
+            "config": {"view": {"stroke": None}}}
+
+
+class RoadmapSection:
+    key = "roadmap"
+    title = "Product and sales: one dollar KPI"
+    order = 60
+
+    def build(self, ws: Workspace, context: ScorecardContext) -> Section | None:
+        from cadence.analysis.roadmap.influence import WEEKS, influenced_bookings
+        from cadence.analysis.roadmap.plan import next_period, value_roadmap
+        from cadence.analysis.roadmap.value import money
+        from cadence.report.sections.kpis import range_value
+
+        if int(ws.table("feature_requests").count().execute()) == 0:
+            return None
+        calendar = ws.calendar
+        quarter_start = calendar.start_of(context.as_of - timedelta(days=1), "quarter")
+        label = calendar.label(quarter_start, "quarter")
+        plan_start, plan_end, plan_label = next_period(calendar, context.as_of)
+        valuation = value_roadmap(ws, period_start=plan_start, period_end=plan_end, as_of=context.as_of,
+                                  overrides=load_theme_overrides(ws.root))
+        influenced = influenced_bookings(ws, start=quarter_start, end=context.as_of, weeks=WEEKS,
+                                         data=valuation.data)
+        bookings = range_value(ws, "bookings", quarter_start, context.as_of) or 0.0
+        currency = ws.config.currency
+        section = Section(self.key, self.title)
+        section.figures += [
+            Figure("Product-influenced bookings this quarter", influenced.bookings, "currency", period=label,
+                   note=f"{len(influenced.deals)} deals that asked for a feature closed won within {WEEKS} weeks "
+                        "of its shipping"),
+            Figure("Share of bookings influenced by product", influenced.bookings / bookings if bookings else None,
+                   "ratio", period=label, note=f"of {money(bookings, currency)} bookings"),
+        ]
+        top = valuation.themes[:TOP_THEMES]
+        section.rows = [{"theme": t.name, "value": round(t.value), "deals": t.deals, "requests": t.requests,
+                         "accounts": t.accounts, "features": ", ".join(t.features) or "none yet"} for t in top]
+        if top:
+            section.charts.append(Chart("roadmap-themes", "Waiting customer needs by dollar value",
+                                        themes_chart(top, currency)))
+        section.notes += [
+            f"Top customer needs by the expected won revenue they hold if answered in {plan_label} "
+            "(`cadence requests themes`; plan with `cadence roadmap plan --capacity …h`).",
+            f"Value — {valuation.method}.",
+            "Product-influenced bookings: won amount of deals that asked for a feature before it shipped and "
+            f"closed won within {WEEKS} weeks of it (`cadence roadmap influence` compares them with similar deals).",
+        ]
+        return section
