@@ -28,14 +28,13 @@ def quarter_swing(lessons: pd.DataFrame, run_rates: dict[date, RunRate],
     ratios = []
     ratio = closing_ratio(lessons)  # what won deals closed at per dollar shown: stable, so not left out
     for start, rows in lessons.groupby("quarter_start"):
-        assert isinstance(start, date)
         others = lessons[lessons["quarter_start"] != start]
-        if others.empty or start not in run_rates or not run_rates[start].values:
+        past_rate = run_rates.get(start)  # type: ignore[arg-type]
+        if others.empty or past_rate is None or not past_rate.values:
             continue
         value = rows["value"].to_numpy(dtype="float64") * ratio.of(rows)
-        expected = float(np.sum(rates_by(others, rows, LEVELS) * value))
-        expected += run_rates[start].expected
-        realised = float(rows["won_amount"].sum()) + realised_new.get(start, 0.0)
+        expected = float(np.sum(rates_by(others, rows, LEVELS) * value)) + past_rate.expected
+        realised = float(rows["won_amount"].sum()) + realised_new.get(start, 0.0)  # type: ignore[arg-type]
         if expected > 0 and realised > 0:
             ratios.append(np.log(realised / expected))
     return float(np.std(ratios, ddof=1)) if len(ratios) >= MIN_QUARTERS else None
