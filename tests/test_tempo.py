@@ -362,6 +362,8 @@ def test_the_tempo_commands_write_and_show(workspace: Workspace) -> None:
     assert cli(root, "review", "done", listed[0]["review_id"]).exit_code == 0
     board = json.loads(cli(root, "--format", "json", "--as-of", "2025-02-01").stdout)["teams"]
     assert [(r["period"], r["actual"], r["target"], r["status"]) for r in board] == [("2025-01", 3, 4, "missed")]
+    assert board[0]["diagnosis"] is None  # no people and no owners: nothing to compare, and it says so
+    assert any(line.startswith("no diagnosis: nothing to compare") for line in board[0]["evidence"])
     assert json.loads(cli(root, "target", "--format", "json").stdout)["targets"][0]["count"] == 4
 
 

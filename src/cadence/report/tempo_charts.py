@@ -29,6 +29,7 @@ def tempo_trend_spec(board: TempoBoard, *, columns: int = 3) -> dict[str, Any]:
     """Bars of what each track shipped per period, coloured by status, with the target as a tick."""
     x = {"field": "period", "type": "ordinal", "title": None, "sort": None,
          "axis": {"labelAngle": -60, "labelFontSize": 8}}
+    counts = {"tickMinStep": 1, "labelExpr": "datum.value % 1 ? '' : format(datum.value, 'd')"}  # whole shipments
     colour = {"field": "status", "type": "nominal", "title": None,
               "scale": {"domain": [k.replace("_", " ") for k in STATUS_COLOURS],
                         "range": list(STATUS_COLOURS.values())},
@@ -41,13 +42,12 @@ def tempo_trend_spec(board: TempoBoard, *, columns: int = 3) -> dict[str, Any]:
         "columns": columns,
         "spec": {"width": 220, "height": 90, "layer": [
             {"mark": {"type": "bar"},
-             "encoding": {"x": x, "y": {"field": "actual", "type": "quantitative", "title": None,
-                                                "axis": {"format": "d", "tickMinStep": 1}},
+             "encoding": {"x": x, "y": {"field": "actual", "type": "quantitative", "title": None, "axis": counts},
                           "color": colour,
                           "tooltip": [{"field": "period"}, {"field": "actual"}, {"field": "target"},
                                       {"field": "status"}]}},
             {"mark": {"type": "tick", "color": "#24292f", "thickness": 2},
-             "encoding": {"x": x, "y": {"field": "target", "type": "quantitative"}}},
+             "encoding": {"x": x, "y": {"field": "target", "type": "quantitative", "axis": counts}}},
         ]},
         "resolve": {"scale": {"x": "independent", "y": "independent"}},
         "config": {"view": {"stroke": None}},

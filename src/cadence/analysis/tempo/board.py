@@ -100,8 +100,8 @@ def _row(status: TrackStatus, period: PeriodStatus, diagnosis: Diagnosis | None)
         evidence.append(f"{streak} up to {done[-1].label}")
     if period.status not in DIAGNOSED:
         return TempoRow(status.track, period, streak, evidence)
-    if diagnosis is not None and diagnosis.verdict:
-        evidence.append(f"{diagnosis.verdict}: {diagnosis.reason}")
+    if diagnosis is not None:
+        evidence.append(f"{diagnosis.verdict or 'no diagnosis'}: {diagnosis.reason}")
     return TempoRow(status.track, period, streak, evidence + (diagnosis.evidence if diagnosis else []), diagnosis)
 
 
