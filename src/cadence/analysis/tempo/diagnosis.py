@@ -151,13 +151,14 @@ class _Team:
 
     def outputs(self, window: _Window, names: dict[str, str]) -> list[MemberOutput]:
         owned = self.shipments.dropna(subset=["owner_id"])
+        present = [business_days(a, b) > 0 for _, a, b in self._spans(window, judged=False)]
         out = []
-        for person, first, last in self._spans(window, judged=True):
+        for (person, first, last), here in zip(self._spans(window, judged=True), present, strict=True):
+            if not here:
+                continue  # not in the team during the window
             days = business_days(first, last)
             mine = owned[(owned["owner_id"] == person) & (owned["shipped_at"] >= pd.Timestamp(first))
                          & (owned["shipped_at"] < pd.Timestamp(last))] if days else owned.iloc[:0]
-            if business_days(max(first - timedelta(days=NEW_JOINER_DAYS), window.start), last) == 0:
-                continue  # not in the team during the window
             rate = len(mine) / days if days >= MIN_JUDGED_DAYS else None
             out.append(MemberOutput(person, names.get(person, person), self.track.team, len(mine), days, rate))
         return out
