@@ -68,8 +68,8 @@ def forecast(
 
 def render_forecast(result: QuarterForecast, currency: str) -> None:
     rows = [{"method": m.method, "forecast": round(m.forecast), "p10": _round(m.p10), "p50": _round(m.p50),
-             "p90": _round(m.p90), "booked": round(m.booked), "from open deals": round(m.from_open),
-             "from new deals": round(m.from_new)} for m in result.methods]
+             "p90": _round(m.p90), "booked": round(m.booked), "open deals": round(m.from_open),
+             "new deals": round(m.from_new)} for m in result.methods]
     console.print(rich_table(f"{result.quarter} bookings forecast ({currency}) as of {result.as_of} — "
                              f"{result.open_deals:,} open deals", rows))
     for m in result.methods:
