@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import sys
 from typing import Any
 
@@ -40,9 +41,20 @@ class RichProgress:
             self._bar = None
 
 
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities become null: JSON has no such numbers, and a blank is what they mean here."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    return value
+
+
 def emit_json(data: Any) -> None:
     """Print only JSON on stdout (for `--format json`)."""
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    sys.stdout.write(json.dumps(_json_safe(data), indent=2, default=str, allow_nan=False) + "\n")
 
 
 def emit_csv(rows: list[dict[str, Any]]) -> None:

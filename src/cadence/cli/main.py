@@ -106,7 +106,7 @@ def schema(output: FormatOption = Output.table) -> None:
 @app.command()
 def ingest(
     path: Annotated[Path, typer.Argument(help="Export file or folder to import.")],
-    from_: Annotated[str, typer.Option("--from", help="Format: csv, xlsx, parquet, salesforce, hubspot, maven.")],
+    from_: Annotated[str, typer.Option("--from", help="Import format (`cadence formats` lists them).")],
     mapping: Annotated[Path | None, typer.Option(help="Mapping file (csv/xlsx/parquet formats).")] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of CSV files.")] = "utf-8",
     output: FormatOption = Output.table,
@@ -128,6 +128,18 @@ def ingest(
     console.print(f"[{colour}]read {summary['read']:,} = loaded {summary['loaded']:,} + quarantined "
                   f"{summary['quarantined']:,}[/]"
                   + ("  (see `cadence quarantine`)" if summary["quarantined"] else ""))
+
+
+@app.command()
+def formats(output: FormatOption = Output.table) -> None:
+    """The import formats `cadence ingest --from` knows."""
+    from cadence.ingest.registry import FORMATS
+
+    rows = [{"format": name, "reads": description} for name, (_, _, description) in FORMATS.items()]
+    if output is Output.json:
+        emit_json({"formats": rows})
+        return
+    console.print(rich_table("Import formats", rows))
 
 
 @app.command()

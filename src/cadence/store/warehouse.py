@@ -221,7 +221,8 @@ class Warehouse:
         frame = frame[table.column_names]
         self._engine.stage(stage, table, frame)
         try:
-            match = " AND ".join(f"s.{quote(k)} = t.{quote(k)}" for k in table.key)
+            # NOT DISTINCT: an empty key part matches an empty key part, so a re-import never duplicates
+            match = " AND ".join(f"s.{quote(k)} IS NOT DISTINCT FROM t.{quote(k)}" for k in table.key)
             columns = ", ".join(quote(c) for c in table.column_names)
             self.execute(
                 f"DELETE FROM {quote(table.name)} AS t WHERE EXISTS "
