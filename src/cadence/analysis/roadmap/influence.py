@@ -134,7 +134,7 @@ def _history(tables: TableSource) -> pd.DataFrame:
 
 def _open_on(deals: pd.DataFrame, history: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
     """Deals open on `day`, with the stage each was in then (its last history row before the day)."""
-    open_then = deals[(deals["created_at"] < day) & (deals["closed_on"].isna() | (deals["closed_on"] >= day))]
+    open_then = deals[(deals["created_at"] < day) & (~deals["is_closed"] | (deals["closed_on"] >= day))]
     before = history[(history["changed_at"] < day) & history["opportunity_id"].isin(set(open_then["opportunity_id"]))]
     stage = before.groupby("opportunity_id")["stage"].last()
     frame = open_then.reset_index(drop=True).copy()

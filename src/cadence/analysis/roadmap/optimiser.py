@@ -261,7 +261,7 @@ def optimise(candidates: Sequence[Candidate], capacity: Capacity, elapsed: Seque
         raise CadenceError(f"the roadmap solver found no plan ({result.message})")
     chosen = np.round(result.x).reshape(len(items), slots)
     ship = {items[i].feature_id: int(np.argmax(chosen[i])) for i in range(len(items)) if chosen[i].sum() > 0.5}
-    ship = _without_idle(ship, items, slots)
+    ship = _earliest(_without_idle(ship, items, slots), items, capacity, elapsed)
     revenue = plan_revenue(ship, items, slots)
     dual = getattr(result, "mip_dual_bound", None)
     bound = max(revenue, -float(dual)) if dual is not None and np.isfinite(dual) else revenue
@@ -321,6 +321,31 @@ def _without_idle(ship: dict[str, int], items: Sequence[Candidate], slots: int) 
             return ship
         for f in idle:
             del ship[f]
+
+
+def _earliest(ship: dict[str, int], items: Sequence[Candidate], capacity: Capacity,
+              elapsed: Sequence[float]) -> dict[str, int]:
+    """Among plans of equal revenue, ship each feature as early as the hours and its prerequisites allow."""
+    by_id = {c.feature_id: c for c in items}
+    ship = dict(ship)
+    spent = {key: np.zeros(len(elapsed)) for key in [*capacity.teams, None]}
+    for feature, slot in ship.items():
+        for key in _pool_keys(by_id[feature], capacity):
+            spent[key][slot:] += float(by_id[feature].effort_hours or 0.0)
+    for feature in sorted(ship, key=lambda f: (ship[f], f)):
+        c, now = by_id[feature], ship[feature]
+        floor = max([ship[p] for p in c.depends_on if p in ship], default=0)
+        effort = float(c.effort_hours or 0.0)
+        for slot in range(floor, now):
+            pools = _pool_keys(c, capacity)
+            fits = all(spent[k][s] + effort <= _hours(capacity, k) * elapsed[s] + 1e-9 for k in pools
+                       for s in range(slot, now))
+            if fits and c.values[slot] >= c.values[now]:
+                for k in pools:
+                    spent[k][slot:now] += effort
+                ship[feature] = slot
+                break
+    return ship
 
 
 def plan_revenue(ship: Mapping[str, int], items: Sequence[Candidate], slots: int) -> float:

@@ -139,9 +139,9 @@ def find_themes(requests: pd.DataFrame, features: pd.DataFrame,
     requests = requests.reset_index(drop=True)
     wording = requests["title"].astype("object").fillna("").map(normalise)
     texts = sorted(set(wording))
-    index = {t: i for i, t in enumerate(texts)}
-    node = wording.map(index).to_numpy()
-    component = _components(texts, node, _labels(requests, features))
+    node = wording.map({t: i for i, t in enumerate(texts)}).to_numpy()
+    vectorizer, vectors = _word_vectors(texts)
+    component = _components(vectors, len(texts), node, _labels(requests, features))
     keys, names = _name_components(component, node, requests, features)
     assignment = pd.Series([keys[c] for c in component[node]], index=requests["request_id"].to_numpy(),
                            dtype="object")
@@ -152,7 +152,7 @@ def find_themes(requests: pd.DataFrame, features: pd.DataFrame,
     notes: list[str] = []
     assignment = _apply_pins(assignment, pins, names, notes)
     assignment = _apply(assignment, wording.set_axis(requests["request_id"].to_numpy()), overrides, names, notes)
-    feature_themes = _feature_themes(features, requests, assignment, texts, index, names)
+    feature_themes = _feature_themes(features, requests, assignment, node, (vectorizer, vectors), names)
     themes = _summaries(requests, assignment, wording, names, feature_themes, set(overrides.pins) | set(pins))
     return ThemeCatalogue(themes, assignment, feature_themes, notes)
 
@@ -188,22 +188,27 @@ def _labels(requests: pd.DataFrame, features: pd.DataFrame) -> pd.Series:
     return feature.where(feature.notna(), given)
 
 
-def _components(texts: list[str], node: np.ndarray, labels: pd.Series) -> np.ndarray:
-    """Connected components of distinct wordings joined by close wording or alike triage."""
-    from scipy.sparse import coo_matrix, csr_matrix
-    from scipy.sparse.csgraph import connected_components
+def _word_vectors(texts: list[str]) -> tuple[Any, Any]:
+    """TF-IDF vectors of the distinct wordings (None when no wording has a word that is not a stop word)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.preprocessing import normalize
 
-    n = len(texts)
-    edges = [np.zeros((0, 2), dtype=np.int64)]
     words = TfidfVectorizer(tokenizer=_tokens, token_pattern=None, lowercase=False, stop_words=_stop_words(),
                             sublinear_tf=True)
     try:
-        x = words.fit_transform(texts)
-        edges.append(_pairs_at_least(x, TEXT_SIMILARITY))
+        return words, words.fit_transform(texts)
     except ValueError:  # every wording is empty or stop words only: nothing to compare
-        pass
+        return None, None
+
+
+def _components(vectors: Any, n: int, node: np.ndarray, labels: pd.Series) -> np.ndarray:
+    """Connected components of distinct wordings joined by close wording or alike triage."""
+    from scipy.sparse import coo_matrix, csr_matrix
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.preprocessing import normalize
+
+    edges = [np.zeros((0, 2), dtype=np.int64)]
+    if vectors is not None:
+        edges.append(_pairs_at_least(vectors, TEXT_SIMILARITY))
     linked = labels.notna().to_numpy()
     if linked.any():
         codes, uniques = pd.factorize(labels[linked])
@@ -307,27 +312,40 @@ def _apply_pins(assignment: pd.Series, pins: dict[str, str], names: dict[str, st
 
 
 # -- what each theme holds ------------------------------------------------------------------------------
-def _feature_themes(features: pd.DataFrame, requests: pd.DataFrame, assignment: pd.Series, texts: list[str],
-                    index: dict[str, int], names: dict[str, str]) -> dict[str, str]:
-    """Each feature's theme: where most requests linked to it sit; else its own `theme` or title, if a theme's."""
+def _feature_themes(features: pd.DataFrame, requests: pd.DataFrame, assignment: pd.Series, node: np.ndarray,
+                    words: tuple[Any, Any], names: dict[str, str]) -> dict[str, str]:
+    """Each feature's theme: where most requests linked to it sit; else the theme its own `theme` names; else
+    the theme of the wording closest to its title (TF-IDF cosine ≥ `TEXT_SIMILARITY`)."""
     linked = pd.DataFrame({"feature_id": requests["feature_id"].to_numpy(),
                            "theme": assignment.to_numpy()}).dropna(subset=["feature_id"])
-    counts = linked.groupby(["feature_id", "theme"]).size().rename("n").reset_index()
-    counts = counts.sort_values(["feature_id", "n", "theme"], ascending=[True, False, True], kind="stable")
-    majority = counts.drop_duplicates("feature_id").set_index("feature_id")["theme"].to_dict()
+    majority = _most_common(linked, "feature_id", "theme")
     by_name = {normalise(name): key for key, name in names.items() if key in set(assignment)}
-    by_wording = pd.Series(assignment.to_numpy(), index=requests["title"].astype("object").fillna("").map(normalise)
-                           .to_numpy())
-    by_wording = by_wording[~by_wording.index.duplicated()]
     out: dict[str, str] = {}
+    pending: list[tuple[str, str]] = []
     for feature_id, theme, title in zip(features["feature_id"], features["theme"], features["title"], strict=True):
         if feature_id in majority:
-            out[feature_id] = majority[feature_id]
+            out[str(feature_id)] = majority[feature_id]
         elif isinstance(theme, str) and normalise(theme) in by_name:
-            out[feature_id] = by_name[normalise(theme)]
-        elif normalise(str(title)) in by_wording.index:
-            out[feature_id] = str(by_wording[normalise(str(title))])
+            out[str(feature_id)] = by_name[normalise(theme)]
+        else:
+            pending.append((str(feature_id), normalise(str(title))))
+    vectorizer, vectors = words
+    if pending and vectorizer is not None:
+        theme_of_text = _most_common(pd.DataFrame({"text": node, "theme": assignment.to_numpy()}), "text", "theme")
+        similarity = (vectorizer.transform([title for _, title in pending]) @ vectors.T).toarray()
+        for (feature_id, _), row in zip(pending, similarity, strict=True):
+            best = int(np.argmax(row))
+            if row[best] >= TEXT_SIMILARITY - 1e-12:
+                out[feature_id] = theme_of_text[best]
     return out
+
+
+def _most_common(frame: pd.DataFrame, key: str, value: str) -> dict[Any, str]:
+    """Per `key`, its most frequent `value` (ties to the first in sort order)."""
+    counts = frame.groupby([key, value]).size().rename("n").reset_index()
+    counts = counts.sort_values([key, "n", value], ascending=[True, False, True], kind="stable")
+    return {k: str(v) for k, v in zip(counts.drop_duplicates(key)[key], counts.drop_duplicates(key)[value],
+                                      strict=True)}
 
 
 def _summaries(requests: pd.DataFrame, assignment: pd.Series, wording: pd.Series, names: dict[str, str],
