@@ -3,7 +3,8 @@
 Requests come from many tools, and not all of them know the CRM's ids, so a request is tied to its
 account in this order: the deal it names (its account), else `account_id` when it is an account id,
 else `account_id` read as a web domain (`acme.com`, the way Productboard and Canny know companies)
-matched to `accounts.domain`. A request whose certainty is missing gets the median certainty of the
+matched to `accounts.domain`; a company no account matches keeps what the request said, so it still
+counts as one company asking. A request whose certainty is missing gets the median certainty of the
 requests that state one (0.5, even odds, when none does), and says so in `certainty_given`.
 """
 
@@ -103,7 +104,9 @@ def _requests(frame: pd.DataFrame, deal_frame: pd.DataFrame,
     given = frame["account_id"].astype("object")
     as_domain = given.map(lambda v: by_domain.get(str(v).lower().strip()) if isinstance(v, str) and v not in ids
                           else None)
-    frame["account_id"] = from_deal.where(from_deal.notna(), given.where(given.isin(ids), as_domain))
+    resolved = given.where(given.isin(ids), as_domain)
+    resolved = resolved.where(resolved.notna(), given)  # a company no account matches still counts as one asker
+    frame["account_id"] = from_deal.where(from_deal.notna(), resolved)
     certainty = pd.to_numeric(frame["certainty"], errors="coerce").astype("float64")
     stated = certainty.dropna()
     default = float(stated.median()) if len(stated) else UNSTATED_CERTAINTY
