@@ -10,6 +10,7 @@ from rich.text import Text
 
 from cadence.cli.console import RichProgress, console, emit_csv, emit_json, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
+from cadence.cli.options import parse_day
 from cadence.errors import InputError
 
 if TYPE_CHECKING:
@@ -19,13 +20,6 @@ forecast_app = typer.Typer(help="The quarter's bookings forecast by several meth
 app.add_typer(forecast_app, name="forecast")
 
 
-def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{option} {text!r} is not a date", hint="write it as YYYY-MM-DD") from None
 
 
 def _quarter(ws: Any, label: str | None) -> date | None:
@@ -55,7 +49,7 @@ def forecast(
     from cadence.analysis.forecast import forecast_quarter
 
     with open_workspace() as ws:
-        result = forecast_quarter(ws, ws.calendar, _day(as_of, "--as-of"), _quarter(ws, period))
+        result = forecast_quarter(ws, ws.calendar, parse_day(as_of, "--as-of"), _quarter(ws, period))
         currency = ws.config.currency
     data = result.as_dict()
     if output is Output.json:

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from cadence.cli.console import console, emit_csv, emit_json, errors, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
+from cadence.cli.options import parse_day
 from cadence.errors import InputError, Location, UnknownNameError, WorkspaceError
 
 if TYPE_CHECKING:
@@ -52,13 +53,6 @@ def _settings(ws: Workspace) -> HiringConfig:
     return ws.config.hiring or HiringConfig()
 
 
-def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{option} {text!r} is not a date", hint="use YYYY-MM-DD") from None
 
 
 @hiring_app.command()
@@ -72,7 +66,8 @@ def fit(
     from cadence.analysis.hiring import fit_hiring
 
     with open_workspace() as ws:
-        result = fit_hiring(ws, _settings(ws), as_of=_day(as_of, "--as-of"), measure=measure.value if measure else None)
+        result = fit_hiring(ws, _settings(ws), as_of=parse_day(as_of, "--as-of"),
+                            measure=measure.value if measure else None)
         saved = _save_fit(ws, result) if save else None
     if output is Output.json:
         emit_json(result.summary())
@@ -160,7 +155,7 @@ def score(
     from cadence.ingest.hiring_sources import criterion_name, hand_entered
     from cadence.ingest.prepare import prepare
 
-    day = _day(on, "--date") or date.today()
+    day = parse_day(on, "--date") or date.today()
     with open_workspace() as ws:
         known = [c.name for c in _settings(ws).criteria]
         if known and criterion_name(criterion) not in known:
@@ -236,7 +231,7 @@ def interviewers(as_of: AsOfOption = None, output: FormatOption = Output.table) 
     from cadence.analysis.hiring import read_hiring_data
 
     with open_workspace() as ws:
-        data = read_hiring_data(ws, _settings(ws), as_of=_day(as_of, "--as-of"))
+        data = read_hiring_data(ws, _settings(ws), as_of=parse_day(as_of, "--as-of"))
         names = _names(ws)
     calibration = data.calibration
     rows = [{**i.as_dict(), "name": names.get(i.interviewer_id, "")} for i in calibration.interviewers]
@@ -316,7 +311,7 @@ def course(
     if settings.leadership_course is None:
         raise WorkspaceError("no leadership course in cadence.yml",
                              hint="add hiring.leadership_course with its modules and participants")
-    progress = course_progress(settings.leadership_course, _day(on, "--as-of") or date.today())
+    progress = course_progress(settings.leadership_course, parse_day(on, "--as-of") or date.today())
     rows = [{**p.as_dict(), "name": names.get(p.person_id, "")} for p in progress]
     if output is Output.json:
         emit_json({"modules": settings.leadership_course.modules, "participants": rows})
