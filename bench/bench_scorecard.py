@@ -165,7 +165,8 @@ def sql_values(con: Any, calls: list[Call], today: date) -> list[float | None]:
             SELECT {", ".join(mrr_parts)} FROM (SELECT *, mrr - prev AS change FROM moves)"""
         results.update(con.execute(sql).df().iloc[0].to_dict())
     if usage_parts:
-        sql = "SELECT " + ", ".join(usage_parts) + " FROM (SELECT week::TIMESTAMP AS week, active_paying_users FROM usage)"
+        sql = ("SELECT " + ", ".join(usage_parts)
+               + " FROM (SELECT week::TIMESTAMP AS week, active_paying_users FROM usage)")
         results.update(con.execute(sql).df().iloc[0].to_dict())
     values = [results.get(f"f{i}") for i in range(len(calls))]
     return [None if v is None or pd.isna(v) else float(v) for v in values]
