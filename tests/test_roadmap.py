@@ -24,6 +24,7 @@ import cadence.cli.roadmap_commands  # registers `cadence requests` and `cadence
 from cadence.analysis.roadmap.data import load_roadmap_data
 from cadence.analysis.roadmap.influence import feature_influence, influenced_bookings
 from cadence.analysis.roadmap.optimiser import (
+    MIP_GAP,
     Candidate,
     Capacity,
     RoadmapInputError,
@@ -389,7 +390,8 @@ def test_the_optimal_plan_equals_brute_force_on_small_instances(seed: int) -> No
             continue
         best = max(best, sum(by_id[f].values[0] for f in picked))
     solution = optimise(candidates, capacity, [1.0])
-    assert solution.plan.expected_revenue == pytest.approx(best, rel=1e-9)
+    assert best * (1 - MIP_GAP) - 1e-6 <= solution.plan.expected_revenue <= best + 1e-6
+    assert solution.bound >= best - 1e-6
 
 
 def test_shipping_early_for_a_deal_that_decides_mid_quarter_beats_the_spreadsheet_order() -> None:

@@ -11,7 +11,9 @@ Two requests are about the same need when either
   but a product manager who links both to the same features has said so, and every request worded the
   same way, linked or not, follows.
 
-A theme is a group so connected (connected components over distinct wordings). It is named after
+Themes are built from distinct wordings: those joined by any close pair (connected components), each
+group then cut by average linkage so that a chain of pairwise-close wordings does not become one theme
+(a group stays whole only where its wordings are close on average). A theme is named after
 the `theme` its features carry, else the theme a request was given, else its most frequent wording;
 its key is that name as a slug. A product manager then edits themes with `ThemeOverrides`, applied in
 this order: merges, splits (requests of a theme whose wording contains given words become a new theme),
@@ -39,6 +41,9 @@ from cadence.errors import CadenceError
 TEXT_SIMILARITY = 0.5
 LINK_SIMILARITY = 0.5
 PHRASINGS_SHOWN = 5
+TITLE_SIMILARITY = 0.7  # a feature without linked requests joins a theme only when its title nearly says it
+CUT = 0.5  # similarity at which average linkage stops merging (each kind scaled to its threshold)
+MAX_AVERAGED = 6_000  # wordings a joined group may hold and still be split by average linkage (memory: n²)
 METHOD = (f"requests are one theme when their wording is close (TF-IDF cosine ≥ {TEXT_SIMILARITY}) or product "
           f"linked requests so worded to the same features (cosine of feature-link counts ≥ {LINK_SIMILARITY}); "
           "themes are the groups so connected, then edited by hand (merge, split, pin, rename)")
@@ -140,7 +145,7 @@ def find_themes(requests: pd.DataFrame, features: pd.DataFrame,
     wording = requests["title"].astype("object").fillna("").map(normalise)
     texts = sorted(set(wording))
     node = wording.map({t: i for i, t in enumerate(texts)}).to_numpy()
-    vectorizer, vectors = _word_vectors(texts)
+    vectorizer, vectors = _word_vectors(texts, [normalise(str(t)) for t in features["title"]])
     component = _components(vectors, len(texts), node, _labels(requests, features))
     keys, names = _name_components(component, node, requests, features)
     assignment = pd.Series([keys[c] for c in component[node]], index=requests["request_id"].to_numpy(),
@@ -188,36 +193,81 @@ def _labels(requests: pd.DataFrame, features: pd.DataFrame) -> pd.Series:
     return feature.where(feature.notna(), given)
 
 
-def _word_vectors(texts: list[str]) -> tuple[Any, Any]:
-    """TF-IDF vectors of the distinct wordings (None when no wording has a word that is not a stop word)."""
+def _word_vectors(texts: list[str], titles: list[str]) -> tuple[Any, Any]:
+    """TF-IDF vectors of the distinct wordings (None when no wording has a word that is not a stop word).
+
+    The vocabulary also learns the features' titles, so a title's own words weigh in when it is compared
+    with requests ("Sandbox workspaces" is not "Granular permissions per workspace" for sharing one word)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     words = TfidfVectorizer(tokenizer=_tokens, token_pattern=None, lowercase=False, stop_words=_stop_words(),
                             sublinear_tf=True)
     try:
-        return words, words.fit_transform(texts)
+        words.fit([*texts, *titles])
     except ValueError:  # every wording is empty or stop words only: nothing to compare
         return None, None
+    return words, words.transform(texts)
 
 
 def _components(vectors: Any, n: int, node: np.ndarray, labels: pd.Series) -> np.ndarray:
-    """Connected components of distinct wordings joined by close wording or alike triage."""
-    from scipy.sparse import coo_matrix, csr_matrix
-    from scipy.sparse.csgraph import connected_components
-    from sklearn.preprocessing import normalize
+    """Groups of distinct wordings: first joined by any close pair, then cut where the average closeness fails.
 
+    Joining on any one close pair would chain: "export report to pdf" ~ "export data to csv" ~ "sync data
+    to csv" … until everything is one theme. So each group so joined is split again by average linkage:
+    two parts stay together only if their wordings are close *on average* (mean similarity ≥ the
+    thresholds), the similarity of a pair being the larger of its wording and its triage similarity.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    links = _link_vectors(n, node, labels)
     edges = [np.zeros((0, 2), dtype=np.int64)]
     if vectors is not None:
         edges.append(_pairs_at_least(vectors, TEXT_SIMILARITY))
-    linked = labels.notna().to_numpy()
-    if linked.any():
-        codes, uniques = pd.factorize(labels[linked])
-        counts = coo_matrix((np.ones(int(linked.sum())), (node[linked], codes)), shape=(n, len(uniques))).tocsr()
-        edges.append(_pairs_at_least(normalize(counts), LINK_SIMILARITY))
+    if links is not None:
+        edges.append(_pairs_at_least(links, LINK_SIMILARITY))
     pairs = np.vstack(edges)
     graph = csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     _, component = connected_components(graph, directed=False)
-    return np.asarray(component)
+    out = np.asarray(component).copy()
+    next_label = int(out.max()) + 1 if n else 0
+    for comp in np.unique(out):
+        members = np.nonzero(out == comp)[0]
+        if 2 < len(members) <= MAX_AVERAGED:
+            parts = _average_linkage(members, vectors, links)
+            for part in np.unique(parts)[1:]:
+                out[members[parts == part]] = next_label
+                next_label += 1
+    return out
+
+
+def _link_vectors(n: int, node: np.ndarray, labels: pd.Series) -> Any:
+    """Per distinct wording, the L2-normalised counts of what product linked requests so worded to."""
+    from scipy.sparse import coo_matrix
+    from sklearn.preprocessing import normalize
+
+    linked = labels.notna().to_numpy()
+    if not linked.any():
+        return None
+    codes, uniques = pd.factorize(labels[linked])
+    counts = coo_matrix((np.ones(int(linked.sum())), (node[linked], codes)), shape=(n, len(uniques))).tocsr()
+    return normalize(counts)
+
+
+def _average_linkage(members: np.ndarray, vectors: Any, links: Any) -> np.ndarray:
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    similarity = np.zeros((len(members), len(members)))
+    for matrix, threshold in ((vectors, TEXT_SIMILARITY), (links, LINK_SIMILARITY)):
+        if matrix is not None:
+            part = matrix[members]
+            # scaled so that each kind's own threshold lands on the same cut
+            similarity = np.maximum(similarity, (part @ part.T).toarray() * (CUT / threshold))
+    distance = np.clip(1.0 - similarity, 0.0, None)
+    np.fill_diagonal(distance, 0.0)
+    tree = linkage(squareform(distance, checks=False), method="average")
+    return np.asarray(fcluster(tree, t=1.0 - CUT + 1e-9, criterion="distance")) - 1
 
 
 def _pairs_at_least(x: Any, threshold: float) -> np.ndarray:
@@ -315,7 +365,8 @@ def _apply_pins(assignment: pd.Series, pins: dict[str, str], names: dict[str, st
 def _feature_themes(features: pd.DataFrame, requests: pd.DataFrame, assignment: pd.Series, node: np.ndarray,
                     words: tuple[Any, Any], names: dict[str, str]) -> dict[str, str]:
     """Each feature's theme: where most requests linked to it sit; else the theme its own `theme` names; else
-    the theme of the wording closest to its title (TF-IDF cosine ≥ `TEXT_SIMILARITY`)."""
+    the theme of the wording closest to its title (TF-IDF cosine ≥ `TITLE_SIMILARITY`: a title shares few
+    words, so one rare word in common must not be enough)."""
     linked = pd.DataFrame({"feature_id": requests["feature_id"].to_numpy(),
                            "theme": assignment.to_numpy()}).dropna(subset=["feature_id"])
     majority = _most_common(linked, "feature_id", "theme")
@@ -335,7 +386,7 @@ def _feature_themes(features: pd.DataFrame, requests: pd.DataFrame, assignment: 
         similarity = (vectorizer.transform([title for _, title in pending]) @ vectors.T).toarray()
         for (feature_id, _), row in zip(pending, similarity, strict=True):
             best = int(np.argmax(row))
-            if row[best] >= TEXT_SIMILARITY - 1e-12:
+            if row[best] >= TITLE_SIMILARITY - 1e-12:
                 out[feature_id] = theme_of_text[best]
     return out
 

@@ -194,30 +194,85 @@ def _one_deal_once(frame: pd.DataFrame) -> np.ndarray:
 def segment_pipeline(data: RoadmapData, requests: pd.DataFrame, chances: Chances, rules: ValueRules,
                      ship_date: date) -> pd.DataFrame:
     """Per theme and segment: ask rate × certainty × expected value of the open deals that have not asked."""
+    columns = ["theme", "segment", "ask_rate", "certainty", "expected_pipeline", "value"]
     deals = data.deals
     since = pd.Timestamp(rules.as_of - timedelta(days=rules.lookback_days))
     recent = deals[(deals["created_at"] >= since) & (deals["created_at"] < pd.Timestamp(rules.as_of))]
-    per_segment = recent.groupby("segment")["opportunity_id"].nunique().to_dict()
-    asked = requests[requests["opportunity_id"].isin(set(recent["opportunity_id"]))]
+    per_segment = recent.groupby("segment")["opportunity_id"].nunique()
+    asked = requests[requests["opportunity_id"].isin(set(recent["opportunity_id"])) & requests["theme"].notna()]
     asked = asked.assign(segment=asked["opportunity_id"].map(recent.set_index("opportunity_id")["segment"]))
+    asked = asked.dropna(subset=["segment"])
+    if asked.empty:
+        return pd.DataFrame(columns=columns)
     open_deals = deals[~deals["is_closed"]]
-    expected = (open_deals["amount_value"].to_numpy() * chances.by_deal.reindex(open_deals["opportunity_id"])
-                .fillna(0.0).to_numpy() * deadline_factor(open_deals["close_date"], ship_date, rules))
-    open_ids = open_deals["opportunity_id"].to_numpy(dtype=object)
-    open_segments = open_deals["segment"].to_numpy(dtype=object)
-    asking = {str(k): g["opportunity_id"].dropna().to_numpy(dtype=object) for k, g in requests.groupby("theme")}
-    rows = []
-    for (theme, segment), part in asked.groupby(["theme", "segment"]):
-        rate = part["opportunity_id"].nunique() / float(per_segment[segment])
-        others = (open_segments == segment) & ~np.isin(open_ids, asking[str(theme)])
-        certainty = float(part["certainty"].mean())
-        pipeline = float(expected[others].sum())
-        rows.append({"theme": theme, "segment": segment, "ask_rate": rate, "certainty": certainty,
-                     "expected_pipeline": pipeline, "value": rate * certainty * pipeline})
-    return pd.DataFrame(rows, columns=["theme", "segment", "ask_rate", "certainty", "expected_pipeline", "value"])
+    expected = pd.DataFrame({
+        "opportunity_id": open_deals["opportunity_id"].to_numpy(), "segment": open_deals["segment"].to_numpy(),
+        "expected": open_deals["amount_value"].to_numpy() * chances.by_deal.reindex(open_deals["opportunity_id"])
+        .fillna(0.0).to_numpy() * deadline_factor(open_deals["close_date"], ship_date, rules)})
+    # the open deals that asked for each theme are not "others": their dollars are counted as requests
+    asking = requests[["theme", "opportunity_id"]].dropna().drop_duplicates().merge(expected, on="opportunity_id")
+    already = asking.groupby(["theme", "segment"])["expected"].sum()
+    groups = asked.groupby(["theme", "segment"])
+    rows = pd.DataFrame({"deals": groups["opportunity_id"].nunique(), "certainty": groups["certainty"].mean()})
+    segments = rows.index.get_level_values("segment")
+    rows["ask_rate"] = rows["deals"].to_numpy() / per_segment.reindex(segments).to_numpy(dtype=float)
+    total = expected.groupby("segment")["expected"].sum().reindex(segments).fillna(0.0).to_numpy()
+    rows["expected_pipeline"] = total - already.reindex(rows.index).fillna(0.0).to_numpy()
+    rows["value"] = rows["ask_rate"] * rows["certainty"] * rows["expected_pipeline"]
+    return rows.reset_index()[columns]
 
 
 # -- per feature and per theme ------------------------------------------------------------------------------
+class _Parts:
+    """Value parts built once from the request frame and handed out by feature or theme."""
+
+    FIELDS = ("kind", "request_id", "opportunity_id", "account", "segment", "amount", "certainty", "chance",
+              "deadline", "value")
+
+    def __init__(self, requests: pd.DataFrame, pipeline: pd.DataFrame):
+        valued = requests[(requests["kind"] != "") & (requests["value"] > 0)]
+        self.rows = list(zip(*(valued[c].to_numpy(dtype=object).tolist() for c in self.FIELDS), strict=True))
+        self.by_feature = _positions(valued["feature_id"])
+        self.by_theme = _positions(valued["theme"])
+        self.loose_by_theme = _positions(valued["theme"].where(valued["feature_id"].isna()))
+        self.pipeline = {str(k): g for k, g in pipeline.groupby("theme")}
+
+    def requests(self, positions: list[int], how: str, share: float) -> list[ValuePart]:
+        out = []
+        for i in positions:
+            kind, rid, opp, acc, seg, amount, c, p, d, v = self.rows[i]
+            out.append(ValuePart(kind, how, rid, opp, None if pd.isna(acc) else str(acc),
+                                 None if pd.isna(seg) else str(seg), float(amount), float(c), float(p), float(d),
+                                 share, float(v) * share))
+        return out
+
+    def segments(self, theme: str, share: float) -> list[ValuePart]:
+        return _pipeline_parts(self.pipeline.get(theme), share)
+
+
+def _positions(keys: pd.Series) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i, key in enumerate(keys.to_numpy(dtype=object).tolist()):
+        if key is not None and not (isinstance(key, float) and np.isnan(key)):
+            out.setdefault(str(key), []).append(i)
+    return out
+
+
+def _reach_table(requests: pd.DataFrame, key: str) -> dict[str, tuple[set[Any], float, int]]:
+    """Per feature (or theme), the accounts asking, the sum of their certainties and the number of requests."""
+    out: dict[str, tuple[set[Any], float, int]] = {}
+    for k, account, certainty in zip(requests[key].to_numpy(dtype=object).tolist(),
+                                     requests["account_id"].to_numpy(dtype=object).tolist(),
+                                     requests["certainty"].to_numpy(dtype=float).tolist(), strict=True):
+        if k is None or (isinstance(k, float) and np.isnan(k)):
+            continue
+        accounts, total, n = out.get(str(k), (set(), 0.0, 0))
+        if account is not None and not (isinstance(account, float) and np.isnan(account)):
+            accounts.add(account)
+        out[str(k)] = (accounts, total + certainty, n + 1)
+    return out
+
+
 def feature_values(data: RoadmapData, catalogue: ThemeCatalogue, requests: pd.DataFrame, pipeline: pd.DataFrame,
                    ship_date: date) -> list[FeatureValue]:
     """Every unshipped feature with its value's parts: its own requests, then its share of its theme's."""
@@ -227,28 +282,29 @@ def feature_values(data: RoadmapData, catalogue: ThemeCatalogue, requests: pd.Da
     for feature_id in features["feature_id"]:
         if feature_id in theme_of:
             sharing.setdefault(theme_of[feature_id], []).append(feature_id)
-    own = {str(k): g for k, g in requests[requests["feature_id"].notna()].groupby("feature_id")}
-    loose = requests[requests["feature_id"].isna()]
-    loose_by_theme = {str(k): g for k, g in loose.groupby("theme")}
-    pipeline_by_theme = {str(k): g for k, g in pipeline.groupby("theme")}
+    parts = _Parts(requests, pipeline)
+    shared: dict[str, list[ValuePart]] = {}  # one list per theme, the same for each of its features
+    for key, members in sharing.items():
+        how = f"asked for the theme, not yet linked to a feature; shared by {len(members)} features"
+        shared[key] = (parts.requests(parts.loose_by_theme.get(key, []), how, 1.0 / len(members))
+                       + parts.segments(key, 1.0 / len(members)))
+    own_reach = _reach_table(requests, "feature_id")
+    loose_reach = _reach_table(requests[requests["feature_id"].isna()], "theme")
+    empty: tuple[set[Any], float, int] = (set(), 0.0, 0)
     out = []
     for feature_id, title, team, effort, depends_on, status in zip(
             features["feature_id"], features["title"], features["team"], features["effort_hours"],
             features["depends_on"], features["status"], strict=True):
-        theme = theme_of.get(str(feature_id))
-        mine = own.get(str(feature_id), requests.iloc[:0])
-        parts = _request_parts(mine, "asked for this feature", 1.0)
-        shared = loose_by_theme.get(theme, loose.iloc[:0]) if theme else loose.iloc[:0]
-        if theme:
-            share = 1.0 / len(sharing[theme])
-            how = f"asked for the theme, not yet linked to a feature; shared by {len(sharing[theme])} features"
-            parts += _request_parts(shared, how, share)
-            parts += _pipeline_parts(pipeline_by_theme.get(theme), share)
-        asking = pd.concat([mine, shared])
+        key = str(feature_id)
+        theme = theme_of.get(key)
+        mine, theirs = own_reach.get(key, empty), loose_reach.get(theme, empty) if theme else empty
+        asking = mine[2] + theirs[2]
         out.append(FeatureValue(
-            str(feature_id), str(title), theme, str(team) if isinstance(team, str) else None,
-            None if pd.isna(effort) else float(effort), tuple(depends_on), str(status), ship_date, parts,
-            int(asking["account_id"].nunique()), float(asking["certainty"].mean()) if len(asking) else None))
+            key, str(title), theme, str(team) if isinstance(team, str) else None,
+            None if pd.isna(effort) else float(effort), tuple(depends_on), str(status), ship_date,
+            parts.requests(parts.by_feature.get(key, []), "asked for this feature", 1.0)
+            + (shared.get(theme, []) if theme else []),
+            len(mine[0] | theirs[0]), (mine[1] + theirs[1]) / asking if asking else None))
     return out
 
 
@@ -256,25 +312,20 @@ def theme_values(catalogue: ThemeCatalogue, requests: pd.DataFrame, pipeline: pd
                  open_features: set[str]) -> list[ThemeValue]:
     """Every theme with waiting requests, most valuable first."""
     names = catalogue.names()
-    pipeline_by_theme = {k: g for k, g in pipeline.groupby("theme")}
+    parts = _Parts(requests, pipeline)
+    answering: dict[str, list[str]] = {}
+    for feature_id, theme in sorted(catalogue.feature_themes.items()):
+        if feature_id in open_features:
+            answering.setdefault(theme, []).append(feature_id)
+    counts = requests.groupby("theme").agg(requests=("request_id", "size"), deals=("opportunity_id", "nunique"),
+                                           accounts=("account_id", "nunique"))
     out = []
-    for key, part in requests.groupby("theme"):
-        features = tuple(f for f, t in sorted(catalogue.feature_themes.items()) if t == key and f in open_features)
-        parts = _request_parts(part, "asked for the theme", 1.0) + _pipeline_parts(pipeline_by_theme.get(key), 1.0)
-        out.append(ThemeValue(str(key), names.get(str(key), str(key)), len(part),
-                              int(part["opportunity_id"].nunique()), int(part["account_id"].nunique()), features,
-                              parts))
+    for key, n_requests, n_deals, n_accounts in zip(counts.index.astype(str), counts["requests"].tolist(),
+                                                    counts["deals"].tolist(), counts["accounts"].tolist(), strict=True):
+        found = parts.requests(parts.by_theme.get(key, []), "asked for the theme", 1.0) + parts.segments(key, 1.0)
+        out.append(ThemeValue(key, names.get(key, key), int(n_requests), int(n_deals), int(n_accounts),
+                              tuple(answering.get(key, [])), found))
     return sorted(out, key=lambda t: (-t.value, t.key))
-
-
-def _request_parts(requests: pd.DataFrame, how: str, share: float) -> list[ValuePart]:
-    valued = requests[(requests["kind"] != "") & (requests["value"] > 0)]
-    return [ValuePart(kind, how, rid, opp, None if pd.isna(acc) else str(acc), None if pd.isna(seg) else str(seg),
-                      float(amount), float(c), float(p), float(d), share, float(v) * share)
-            for kind, rid, opp, acc, seg, amount, c, p, d, v in zip(
-                valued["kind"], valued["request_id"], valued["opportunity_id"], valued["account"], valued["segment"],
-                valued["amount"], valued["certainty"], valued["chance"], valued["deadline"], valued["value"],
-                strict=True)]
 
 
 def _pipeline_parts(rows: pd.DataFrame | None, share: float) -> list[ValuePart]:
