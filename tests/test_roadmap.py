@@ -537,6 +537,7 @@ def test_the_planted_unblocking_features_show_positive_influence(demo_influence:
         assert found.verdict == "positive", (feature, found.unblocked)
         assert found.unblocked.low is not None and found.unblocked.low > 0
         assert found.deals_unblocked >= 10 and found.influenced_bookings > 0
+        assert found.extra_deals_unblocked is not None and found.extra_deals_unblocked >= 5
     others = [f for f in by_id.values() if f.feature_id not in planted and f.unblocked.difference is not None]
     smallest_planted = min(by_id[f].unblocked.difference or 0 for f in planted)
     assert all((f.unblocked.difference or 0) < smallest_planted for f in others)

@@ -387,4 +387,5 @@ def _influence_row(f: Any, currency: str) -> dict[str, Any]:
     return {"feature": f.feature_id, "title": f.title, "shipped": f.shipped_on.isoformat(),
             "asking": f.asking_deals, "comparable": f.comparable_deals, "unblocked": share(f.unblocked),
             "win rate": share(f.win_rate), "won": f.deals_unblocked,
+            "beyond comparable": None if f.extra_deals_unblocked is None else round(f.extra_deals_unblocked, 1),
             "bookings": money(f.influenced_bookings, currency), "verdict": f.verdict}

@@ -80,6 +80,7 @@ class FeatureInfluence:
     deals_unblocked: int  # asking deals closed won within the weeks after shipping
     influenced_bookings: float  # their amount
     verdict: str
+    extra_deals_unblocked: float | None = None  # matched asking deals × (asking − comparable unblocked rate)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -164,9 +165,10 @@ def _compare(feature_id: str, title: str, ship: pd.Timestamp, asking: pd.DataFra
     verdict = ("too recent" if not complete else "not enough data" if len(matched) < MIN_DEALS
                else "positive" if unblocked.low is not None and unblocked.low > 0
                else "negative" if unblocked.high is not None and unblocked.high < 0 else "no clear effect")
+    extra = None if unblocked.difference is None else unblocked.difference * unblocked.asking_deals
     return FeatureInfluence(feature_id, title, ship.date(), len(asking), len(matched), len(comparable), unblocked,
                             win_rate, cycle, int(unblocked_all.sum()),
-                            float(asking.loc[unblocked_all, "amount_value"].sum()), verdict)
+                            float(asking.loc[unblocked_all, "amount_value"].sum()), verdict, extra)
 
 
 def _binary(measure: str, asking: pd.DataFrame, comparable: pd.DataFrame, outcome: str, among: str | None,
