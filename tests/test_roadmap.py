@@ -412,6 +412,8 @@ def test_each_team_spends_only_its_own_hours() -> None:
     solution = optimise(candidates, parse_capacity(["Platform=200h", "Mobile=80h"]), [1.0])
     assert set(solution.plan.ship) == {"P1", "M1"}
     assert solution.excluded == {"X1": "no capacity given for team Growth"}
+    with pytest.raises(RoadmapInputError, match="no feature belongs to team 'Mobil'"):
+        optimise(candidates, parse_capacity(["Mobil=80h"]), [1.0])
 
 
 @pytest.fixture(scope="module")

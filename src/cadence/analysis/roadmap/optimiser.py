@@ -153,6 +153,11 @@ def check_candidates(candidates: Sequence[Candidate], capacity: Capacity,
         child, parent = unknown[0]
         raise RoadmapInputError(f"feature {child} depends on {parent}, which is not a feature",
                                 hint="fix features.depends_on (comma-separated feature ids)")
+    teams = sorted({c.team for c in candidates if c.team})
+    unknown_teams = sorted(set(capacity.teams) - set(teams))
+    if unknown_teams:
+        raise RoadmapInputError(f"no feature belongs to team {unknown_teams[0]!r}",
+                                hint=f"features' teams: {', '.join(teams) or '(none)'}")
     cycle = find_cycle({c.feature_id: [p for p in c.depends_on if p in ids] for c in candidates})
     if cycle:
         raise RoadmapInputError(f"dependency cycle: {' → '.join(cycle)}",
