@@ -515,6 +515,18 @@ def test_the_command_line_says_in_one_line_what_cannot_be_planned(tmp_path: Path
     assert "capacity must be more than 0 hours" in one_line_error(root, "roadmap", "plan", "--capacity", "0h")
 
 
+def test_a_plan_without_features_says_what_is_missing(workspace: Workspace) -> None:
+    from cadence.analysis.roadmap.data import RoadmapDataError
+
+    with pytest.raises(RoadmapDataError, match="the roadmap needs feature_requests"):
+        plan_roadmap(workspace, Capacity(10.0), period_start=date(2026, 4, 1), period_end=date(2026, 7, 1),
+                     as_of=date(2026, 1, 15), period="2026-Q2")
+    load(workspace, {"feature_requests": [{"request_id": "R1", "title": "Dark mode", "requested_at": "2025-12-01"}]})
+    with pytest.raises(RoadmapDataError, match="the plan needs features not shipped yet"):
+        plan_roadmap(workspace, Capacity(10.0), period_start=date(2026, 4, 1), period_end=date(2026, 7, 1),
+                     as_of=date(2026, 1, 15), period="2026-Q2")
+
+
 def test_negative_effort_never_reaches_the_warehouse(workspace: Workspace) -> None:
     batch = ImportBatch("test", files=[SourceFile("features.csv", 1)])
     batch.add(CanonicalFrame("features", pd.DataFrame([{"feature_id": "F9", "title": "Bad", "effort_hours": -40}]),

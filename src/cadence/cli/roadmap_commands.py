@@ -371,6 +371,9 @@ def influence(
     if output is Output.csv:
         emit_csv(rows)
         return
+    if not rows:
+        console.print("No shipped feature was asked for by deals open when it shipped: nothing to compare yet.")
+        return
     console.print(rich_table(f"What shipping moved: deals won within {weeks} weeks, asking vs comparable", rows))
     console.print(Text(f"Method: {report.method}.", style="dim"))
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from cadence.analysis.roadmap.chances import Chances, estimate_chances
-from cadence.analysis.roadmap.data import RoadmapData, load_roadmap_data
+from cadence.analysis.roadmap.data import RoadmapData, RoadmapDataError, load_roadmap_data
 from cadence.analysis.roadmap.optimiser import Candidate, Capacity, Plan, Solution, naive_plan, optimise
 from cadence.analysis.roadmap.optimiser import __doc__ as OPTIMISER_DOC
 from cadence.analysis.roadmap.themes import ThemeCatalogue, ThemeOverrides, find_themes
@@ -59,7 +59,11 @@ class Valuation:
                 return value
         from cadence.errors import UnknownNameError
 
-        raise UnknownNameError("unshipped feature", feature_id, [v.feature_id for v in self.at_end()])
+        known = [v.feature_id for v in self.at_end()]
+        if not known:
+            raise RoadmapDataError(f"no unshipped feature {feature_id!r}: the workspace has no features to build",
+                                   hint="import the roadmap into `features` (feature_id, title, effort_hours, …)")
+        raise UnknownNameError("unshipped feature", feature_id, known)
 
 
 def find_request_themes(tables: TableSource, overrides: ThemeOverrides | None = None) -> ThemeCatalogue:
@@ -193,6 +197,10 @@ def plan_roadmap(tables: TableSource, capacity: Capacity, *, period_start: date,
                               overrides=overrides, monthly=monthly, slip_factor=slip_factor,
                               lookback_days=lookback_days)
     candidates = candidates_from(valuation)
+    if not candidates:
+        raise RoadmapDataError("the plan needs features not shipped yet: the workspace has none",
+                               hint="import the roadmap into `features` (feature_id, title, effort_hours, "
+                                    "depends_on, status)")
     shipped = set(valuation.data.features.loc[valuation.data.features["is_shipped"], "feature_id"])
     elapsed = elapsed_shares(period_start, period_end, valuation.ship_dates)
     solution = optimise(candidates, capacity, elapsed, satisfied=shipped)
