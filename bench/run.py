@@ -18,6 +18,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "bench-results"
+sys.path.insert(0, str(HERE.parent))  # benchmarks import `bench.*` helpers when run as `python bench/run.py`
 
 
 def best_of(repeat: int, work: Callable[[], Any]) -> tuple[float, Any]:
