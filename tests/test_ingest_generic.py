@@ -348,3 +348,18 @@ def test_the_documented_mapping_examples_are_valid(tmp_path: Path) -> None:
     for i, block in enumerate(blocks):
         mapping = load_mapping(write(tmp_path / f"example{i}.yml", block))
         assert mapping.files[0].table == "opportunities" and mapping.files[0].lookups
+
+
+def test_a_mapping_can_name_the_source_so_two_csv_sources_stay_apart(workspace: Workspace, tmp_path: Path) -> None:
+    """Marketing's and the CRM's lead files both come through `csv`; `constants: source` keeps them apart."""
+    for source, ids in (("marketing", ["m1", "m2"]), ("crm", ["c1"])):
+        folder = tmp_path / source
+        folder.mkdir()
+        rows = "".join(f"{lead},2025-03-0{n + 1}\n" for n, lead in enumerate(ids))
+        (folder / "leads.csv").write_text("Id,Created\n" + rows)
+        (folder / "map.yml").write_text("files:\n  - file: leads.csv\n    table: leads\n    columns:\n"
+                                        "      lead_id: Id\n      created_at: Created\n"
+                                        f"    constants:\n      source: {source}\n")
+        workspace.ingest(folder / "leads.csv", "csv", mapping=folder / "map.yml")
+    leads = workspace.table("leads").to_pandas().sort_values("lead_id")
+    assert leads["source"].tolist() == ["crm", "marketing", "marketing"]
