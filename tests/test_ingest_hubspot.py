@@ -6,7 +6,6 @@ the importer's pandas code.
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,28 +18,7 @@ from cadence.errors import InputError
 from cadence.ingest import ImportOptions
 from cadence.ingest.hubspot import HubSpotImporter, duration_seconds
 from cadence.workspace import Workspace
-
-
-def records(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return list(csv.DictReader(handle))
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def table(ws: Workspace, name: str) -> pd.DataFrame:
-    return ws.table(name).to_pandas()
-
-
-def quarantine(ws: Workspace) -> pd.DataFrame:
-    return table(ws, "quarantine").sort_values(["file", "line", "column_name"]).reset_index(drop=True)
+from tests.ingest_helpers import quarantine, records, table, write_csv
 
 
 def snapshot(ws: Workspace) -> dict[str, pd.DataFrame]:

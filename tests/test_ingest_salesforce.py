@@ -6,7 +6,6 @@ the importer's pandas code.
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
@@ -19,30 +18,13 @@ from cadence.errors import InputError
 from cadence.ingest import ImportOptions
 from cadence.ingest.salesforce import SalesforceImporter, salesforce_id18
 from cadence.workspace import Workspace
-
-
-def records(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return list(csv.DictReader(handle))
+from tests.ingest_helpers import quarantine, records, table
+from tests.ingest_helpers import write_csv as _write_csv
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]], footer: Sequence[str] = ()) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
-        writer.writerow(header)
-        writer.writerows(rows)
-        for line in footer:
-            writer.writerow([line])
-    return path
-
-
-def table(ws: Workspace, name: str) -> pd.DataFrame:
-    return ws.table(name).to_pandas()
-
-
-def quarantine(ws: Workspace) -> pd.DataFrame:
-    return table(ws, "quarantine").sort_values(["file", "line", "column_name"]).reset_index(drop=True)
+    """Data Loader quotes every field."""
+    return _write_csv(path, header, rows, footer, quote_all=True)
 
 
 def snapshot(ws: Workspace) -> dict[str, pd.DataFrame]:

@@ -57,6 +57,13 @@ class WarehouseError(CadenceError):
     """The warehouse cannot be reached or refused a statement."""
 
 
+class MissingDataError(CadenceError, ValueError):
+    """An analysis needs rows the workspace does not have; the message names the analysis and the table.
+
+    Each area may subclass it (ForecastDataError, …); the scorecard leaves out a section that raises it.
+    """
+
+
 class UnknownNameError(CadenceError, ValueError):
     """A name (table, metric, format, team…) that Cadence does not know; suggests the closest."""
 

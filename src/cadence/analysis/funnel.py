@@ -33,7 +33,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from cadence.errors import CadenceError, UnknownNameError
+from cadence.errors import MissingDataError, UnknownNameError
 from cadence.metrics.definitions import DEAL_DIMS
 from cadence.metrics.relations import TableSource, deals
 
@@ -44,10 +44,6 @@ METHOD = ("stages in the order of the `stages` table (open stages, then won; los
           "k and are no longer sitting in k or are closed; time in stage = days from first entering it to first "
           "entering the next; stage velocity = win rate from the stage × mean won amount ÷ median days from "
           "entering it to the win")
-
-
-class MissingDataError(CadenceError, ValueError):
-    """An analysis needs a table the workspace has no rows in."""
 
 
 def require_rows(tables: TableSource, table: str, analysis: str, why: str) -> None:

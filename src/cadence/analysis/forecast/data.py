@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from cadence.errors import CadenceError
+from cadence.errors import MissingDataError
 from cadence.metrics.relations import TableSource, deals
 
 DEAL_COLUMNS = ("opportunity_id", "pipeline", "owner_id", "segment", "kind", "product", "created_at", "closed_at",
@@ -21,7 +21,7 @@ DEAL_COLUMNS = ("opportunity_id", "pipeline", "owner_id", "segment", "kind", "pr
 HISTORY_COLUMNS = ("opportunity_id", "changed_at", "stage", "amount", "close_date")
 
 
-class ForecastDataError(CadenceError, ValueError):
+class ForecastDataError(MissingDataError):
     """The workspace lacks what the forecast needs (deals, or their stage history)."""
 
 

@@ -16,11 +16,11 @@ import pandas as pd
 from cadence.analysis.hiring.calibration import METHOD, Calibration, calibrate_interviewers, calibrated_scores
 from cadence.analysis.hiring.fit import OUTCOME, HiringFit, fit_hiring_model
 from cadence.analysis.hiring.performance import MEASURES, HiringSource, data_end, hire_performance
-from cadence.errors import CadenceError, UnknownNameError
+from cadence.errors import MissingDataError, UnknownNameError
 from cadence.hiring_config import HiringConfig
 
 
-class NoHiringDataError(CadenceError, ValueError):
+class NoHiringDataError(MissingDataError):
     """The warehouse has no interview scores (or no candidates) to work from."""
 
 

@@ -18,17 +18,13 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from cadence.errors import CadenceError
+from cadence.errors import MissingDataError
 from cadence.metrics.calendar import FiscalCalendar
 from cadence.metrics.relations import TableSource, deals
 
 WEEKS_PER_QUARTER = 13
 LAST_TWO_WEEKS_DAYS = 14
 LAST_WEEK_DAYS = 7
-
-
-class MissingDataError(CadenceError):
-    """One part of the incentive analysis has nothing to work on; the message says what it needs."""
 
 
 class MetricSource(TableSource, Protocol):

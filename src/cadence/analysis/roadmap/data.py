@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from cadence.errors import CadenceError
+from cadence.errors import MissingDataError
 from cadence.metrics.relations import TableSource, deals
 
 UNSTATED_CERTAINTY = 0.5  # even odds, only when no request in the workspace states its certainty
@@ -25,7 +25,7 @@ DEAL_COLUMNS = ("opportunity_id", "account_id", "name", "segment", "kind", "pipe
                 "created_at", "close_date", "closed_at", "closed_on", "is_closed", "is_won")
 
 
-class RoadmapDataError(CadenceError, ValueError):
+class RoadmapDataError(MissingDataError):
     """The workspace lacks what a roadmap analysis needs; the message names the table."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cadence.analysis.coaching import RepCoaching, coach
-from cadence.analysis.funnel import MissingDataError
+from cadence.errors import MissingDataError
 from cadence.report.model import ScorecardContext, Section
 
 if TYPE_CHECKING:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cadence.analysis.incentives.bunching import DEFINITION, Bunching, YearBunching, bookings_bunching
-from cadence.analysis.incentives.data import WEEKS_PER_QUARTER, MissingDataError
+from cadence.analysis.incentives.data import WEEKS_PER_QUARTER
+from cadence.errors import MissingDataError
 from cadence.report.charts import SCHEMA
 from cadence.report.format import format_value
 from cadence.report.model import Chart, Figure, ScorecardContext, Section
