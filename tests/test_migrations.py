@@ -39,12 +39,14 @@ def test_version_1_workspace_is_migrated_with_its_data(engine: str, tmp_path: Pa
     url = request.getfixturevalue("postgres_url") if engine == "postgres" else None
     root = _version_1_workspace(tmp_path / "old", url)
     with cadence.open(root) as ws:
-        assert ws.migrated_through == [SCHEMA_VERSION]
+        assert ws.migrated_through == list(range(2, SCHEMA_VERSION + 1))
         frame = ws.table("opportunities").order_by("opportunity_id").to_pandas()
         assert frame["pipeline"].tolist() == ["default", "default"]
         assert frame["is_closed"].tolist() == [True, False]
         assert "row_json" in ws.warehouse.column_names("quarantine")
         assert ws.warehouse.count("stages") == len(ws.config.stages)
+        assert {"forecast_category", "modified_at", "deleted_at"} <= set(ws.warehouse.column_names("opportunities"))
+        assert {"exchange_rates", "fiscal_periods"} <= set(ws.warehouse.table_names())
     with cadence.open(root) as again:  # a second open has nothing left to migrate
         assert again.migrated_through == []
 

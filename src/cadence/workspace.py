@@ -78,10 +78,21 @@ class Workspace:
         return self.metric_result(name, by=by, grain=grain, start=start, end=end, where=where).frame
 
     # -- reading ---------------------------------------------------------------------------
-    def table(self, name: str) -> Any:
-        """The canonical table `name` as an Ibis table expression."""
+    def table(self, name: str, *, include_deleted: bool = False) -> Any:
+        """The canonical table `name` as an Ibis table expression.
+
+        Opportunities a full export no longer held (`deleted_at`, deleted in the CRM) are kept in the
+        warehouse but never counted: they and their history are left out unless `include_deleted`.
+        """
         table_named(name)  # a clear error for an unknown name
-        return self.warehouse.table(name)
+        table = self.warehouse.table(name)
+        if include_deleted or name not in ("opportunities", "opportunity_history"):
+            return table
+        if name == "opportunities":
+            return table.filter(table.deleted_at.isnull())
+        opps = self.warehouse.table("opportunities")
+        deleted = opps.filter(opps.deleted_at.notnull()).select(_deleted_id=opps.opportunity_id)
+        return table.anti_join(deleted, table.opportunity_id == deleted._deleted_id)
 
     def counts(self) -> dict[str, int]:
         """Rows per canonical table."""

@@ -148,7 +148,7 @@ TABLES: tuple[Table, ...] = (
             _c("email", S, "Contact e-mail"),
             _c("channel", S, "Acquisition channel (organic, paid_search, referral, …)"),
             _c("campaign", S, "Campaign or landing page"),
-            _c("created_at", T, "First contact", required=True),
+            _c("created_at", T, "First contact; empty when the source does not say"),
             _c("qualified_at", T, "When marketing or sales qualified it"),
             _c("opportunity_id", S, "The opportunity it became, if any"),
             _c("converted_at", T, "When it became a customer or opportunity"),
@@ -182,6 +182,10 @@ TABLES: tuple[Table, ...] = (
             _c("discount_pct", F, "Discount off list, 0–100", minimum=0, maximum=100),
             _c("loss_reason", S, "Why it was lost"),
             _c("lead_source", S, "Where the deal came from"),
+            _c("forecast_category", S, "The CRM's forecast category (Pipeline, Best Case, Commit, Closed, Omitted)"),
+            _c("modified_at", T, "When the CRM last changed the record (LastModifiedDate, hs_lastmodifieddate)"),
+            _c("deleted_at", T, "When a full export no longer held the record (deleted in the CRM): kept, "
+               "never counted"),
             _c("source", S, "Which import brought the row", required=True),
         ),
         date_orders=(DateOrder("created_at", "closed_at"),),
@@ -197,6 +201,7 @@ TABLES: tuple[Table, ...] = (
             _c("stage", S, "Stage from this moment on", required=True),
             _c("amount", M, "Amount from this moment on", minimum=0),
             _c("close_date", D, "Expected close date from this moment on"),
+            _c("forecast_category", S, "The CRM's forecast category from this moment on"),
             _c("source", S, "Which import brought the row", required=True),
         ),
         references={"opportunity_id": "opportunities"},
@@ -415,6 +420,45 @@ TABLES: tuple[Table, ...] = (
     ),
 )
 
+REFERENCE_TABLES: tuple[Table, ...] = (
+    Table(
+        "exchange_rates",
+        "Exchange rates, Salesforce's convention: `rate` units of `currency` buy one unit of the corporate "
+        "currency. A dated rate applies from `valid_from` until `valid_to` (exclusive); a rate without "
+        "`valid_from` is the static rate, used where no dated rate covers the day.",
+        key=("currency", "valid_from"),
+        columns=(
+            _c("currency", S, "ISO code of the currency", required=True),
+            _c("rate", F, "Units of `currency` per one unit of the corporate currency", required=True,
+               minimum=1e-12),
+            _c("valid_from", D, "First day the rate applies; empty for the static rate"),
+            _c("valid_to", D, "First day it no longer applies (exclusive); empty while it is the latest"),
+            _c("is_corporate", B, "The source's corporate currency (Salesforce CurrencyType.IsCorporate)"),
+            _c("source", S, "Which import or config declared it", required=True),
+        ),
+        date_orders=(DateOrder("valid_from", "valid_to"),),
+        group="reference",
+    ),
+    Table(
+        "fiscal_periods",
+        "The company's own fiscal calendar (Salesforce Period/FiscalYearSettings, 4-4-5 years included): "
+        "when present, fiscal years and quarters are these periods instead of cadence.yml's start month.",
+        key=("kind", "start_date"),
+        columns=(
+            _c("kind", S, "year, quarter or month", required=True, allowed=("year", "quarter", "month")),
+            _c("start_date", D, "First day of the period", required=True),
+            _c("end_date", D, "Last day of the period (inclusive)", required=True),
+            _c("fiscal_year", N, "The fiscal year the period belongs to, as the company names it", required=True),
+            _c("number", N, "Quarter 1–4 or month 1–12 within the fiscal year; 1 for a year", minimum=1,
+               maximum=14),
+            _c("label", S, "Name of the period, e.g. 2024-Q1"),
+            _c("source", S, "Which import brought the row", required=True),
+        ),
+        date_orders=(DateOrder("start_date", "end_date"),),
+        group="reference",
+    ),
+)
+
 SYSTEM_TABLES: tuple[Table, ...] = (
     Table(
         "quarantine",
@@ -450,6 +494,7 @@ SYSTEM_TABLES: tuple[Table, ...] = (
     ),
 )
 
+TABLES = TABLES + REFERENCE_TABLES
 _BY_NAME = {t.name: t for t in TABLES + SYSTEM_TABLES}
 
 

@@ -1,12 +1,15 @@
 """Schema versions: a workspace made by an older Cadence is migrated, never silently broken.
 
 The version lives in the `cadence_meta` table. `migrate()` brings an older warehouse up to
-`SCHEMA_VERSION` in one transaction, step by step; a warehouse from a newer Cadence is refused.
+`SCHEMA_VERSION` step by step, one transaction per step; a warehouse from a newer Cadence is refused.
 
 History:
   1 — Cadence 0.0 preview: one pipeline; opportunities had no `pipeline`/`is_closed`; no `stages`
       table; quarantine kept no copy of the refused row.
   2 — pipelines and their stages in the warehouse; `is_closed`; quarantine keeps `row_json`.
+  3 — real CRM orgs: `exchange_rates` and `fiscal_periods`; opportunities keep the CRM's forecast
+      category, when the CRM last modified them and when a full export no longer held them
+      (`deleted_at`); history keeps the forecast category; a lead's `created_at` may be empty.
 """
 
 from __future__ import annotations
@@ -59,8 +62,10 @@ def create_version_1(warehouse: Warehouse) -> None:
         for table in TABLES + SYSTEM_TABLES:
             if table.name in TABLES_ADDED_IN_2:
                 continue
+            if table.name in ("exchange_rates", "fiscal_periods"):
+                continue
             ddl = create_table_sql(table, warehouse.dialect)
-            for column in ADDED_IN_2.get(table.name, ()):
+            for column in ADDED_IN_2.get(table.name, ()) + ADDED_IN_3.get(table.name, ()):
                 ddl = "\n".join(line for line in ddl.splitlines() if not line.strip().startswith(quote(column)))
                 ddl = ddl.replace(",\n)", "\n)")
             warehouse.execute(ddl)
@@ -82,7 +87,22 @@ def _one_to_two(warehouse: Warehouse) -> None:
     )
 
 
-STEPS: dict[int, Callable[[Warehouse], None]] = {1: _one_to_two}
+ADDED_IN_3: dict[str, tuple[str, ...]] = {
+    "opportunities": ("forecast_category", "modified_at", "deleted_at"),
+    "opportunity_history": ("forecast_category",),
+}
+
+
+def _two_to_three(warehouse: Warehouse) -> None:
+    for table_name, columns in ADDED_IN_3.items():
+        table = next(t for t in TABLES if t.name == table_name)
+        present = set(warehouse.column_names(table_name))
+        for column in columns:
+            if column not in present:
+                warehouse.execute(add_column_sql(table, column, warehouse.dialect))
+
+
+STEPS: dict[int, Callable[[Warehouse], None]] = {1: _one_to_two, 2: _two_to_three}
 
 
 def migrate(warehouse: Warehouse) -> list[int]:
@@ -98,12 +118,15 @@ def migrate(warehouse: Warehouse) -> list[int]:
             hint="upgrade Cadence: pip install -U cadence",
         )
     passed = []
-    with warehouse.transaction():
-        while version < SCHEMA_VERSION:
+    # one transaction per step (DuckDB refuses a commit that alters a table twice and updates it): a
+    # warehouse is always at some whole version, and the version is written with the step that reached it
+    while version < SCHEMA_VERSION:
+        with warehouse.transaction():
             STEPS[version](warehouse)
             version += 1
-            passed.append(version)
-        _set_version(warehouse, version)
+            _set_version(warehouse, version)
+        passed.append(version)
+    with warehouse.transaction():
         for table in TABLES + SYSTEM_TABLES:  # tables new in this release are simply created
             warehouse.execute(create_table_sql(table, warehouse.dialect))
     return passed
