@@ -7,7 +7,9 @@ Loaded once per workspace and passed explicitly; environment variables named
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Any, Literal
 
 import yaml
@@ -111,6 +113,30 @@ class Source(BaseModel):
     mapping: str | None = None
 
 
+class ExchangeRate(BaseModel):
+    """A rate, Salesforce's convention: `rate` units of `currency` buy one unit of the corporate currency.
+
+    With `from`, a dated rate that applies from that day until the next dated rate of the currency;
+    without it, the static rate used where no dated rate covers a day.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    currency: str = Field(description="three-letter ISO code, e.g. MXN")
+    rate: float = Field(gt=0, description="units of `currency` per one unit of the corporate currency")
+    valid_from: date | None = Field(default=None, alias="from", description="first day it applies; "
+                                    "leave out for a static rate")
+
+    @field_validator("currency")
+    @classmethod
+    def _iso(cls, value: str) -> str:
+        if len(value) != 3 or not value.isalpha():
+            raise ValueError("currency must be a three-letter ISO code such as MXN or EUR")
+        return value.upper()
+
+
+DealDating = Literal["close_date", "closed_at"]
+
+
 DEFAULT_STAGES = [
     Stage(name="Prospecting", probability=0.05),
     Stage(name="Discovery", probability=0.10),
@@ -127,11 +153,22 @@ class CompanyConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     company: str = "My Company"
-    currency: str = "USD"
+    currency: str = Field(default="USD", description="the corporate currency every money figure is shown in")
+    exchange_rates: list[ExchangeRate] = Field(
+        default_factory=list, description="rates to the corporate currency (also imported from Salesforce's "
+        "CurrencyType/DatedConversionRate or a CSV)")
+    timezone: str = Field(default="UTC", description="the company's time zone (IANA name, e.g. "
+                          "America/Mexico_City): which day a timestamp falls on")
+    deal_dating: DealDating = Field(
+        default="close_date", description="what dates a closed deal: the CRM's close date (as Salesforce, "
+        "HubSpot and Clari reports do) or `closed_at`, when it really closed (in `timezone`)")
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
     warehouse: str = DEFAULT_WAREHOUSE
     segments: list[str] = Field(default_factory=lambda: ["enterprise", "mid_market", "smb"])
     stages: list[Stage] = Field(default_factory=lambda: list(DEFAULT_STAGES))
+    pipelines: dict[str, list[Stage]] = Field(
+        default_factory=dict, description="stages of the pipelines imports declare (e.g. hubspot), in order, "
+        "with `won`/`lost`: what an import inferred, for you to correct")
     teams: list[Team] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
     mission: Mission | None = None
@@ -144,6 +181,16 @@ class CompanyConfig(BaseModel):
         if len(value) != 3 or not value.isalpha():
             raise ValueError("currency must be a three-letter ISO code such as USD or EUR")
         return value.upper()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as America/Mexico_City, "
+                             "Europe/Madrid or UTC") from None
+        return value
 
     @model_validator(mode="after")
     def _stages_make_sense(self) -> CompanyConfig:

@@ -103,12 +103,16 @@ class Workspace:
         return self.table("stages").order_by(["pipeline", "position"]).to_pandas()
 
     # -- writing ---------------------------------------------------------------------------
-    def ingest(self, path: Path, format_name: str, *, mapping: Path | None = None, encoding: str = "utf-8",
-               progress: Progress | None = None) -> PreparedImport:
-        """Import `path` as `format_name`: one transaction, idempotent, reconciled."""
+    def ingest(self, path: Path, format_name: str, *, mapping: Path | None = None, encoding: str | None = None,
+               full: bool = False, progress: Progress | None = None) -> PreparedImport:
+        """Import `path` as `format_name`: one transaction, idempotent, reconciled.
+
+        `encoding` None detects each file's; `full` declares the export the whole table (records it no
+        longer holds are marked deleted).
+        """
         importer = importer_for(format_name)
         options = ImportOptions(mapping=mapping, encoding=encoding, currency=self.config.currency,
-                                progress=progress or Silent())
+                                progress=progress or Silent(), full=full, timezone=self.config.timezone)
         batch = importer.read(Path(path), options)
         prepared = prepare(batch, self.stages())
         self.load(prepared)

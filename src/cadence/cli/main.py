@@ -108,12 +108,15 @@ def ingest(
     path: Annotated[Path, typer.Argument(help="Export file or folder to import.")],
     from_: Annotated[str, typer.Option("--from", help="Import format (`cadence formats` lists them).")],
     mapping: Annotated[Path | None, typer.Option(help="Mapping file (csv/xlsx/parquet formats).")] = None,
-    encoding: Annotated[str, typer.Option(help="Text encoding of CSV files.")] = "utf-8",
+    encoding: Annotated[str | None, typer.Option(
+        help="Text encoding of CSV files (detected when left out: UTF-8 with or without BOM, UTF-16, cp1252).")] = None,
+    full: Annotated[bool, typer.Option(
+        "--full", help="The export is the whole table: records it no longer holds are marked deleted.")] = False,
     output: FormatOption = Output.table,
 ) -> None:
     """Import an export into the warehouse: one transaction, idempotent, reconciled."""
     with open_workspace() as ws:
-        prepared = ws.ingest(path, from_, mapping=mapping, encoding=encoding, progress=RichProgress())
+        prepared = ws.ingest(path, from_, mapping=mapping, encoding=encoding, full=full, progress=RichProgress())
     summary = prepared.summary()
     for file, reason in prepared.skipped:
         errors.print(f"[yellow]skipped {file}: {reason}[/]")

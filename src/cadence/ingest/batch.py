@@ -60,10 +60,14 @@ class ImportBatch:
 
 @dataclass
 class ImportOptions:
+    """How to read: `encoding` None detects it per file; `full` declares each export the whole table."""
+
     mapping: Path | None = None
-    encoding: str = "utf-8"
+    encoding: str | None = None
     currency: str = "USD"
     progress: Progress = field(default_factory=Silent)
+    full: bool = False
+    timezone: str = "UTC"
 
 
 class Importer(Protocol):
