@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo-company
 
-.PHONY: demo test lint typecheck unit docs bench system-deps clean
+.PHONY: demo test lint typecheck unit docs bench system-deps clean cli-smoke
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Cadence needs Python 3.11 ($(PYTHON) not found)"; exit 1; }
@@ -23,7 +23,11 @@ demo: $(STAMP)
 	$(BIN)/cadence --workspace $(DEMO_DIR) scorecard --html $(DEMO_DIR)/reports/scorecard.html
 
 ## make test: install what tests need (PostgreSQL from Debian), lint, type-check, run the suite
-test: system-deps $(STAMP) lint typecheck unit
+test: system-deps $(STAMP) lint typecheck cli-smoke unit
+
+## make cli-smoke: a clean `pip install .` (no extras) in a throwaway venv gives a working `cadence`
+cli-smoke:
+	PYTHON=$(PYTHON) tools/cli_smoke.sh
 
 # Tests use a real PostgreSQL and a real browser (Debian's Chromium, driven by Playwright; never downloaded).
 system-deps:

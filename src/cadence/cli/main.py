@@ -176,7 +176,7 @@ def register_commands() -> None:
 
 
 def run() -> None:
-    """Entry point: turn a CadenceError into one red line and exit code 1."""
+    """Entry point: a CadenceError is one red line and exit code 1; a usage error one line, the usage, exit 2."""
     register_commands()
 
     try:
@@ -191,10 +191,7 @@ def run() -> None:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click's usage errors arrive here in standalone_mode=False
-        import click
+    except typer.TyperException as exc:  # typer vendors click: its usage errors derive from TyperException
+        from cadence.cli.usage import show_usage_error
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+        sys.exit(show_usage_error(exc))
