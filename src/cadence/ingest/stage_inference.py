@@ -1,0 +1,258 @@
+"""A pipeline's stages when an export does not say which are closed, won or lost, or their order.
+
+The rules, stated once (importers call `declare_stages`; `cadence check` calls `name_says`):
+
+- **cadence.yml first.** A pipeline listed under `pipelines:` in cadence.yml keeps that list: its
+  order, won/lost and probabilities. A stage the data has and the list lacks is inferred as below
+  and added to it (open stages after the listed open ones, closed ones at the end).
+- **What the export says next**: won/lost flags its deals carry (Salesforce `IsWon`/`IsClosed`,
+  HubSpot "Is Closed Won"/"Is closed lost"), an explicit order (`StageSortOrder`), probabilities.
+- **Else the name.** "Closed Won", "Won", "Ganada", "Cerrada ganada", "Fechado ganho", "Gewonnen"
+  are won; "Closed Lost", "Lost", "Perdida", "Verloren", "Abandoned", "Closed: abandoned",
+  "Disqualified", "Dead" are lost; any other name that says closed ("Closed …", "Cerrada …",
+  "Fechado …") is closed and not won, so lost — unless its history shows deals leaving it, which
+  makes it open.
+- **Else the history.** A stage at least `TERMINAL_DEALS` deals entered, none left, and which
+  deals reached from at least two different stages is a dead end: closed, taken as lost.
+- **Order of open stages**: the explicit order, else probability, else the forecast category its
+  deals carry (Pipeline → Best Case → Commit), else the median position at which deals first
+  entered it in their history, else the order the export first shows it. Won stages follow, then
+  lost ones.
+
+Whatever was inferred (closed-ness from a name or history, an order not given by the export) is
+returned with the reason, for the import summary and for cadence.yml, where the user corrects it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from cadence.config import Stage
+
+Outcome = Literal["won", "lost", "closed"]
+TERMINAL_DEALS = 3
+INFERRED = "_inferred"  # column of a stages frame: why a stage was inferred (None when the export said)
+
+_WON = {"won", "win", "ganada", "ganado", "ganho", "ganha", "gewonnen", "gagne", "gagnee", "vinta", "vinto",
+        "closedwon"}
+_LOST = {"lost", "perdida", "perdido", "perdu", "perdue", "verloren", "perso", "persa", "abandoned", "abandonada",
+         "abandonado", "dead", "disqualified", "descalificada", "descalificado", "descartada", "descartado",
+         "rejected", "rechazada", "rechazado", "cancelled", "canceled", "cancelada", "cancelado", "churned",
+         "closedlost"}
+_CLOSED = {"closed", "cerrada", "cerrado", "fechado", "fechada", "geschlossen", "abgeschlossen", "ferme", "fermee",
+           "chiuso", "chiusa"}
+FORECAST_RANK = {"pipeline": 1, "best case": 2, "bestcase": 2, "commit": 3}
+
+
+def _words(name: str) -> list[str]:
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return [w for w in re.split(r"[^a-z]+", plain) if w]
+
+
+def name_says(name: object) -> Outcome | None:
+    """'won', 'lost' or 'closed' (closed, neither won nor lost) when the stage's name says so, else None."""
+    if not isinstance(name, str):
+        return None
+    words = set(_words(name)) | {"".join(_words(name))}
+    won, lost = bool(words & _WON), bool(words & _LOST)
+    if won != lost:
+        return "won" if won else "lost"
+    return "closed" if words & _CLOSED and not won else None
+
+
+@dataclass(frozen=True)
+class StageFacts:
+    """What an export says of one stage of one pipeline (None: it does not say)."""
+
+    pipeline: str
+    stage: str
+    appearance: int  # order in which the export first shows the stage
+    won: bool | None = None
+    lost: bool | None = None
+    order: float | None = None  # explicit order (StageSortOrder)
+    probability: float | None = None
+    forecast: str | None = None  # the forecast category its deals carry most
+
+
+@dataclass
+class Declared:
+    """One stage as declared, with why whatever was not said was decided so."""
+
+    pipeline: str
+    stage: str
+    won: bool
+    lost: bool
+    probability: float | None
+    position: int = 0
+    why: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        return "won" if self.won else "lost" if self.lost else "open"
+
+
+def declare_stages(facts: list[StageFacts], history: pd.DataFrame | None = None,
+                   configured: dict[str, list[Stage]] | None = None) -> pd.DataFrame:
+    """The `stages` rows of every pipeline in `facts`, with an `INFERRED` column (reason, or None).
+
+    `history` has pipeline, opportunity_id, stage, changed_at (any order); it may be empty.
+    """
+    configured = configured or {}
+    moves = _moves(history)
+    rows: list[Declared] = []
+    for pipeline in dict.fromkeys(f.pipeline for f in facts):
+        mine = [f for f in facts if f.pipeline == pipeline]
+        path = moves[moves["pipeline"] == pipeline] if len(moves) else moves
+        rows += _pipeline(mine, path, configured.get(pipeline))
+    frame = pd.DataFrame([{
+        "pipeline": d.pipeline, "stage": d.stage, "position": d.position, "probability": d.probability,
+        "is_won": d.won, "is_lost": d.lost, INFERRED: "; ".join(d.why) or None} for d in rows],
+        columns=["pipeline", "stage", "position", "probability", "is_won", "is_lost", INFERRED])
+    frame["_line"] = range(2, len(frame) + 2)
+    return frame
+
+
+def _pipeline(facts: list[StageFacts], moves: pd.DataFrame, configured: list[Stage] | None) -> list[Declared]:
+    listed = {s.name for s in configured or []}
+    fresh = [_closedness(f, moves) for f in facts if f.stage not in listed]
+    rank = _entry_rank(moves)
+    fresh_open = sorted([d for d in fresh if not (d.won or d.lost)],
+                        key=lambda d: _open_key(next(f for f in facts if f.stage == d.stage), rank))
+    for d in fresh_open:
+        _say_order(d, next(f for f in facts if f.stage == d.stage), rank)
+    if configured:
+        said = {f.stage: f.probability for f in facts}
+        mine = [Declared(facts[0].pipeline, s.name, s.won, s.lost,
+                         s.probability if "probability" in s.model_fields_set else said.get(s.name))
+                for s in configured]
+        for d in fresh:
+            d.why.insert(0, "not in cadence.yml's list")
+        ordered = [d for d in mine if not (d.won or d.lost)] + fresh_open
+        closed = [d for d in mine if d.won or d.lost] + [d for d in fresh if d.won or d.lost]
+    else:
+        ordered, closed = fresh_open, [d for d in fresh if d.won or d.lost]
+    result = ordered + [d for d in closed if d.won] + [d for d in closed if d.lost]
+    for position, d in enumerate(result, start=1):
+        d.position = position
+    return result
+
+
+def _closedness(fact: StageFacts, moves: pd.DataFrame) -> Declared:
+    """Won/lost as the export says, else as the name says, else as the history shows."""
+    declared = Declared(fact.pipeline, fact.stage, bool(fact.won), bool(fact.lost) and not fact.won,
+                        fact.probability)
+    if fact.won is not None or fact.lost is not None:
+        return declared
+    said, left, sources, entered = name_says(fact.stage), *_exits(moves, fact.stage)
+    if said == "closed" and left:
+        declared.why.append(f"the name says closed, but {left} deal(s) left it: open")
+    elif said in ("won", "lost"):
+        declared.won, declared.lost = said == "won", said == "lost"
+        declared.why.append(f"{said}: the name says so")
+    elif said == "closed":
+        declared.lost = True
+        declared.why.append("lost: the name says closed and not won")
+    elif entered >= TERMINAL_DEALS and not left and sources >= 2:
+        declared.lost = True
+        declared.why.append(f"lost: {entered} deals entered it from {sources} different stages and none left")
+    else:
+        declared.why.append("open: neither its name nor its history says closed")
+    return declared
+
+
+def _open_key(fact: StageFacts, rank: dict[str, float]) -> tuple[float, ...]:
+    forecast = FORECAST_RANK.get((fact.forecast or "").strip().lower(), np.inf)
+    return (_or_inf(fact.order), _or_inf(fact.probability), float(forecast), rank.get(fact.stage, np.inf),
+            float(fact.appearance))
+
+
+def _say_order(declared: Declared, fact: StageFacts, rank: dict[str, float]) -> None:
+    """Say how an open stage was placed when the export gives neither an order nor a probability."""
+    if fact.order is not None or fact.probability is not None:
+        return
+    if FORECAST_RANK.get((fact.forecast or "").strip().lower()):
+        declared.why.append(f"placed by its deals' forecast category ({fact.forecast})")
+    elif fact.stage in rank:
+        declared.why.append(f"placed by when deals first enter it (median step {rank[fact.stage] + 1:g})")
+    else:
+        declared.why.append("placed where the export first shows it")
+
+
+def _or_inf(value: float | None) -> float:
+    return float(value) if value is not None and not pd.isna(value) else float(np.inf)
+
+
+# -- history ------------------------------------------------------------------------------------------
+def _moves(history: pd.DataFrame | None) -> pd.DataFrame:
+    """History ordered per deal, with the stage each row came from (`previous`) and whether the deal left it."""
+    columns = ["pipeline", "opportunity_id", "stage", "changed_at", "previous", "left"]
+    if history is None or history.empty:
+        return pd.DataFrame(columns=columns)
+    frame = history[["pipeline", "opportunity_id", "stage", "changed_at"]].dropna().copy()
+    frame["_when"] = pd.to_datetime(frame["changed_at"], errors="coerce", utc=True, format="mixed")
+    frame = frame.dropna(subset=["_when"]).sort_values(["opportunity_id", "_when"], kind="stable")
+    frame = frame[frame["stage"] != frame.groupby("opportunity_id")["stage"].shift()]  # repeated states
+    frame["previous"] = frame.groupby("opportunity_id")["stage"].shift()
+    frame["left"] = frame.groupby("opportunity_id")["stage"].shift(-1).notna()
+    return frame.drop(columns=["_when"]).reset_index(drop=True)
+
+
+def _exits(moves: pd.DataFrame, stage: str) -> tuple[int, int, int]:
+    """Deals that left `stage`, distinct stages deals came into it from, and deals that entered it."""
+    rows = moves[moves["stage"] == stage]
+    if rows.empty:
+        return 0, 0, 0
+    left = int(rows.loc[rows["left"].astype(bool), "opportunity_id"].nunique())
+    return left, int(rows["previous"].dropna().nunique()), int(rows["opportunity_id"].nunique())
+
+
+def _entry_rank(moves: pd.DataFrame) -> dict[str, float]:
+    """Per stage, the median position (from 0) at which deals first entered it."""
+    if moves.empty:
+        return {}
+    first = moves.drop_duplicates(["opportunity_id", "stage"], keep="first").copy()
+    first["rank"] = first.groupby("opportunity_id").cumcount()
+    return {str(k): float(v) for k, v in first.groupby("stage")["rank"].median().items()}
+
+
+# -- reading a declaration back ------------------------------------------------------------------------
+def inferred_rows(stages: pd.DataFrame) -> list[dict[str, object]]:
+    """What was inferred, one entry per stage: pipeline, stage, outcome (won/lost/open), position, why."""
+    if INFERRED not in stages:
+        return []
+    rows = stages[stages[INFERRED].notna()].to_dict("records")
+    return [{"pipeline": str(r["pipeline"]), "stage": str(r["stage"]),
+             "outcome": "won" if r["is_won"] else "lost" if r["is_lost"] else "open",
+             "position": int(r["position"]), "why": str(r[INFERRED])} for r in rows]
+
+
+def pipelines_to_configure(stages: pd.DataFrame) -> dict[str, list[dict[str, object]]]:
+    """Each pipeline with something inferred, as cadence.yml's `pipelines:` lists it (plus a `why` note)."""
+    if INFERRED not in stages:
+        return {}
+    out: dict[str, list[dict[str, object]]] = {}
+    for pipeline, rows in stages.groupby("pipeline", sort=False):
+        if rows[INFERRED].isna().all():
+            continue
+        out[str(pipeline)] = [_config_entry(r) for r in rows.sort_values("position").to_dict("records")]
+    return out
+
+
+def _config_entry(row: dict[Any, Any]) -> dict[str, object]:
+    entry: dict[str, object] = {"name": str(row["stage"])}
+    probability = row["probability"]
+    if isinstance(probability, int | float) and not pd.isna(probability):
+        entry["probability"] = round(float(probability), 4)
+    if bool(row["is_won"]):
+        entry["won"] = True
+    if bool(row["is_lost"]):
+        entry["lost"] = True
+    if isinstance(row[INFERRED], str):
+        entry["why"] = row[INFERRED]
+    return entry
