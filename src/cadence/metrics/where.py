@@ -7,15 +7,16 @@ with sqlglot and building Ibis (instead of pasting text into SQL) keeps it porta
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 import sqlglot
 from sqlglot import expressions as exp
 
-from cadence.errors import CadenceError, UnknownNameError
+from cadence.errors import CadenceError, InputError, UnknownNameError
 
 
-class FilterError(CadenceError, ValueError):
+class FilterError(InputError):
     """A --where expression Cadence cannot read."""
 
 
@@ -54,10 +55,11 @@ def _translate(node: Any, table: Any) -> Any:
         return column.isnull()
     if isinstance(node, exp.In):
         column = _translate(node.this, table)
-        return column.isin([_literal(v) for v in node.expressions])
+        return column.isin([_value_for(column, node.this, v) for v in node.expressions])
     if isinstance(node, exp.Between):
         column = _translate(node.this, table)
-        return column.between(_literal(node.args["low"]), _literal(node.args["high"]))
+        return column.between(_value_for(column, node.this, node.args["low"]),
+                              _value_for(column, node.this, node.args["high"]))
     if isinstance(node, exp.Like):
         return _translate(node.this, table).like(_literal(node.expression))
     comparisons = {exp.EQ: "__eq__", exp.NEQ: "__ne__", exp.LT: "__lt__", exp.LTE: "__le__",
@@ -67,6 +69,10 @@ def _translate(node: Any, table: Any) -> Any:
             left, right = node.left, node.right
             lhs = _translate(left, table) if isinstance(left, exp.Column) else _literal(left)
             rhs = _translate(right, table) if isinstance(right, exp.Column) else _literal(right)
+            if isinstance(left, exp.Column) and not isinstance(right, exp.Column):
+                rhs = _value_for(lhs, left, right)
+            elif isinstance(right, exp.Column) and not isinstance(left, exp.Column):
+                lhs = _value_for(rhs, right, left)
             if not isinstance(left, exp.Column):
                 lhs, rhs = rhs, lhs
                 method = {"__lt__": "__gt__", "__gt__": "__lt__", "__le__": "__ge__",
@@ -78,10 +84,39 @@ def _translate(node: Any, table: Any) -> Any:
                       hint="use comparisons, IN, BETWEEN, IS NULL, LIKE, AND, OR, NOT")
 
 
+def _value_for(column: Any, column_node: Any, node: Any) -> Any:
+    """The literal `node` as a value of `column`'s type: `amount > 'x'` is refused here, naming both,
+    instead of failing inside the warehouse."""
+    value = _literal(node)
+    if value is None or not isinstance(value, str):
+        return value
+    kind = column.type()
+    name = column_node.name
+    try:
+        if kind.is_numeric():
+            return float(value) if any(c in value for c in ".eE") else int(value)
+        if kind.is_date():
+            return date.fromisoformat(value.strip())
+        if kind.is_timestamp():
+            return datetime.fromisoformat(value.strip())
+    except ValueError:
+        expected = "a number" if kind.is_numeric() else "a date like 2024-06-30"
+        raise FilterError(f"--where: {name} is {expected}, and {value!r} is not",
+                          hint=f"compare {name} with {expected}, e.g. {name} > "
+                               f"{'1000' if kind.is_numeric() else repr('2024-06-30')}") from None
+    return value
+
+
 def parse_where(text: str, table: Any) -> Any:
     """The Ibis boolean expression for `text` over `table`."""
     try:
         tree = sqlglot.parse_one(text)
     except sqlglot.errors.ParseError as exc:
         raise FilterError(f"cannot read --where {text!r}: {str(exc).splitlines()[0]}") from None
-    return _translate(tree, table)
+    try:
+        return _translate(tree, table)
+    except CadenceError:
+        raise
+    except Exception as exc:  # an operation the column's type does not have (ibis raises its own errors)
+        raise FilterError(f"cannot filter with --where {text!r}: {str(exc).splitlines()[0]}",
+                          hint="compare a column with a value of its type") from None
