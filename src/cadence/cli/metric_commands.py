@@ -113,6 +113,10 @@ def explain(
         emit_json(explanation.as_dict())
         return
     d = explanation.as_dict()
+    if d["period"] and d["value"] is None and not d["rows"]:
+        console.print(f"{d['label']} ({d['name']}): no rows in {d['period']}, so there is no figure to explain "
+                      f"(`cadence explain {d['name']}` without --period shows its definition and SQL).")
+        return
     console.print(Panel(f"[bold]{d['label']}[/] ({d['name']}, {d['unit']}, {d['direction']} is better, "
                         f"owner {d['owner']})\n{d['description']}\n\n[bold]Definition:[/] {d['formula']}",
                         title="Definition"))
