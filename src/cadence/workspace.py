@@ -15,6 +15,7 @@ from cadence.ingest.prepare import DEFAULT_PIPELINE, PreparedImport, prepare
 from cadence.metrics.calendar import FiscalCalendar, Grain
 from cadence.metrics.catalog import build_registry
 from cadence.metrics.custom import custom_metric
+from cadence.metrics.money import config_rates_frame, refuse_other_corporate
 from cadence.metrics.query import MetricQuery, MetricResult, compute_metric
 from cadence.metrics.registry import Registry
 from cadence.progress import Progress, Silent
@@ -45,6 +46,16 @@ class Workspace:
 
     # -- metrics ---------------------------------------------------------------------------
     @property
+    def corporate_currency(self) -> str:
+        """The currency exchange rates are quoted against and money is shown in (cadence.yml `currency:`)."""
+        return self.config.currency
+
+    @property
+    def currency(self) -> str:
+        """The currency money figures are reported in (`money.in_currency(ws, "EUR")` reports in another)."""
+        return self.config.currency
+
+    @property
     def calendar(self) -> FiscalCalendar:
         return FiscalCalendar(self.config.fiscal_year_start_month)
 
@@ -67,15 +78,18 @@ class Workspace:
         return targets
 
     def metric_result(self, name: str, *, by: list[str] | tuple[str, ...] = (), grain: Grain = "month",
-                      start: date | None = None, end: date | None = None, where: str | None = None) -> MetricResult:
-        """A metric's values per period, with the SQL that computed them."""
-        query = MetricQuery(name, tuple(by), grain, start, end, where)
+                      start: date | None = None, end: date | None = None, where: str | None = None,
+                      currency: str | None = None) -> MetricResult:
+        """A metric's values per period, with the SQL that computed them (money in `currency`, else corporate)."""
+        query = MetricQuery(name, tuple(by), grain, start, end, where, currency)
         return compute_metric(self, self.registry, self.calendar, query, targets=self.bookings_targets())
 
     def metric(self, name: str, *, by: list[str] | tuple[str, ...] = (), grain: Grain = "month",
-               start: date | None = None, end: date | None = None, where: str | None = None) -> pd.DataFrame:
+               start: date | None = None, end: date | None = None, where: str | None = None,
+               currency: str | None = None) -> pd.DataFrame:
         """`ws.metric("win_rate", by=["segment"], grain="quarter")`: one row per period and dimension value."""
-        return self.metric_result(name, by=by, grain=grain, start=start, end=end, where=where).frame
+        return self.metric_result(name, by=by, grain=grain, start=start, end=end, where=where,
+                                  currency=currency).frame
 
     # -- reading ---------------------------------------------------------------------------
     def table(self, name: str, *, include_deleted: bool = False) -> Any:
@@ -115,6 +129,7 @@ class Workspace:
                                 progress=progress or Silent(), full=full, timezone=self.config.timezone)
         batch = importer.read(Path(path), options)
         prepared = prepare(batch, self.stages())
+        refuse_other_corporate(prepared.upserts, self.config.currency)
         self.load(prepared)
         return prepared
 
@@ -145,6 +160,13 @@ class Workspace:
             self.warehouse.delete_where("stages", "pipeline", DEFAULT_PIPELINE)
             self.warehouse.upsert(table_named("stages"), rows)
 
+    def sync_config_rates(self) -> None:
+        """Write cadence.yml's exchange_rates into the warehouse, replacing the rates it wrote before."""
+        rows = config_rates_frame(self.config.exchange_rates, self.config.currency)
+        with self.warehouse.transaction():
+            self.warehouse.delete_where("exchange_rates", "source", CONFIG_FILE)
+            self.warehouse.upsert(table_named("exchange_rates"), rows)
+
     def close(self) -> None:
         self.warehouse.close()
 
@@ -165,6 +187,7 @@ def open_workspace(directory: str | Path = ".") -> Workspace:
     workspace = Workspace(root, config, warehouse)
     workspace.migrated_through = migrate(warehouse)
     workspace.sync_config_stages()
+    workspace.sync_config_rates()
     return workspace
 
 

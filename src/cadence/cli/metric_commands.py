@@ -17,6 +17,8 @@ GrainOption = Annotated[str, typer.Option("--grain", help="day, week, month, qua
 FromOption = Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD) or a period (2017-Q1).")]
 ToOption = Annotated[str | None, typer.Option("--to", help="Day after the last (YYYY-MM-DD) or last period.")]
 WhereOption = Annotated[str | None, typer.Option("--where", help="Filter, e.g. \"segment = 'enterprise'\".")]
+CurrencyOption = Annotated[str | None, typer.Option(
+    "--currency", help="Show money in this currency (ISO code, e.g. EUR), converted with the workspace's rates.")]
 
 
 def _bounds(ws: object, start: str | None, end: str | None) -> tuple[date | None, date | None]:
@@ -51,12 +53,14 @@ def metric(
     start: FromOption = None,
     end: ToOption = None,
     where: WhereOption = None,
+    currency: CurrencyOption = None,
     output: FormatOption = Output.table,
 ) -> None:
-    """One metric by period (fiscal calendar) and dimensions."""
+    """One metric by period (fiscal calendar) and dimensions; money in the corporate currency or --currency."""
     with open_workspace() as ws:
         first, last = _bounds(ws, start, end)
-        result = ws.metric_result(name, by=by or [], grain=grain, start=first, end=last, where=where)  # type: ignore[arg-type]
+        result = ws.metric_result(name, by=by or [], grain=grain, start=first, end=last, where=where,  # type: ignore[arg-type]
+                                  currency=currency)
     data = result.as_dict()
     if output is Output.json:
         emit_json(data)
@@ -65,7 +69,16 @@ def metric(
         emit_csv(data["rows"])
         return
     rows = [{**r, "value": _format_value(r["value"], data["unit"])} for r in data["rows"]]
-    console.print(rich_table(f"{result.metric.label} ({data['unit']}) by {grain}", rows))
+    console.print(rich_table(f"{result.metric.label} ({_unit_label(data)}) by {grain}", rows))
+
+
+def _unit_label(data: dict[str, object]) -> str:
+    """"USD" for an amount, "USD per day" for velocity, "as entered, per currency" when cut by currency."""
+    if data.get("currency"):
+        return f"{data['currency']} per day" if data["unit"] == "per_day" else str(data["currency"])
+    if "currency" in (data.get("by") or []) and data["unit"] in ("currency", "per_day"):  # type: ignore[operator]
+        return "as entered, per currency"
+    return str(data["unit"])
 
 
 @app.command("metrics")
@@ -101,6 +114,7 @@ def explain(
     grain: GrainOption = "quarter",
     where: WhereOption = None,
     limit: Annotated[int, typer.Option(help="Rows behind the figure to show.")] = 20,
+    currency: CurrencyOption = None,
     output: FormatOption = Output.table,
 ) -> None:
     """A metric's definition, the SQL it ran, and the rows behind a figure."""
@@ -108,7 +122,7 @@ def explain(
 
     with open_workspace() as ws:
         explanation = explain_metric(ws, name, period=period, by=by or [], grain=grain, where=where,  # type: ignore[arg-type]
-                                     limit=limit)
+                                     limit=limit, currency=currency)
     if output is Output.json:
         emit_json(explanation.as_dict())
         return
@@ -123,7 +137,8 @@ def explain(
     for sql in d["sql"]:
         console.print(Syntax(sql, "sql", word_wrap=True))
     if d["value"] is not None:
-        console.print(f"[bold]{d['period']}:[/] {_format_value(d['value'], d['unit'])} "
+        code = f" {d['currency']}" if d.get("currency") else ""
+        console.print(f"[bold]{d['period']}:[/] {_format_value(d['value'], d['unit'])}{code} "
                       f"from {d['row_count']:,} rows")
     if d["rows"]:
         console.print(rich_table(f"Rows behind the figure (first {len(d['rows'])})", d["rows"]))

@@ -1,5 +1,8 @@
 """The built-in metrics and their standard definitions.
 
+Money is converted to the reporting currency (the corporate one, or `--currency`) at the rate
+`money.py` picks per deal before it is added; cut by `currency`, amounts are summed as entered.
+
 Conventions: money is in the workspace currency; a deal is *won* when its stage is a won stage,
 *closed* when won or lost; a closed deal is dated by when it closed (closed_at, else close_date).
 """
@@ -14,7 +17,7 @@ import pandas as pd
 from cadence.metrics.registry import AnyMetric, DerivedMetric, Metric
 
 DEAL_DIMS = ("segment", "industry", "region", "team", "owner_name", "owner_id", "kind", "pipeline",
-             "product", "lead_source")
+             "product", "lead_source", "currency")  # cut by currency, amounts stay as entered
 LEAD_DIMS = ("channel", "campaign", "segment", "region", "status")
 ACTIVITY_DIMS = ("kind", "team", "rep_name", "person_id", "role")
 ACCOUNT_DIMS = ("segment", "region")

@@ -9,6 +9,7 @@ import ibis
 import numpy as np
 
 from cadence.metrics.calendar import Grain
+from cadence.metrics.money import in_currency
 from cadence.metrics.query import MetricQuery, compute_metric, filtered_relation, period_bounds
 from cadence.metrics.registry import DerivedMetric, Metric
 
@@ -28,26 +29,34 @@ class Explanation:
     row_count: int
     rows: list[dict[str, Any]] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
+    currency: str | None = None  # the currency of `value` when it is an amount
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
 _DRILL_COLUMNS = ("opportunity_id", "lead_id", "activity_id", "response_id", "account_id", "name", "owner_name",
-                  "rep_name", "segment", "team", "stage", "kind", "amount", "mrr", "prev_mrr", "movement",
+                  "rep_name", "segment", "team", "stage", "kind", "amount", "currency", "rate_on",
+                  "rate", "amount_value", "mrr", "prev_mrr", "movement",
                   "created_at", "closed_at", "close_date", "occurred_at", "qualified_at", "month", "week",
                   "active_paying_users", "score", "channel")
 
 
 def explain_metric(tables: Any, name: str, *, period: str | None = None, by: list[str] | None = None,
-                   grain: Grain = "quarter", where: str | None = None, limit: int = 20) -> Explanation:
-    """Explain `name`; with `period`, the figure for that period and the rows it was computed from."""
+                   grain: Grain = "quarter", where: str | None = None, limit: int = 20,
+                   currency: str | None = None) -> Explanation:
+    """Explain `name`; with `period`, the figure for that period and the rows it was computed from.
+
+    The rows of a money figure show each deal's currency, amount as entered, the rate used
+    (units of its currency per one unit of the figure's currency, on `rate_on`) and `amount_value`.
+    """
     registry, calendar = tables.registry, tables.calendar
     metric = registry.get(name)
     start = end = None
     if period:
         start, end, grain = period_bounds(calendar, period)
-    query = MetricQuery(name, tuple(by or ()), grain, start, end, where)
+    query = MetricQuery(name, tuple(by or ()), grain, start, end, where, currency)
+    tables = in_currency(tables, currency)
     result = compute_metric(tables, registry, calendar, query, targets=tables.bookings_targets())
     value = None
     if period and len(result.frame) and not by:
@@ -67,4 +76,4 @@ def explain_metric(tables: Any, name: str, *, period: str | None = None, by: lis
         sql = result.sql
     inputs = list(metric.inputs) if isinstance(metric, DerivedMetric) else []
     return Explanation(metric.name, metric.label, metric.description, metric.unit, metric.direction, metric.owner,
-                       metric.formula, sql, period, value, count, rows, inputs)
+                       metric.formula, sql, period, value, count, rows, inputs, result.currency)

@@ -17,6 +17,16 @@ import pandas as pd
 from cadence.errors import CadenceError
 from cadence.metrics.calendar import FiscalCalendar, Grain, check_grain
 from cadence.metrics.catalog import relation
+from cadence.metrics.money import (
+    AMOUNT_VALUE,
+    CURRENCY,
+    MissingRatesError,
+    corporate_currency,
+    in_currency,
+    reporting_currency,
+    require_rates,
+    uses_column,
+)
 from cadence.metrics.registry import AnyMetric, DerivedMetric, Metric, Registry
 from cadence.metrics.relations import TableSource
 from cadence.metrics.where import parse_where
@@ -34,6 +44,7 @@ class MetricQuery:
     start: date | None = None
     end: date | None = None  # exclusive
     where: str | None = None
+    currency: str | None = None  # report money in this currency (default: the corporate currency)
 
 
 @dataclass
@@ -42,6 +53,7 @@ class MetricResult:
     query: MetricQuery
     frame: pd.DataFrame  # period, period_start, <by…>, value
     expressions: list[Any] = field(default_factory=list)  # the Ibis expressions that ran
+    currency: str | None = None  # the currency of the values, when they are amounts (None: not money, or per row)
 
     @property
     def sql(self) -> list[str]:
@@ -60,7 +72,7 @@ class MetricResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"metric": self.metric.name, "unit": self.metric.unit, "grain": self.query.grain,
-                "by": list(self.query.by), "rows": self.rows()}
+                "by": list(self.query.by), "currency": self.currency, "rows": self.rows()}
 
 
 class DimensionError(CadenceError, ValueError):
@@ -120,13 +132,36 @@ def compute_metric(tables: TableSource, registry: Registry, calendar: FiscalCale
     if query.grain in ("day", "week") and _measured_monthly(registry, metric):
         raise DimensionError(f"{metric.name} is measured monthly", hint="use --grain month, quarter or year")
     _check_dimensions(registry, metric, query.by)
+    tables = in_currency(tables, query.currency)
     if isinstance(metric, DerivedMetric):
         return _compute_derived(tables, registry, calendar, metric, query, targets or {})
-    expr = _aggregate(metric, filtered_relation(tables, metric, calendar, query), query)
+    table = filtered_relation(tables, metric, calendar, query)
+    table, currency = money_ready(table, tables, metric, query)
+    expr = _aggregate(metric, table, query)
     frame = expr.to_pandas()
     frame[VALUE] = pd.to_numeric(frame[VALUE], errors="coerce").astype("float64")
     frame = _finish(frame, calendar, query)
-    return MetricResult(metric, query, frame, [expr])
+    return MetricResult(metric, query, frame, [expr], currency)
+
+
+def money_ready(table: Any, tables: TableSource, metric: Metric, query: MetricQuery) -> tuple[Any, str | None]:
+    """The rows ready to add up, and the currency of the figure (None when it is not an amount).
+
+    Cut by `currency`, amounts stay as they were entered (each row labelled by its currency); otherwise
+    a figure needing a missing exchange rate is refused, and an amount not converted between
+    currencies (e.g. MRR) cannot be asked for in another currency.
+    """
+    money = uses_column(metric.measure(table), table, {AMOUNT_VALUE}) or AMOUNT_VALUE in (query.where or "")
+    if money and CURRENCY in query.by:
+        return table.mutate(**{AMOUNT_VALUE: table.amount.cast("float64")}), None
+    if money:
+        require_rates(table, tables)
+    elif metric.unit == "currency" and reporting_currency(tables) != corporate_currency(tables):
+        raise MissingRatesError(f"{metric.name} is not converted between currencies yet: it is shown in "
+                                f"{corporate_currency(tables)} only", hint="leave out --currency")
+    if money or metric.unit == "currency":
+        return table, reporting_currency(tables)
+    return table, None
 
 
 def _finish(frame: pd.DataFrame, calendar: FiscalCalendar, query: MetricQuery) -> pd.DataFrame:
@@ -146,11 +181,13 @@ def _compute_derived(tables: TableSource, registry: Registry, calendar: FiscalCa
     keys = [PERIOD, PERIOD_START, *query.by]
     merged: pd.DataFrame | None = None
     expressions: list[Any] = []
+    currency: str | None = None
     for name in metric.inputs:
         part = compute_metric(tables, registry, calendar,
                               MetricQuery(name, query.by, query.grain, query.start, query.end, query.where),
                               targets=targets)
         expressions += part.expressions
+        currency = currency or part.currency
         values = part.frame.rename(columns={VALUE: name})
         merged = values if merged is None else merged.merge(values, on=keys, how="outer")
     assert merged is not None
@@ -164,7 +201,8 @@ def _compute_derived(tables: TableSource, registry: Registry, calendar: FiscalCa
     merged["_bookings_target"] = merged[PERIOD].map(lambda p: targets.get(p, default)).astype("float64")
     merged[VALUE] = metric.combine(merged, None)
     frame = merged.sort_values([PERIOD_START, *query.by]).reset_index(drop=True)
-    return MetricResult(metric, query, frame[[*keys, VALUE]], expressions)
+    amount = metric.unit in ("currency", "per_day")  # velocity is money per day; coverage a plain ratio
+    return MetricResult(metric, query, frame[[*keys, VALUE]], expressions, currency if amount else None)
 
 
 def period_bounds(calendar: FiscalCalendar, label: str) -> tuple[date, date, Grain]:

@@ -11,6 +11,8 @@ from typing import Any, Protocol
 
 import ibis
 
+from cadence.metrics.money import convert
+
 
 class TableSource(Protocol):
     def table(self, name: str) -> Any: ...
@@ -27,13 +29,20 @@ def deals(tables: TableSource) -> Any:
     joined = opp.left_join(acc, opp.account_id == acc.account_key).left_join(
         ppl, opp.owner_id == ppl.person_key
     )
-    return joined.select(
+    selected = joined.select(
         *[opp[c] for c in opp.columns],
         "segment", "industry", "region", "team", "owner_name", "owner_manager_id",
         closed_on=ibis.coalesce(opp.closed_at, opp.close_date.cast("timestamp")),
         cycle_days=opp.closed_at.cast("date").delta(opp.created_at.cast("date"), unit="day"),
-        amount_value=opp.amount.cast("float64"),
+        rate_on=deal_rate_day(opp),
     )
+    return convert(selected, tables)  # amount_value: the amount in the reporting currency (see money.py)
+
+
+def deal_rate_day(opp: Any) -> Any:
+    """The day whose rate converts a deal: its close date once closed; none (the latest rate) while open."""
+    closed_day = ibis.coalesce(opp.close_date.cast("date"), opp.closed_at.cast("date"))
+    return ibis.cases((opp.is_closed, closed_day), else_=ibis.null("date"))
 
 
 def leads(tables: TableSource) -> Any:
