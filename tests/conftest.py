@@ -9,17 +9,69 @@ import pytest
 
 import cadence
 from cadence.workspace import Workspace, init_workspace
+from tests.datasets import NEEDS_SHARED, REPO, SHARED_DATA, USE, Dataset, find_dataset, shared_folder
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+__all__ = ["REPO", "SHARED_DATA"]  # tests import them from here
+
+
+@pytest.fixture(scope="session")
+def dataset() -> Dataset:
+    """`dataset("maven-crm/sales_pipeline.csv")`: a real dataset's path, from tests/data, else ../shared/data.
+
+    Skips the test (never fails it) when the dataset may live only in ../shared/data and that is absent.
+    """
+    return find_dataset
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """`../shared/data`: real public datasets, read-only."""
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"real datasets not found at {SHARED_DATA}: clone the project beside shared/")
-    return SHARED_DATA
+    """`../shared/data` itself; skipped where it is absent. Prefer `dataset(name)`, which also finds tests/data."""
+    return shared_folder()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest) -> object:
+    USE.fixtures_being_set_up.append((fixturedef.argname, fixturedef.baseid))
+    try:
+        return (yield)
+    finally:
+        USE.fixtures_being_set_up.pop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    USE.running.append(item.nodeid)
+    try:
+        return (yield)
+    finally:
+        USE.running.pop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    report: pytest.TestReport = yield
+    if report.skipped and NEEDS_SHARED in str(report.longrepr):
+        report.user_properties.append(("shared_data", "skipped"))
+    elif report.when == "call" and USE.read_by(item.nodeid, getattr(item, "fixturenames", ())):
+        report.user_properties.append(("shared_data", "ran"))
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for key, outcome in report.user_properties:
+        if key == "shared_data":
+            USE.outcomes[str(outcome)].add(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many tests needed a dataset that only ../shared/data has: how many ran, how many were skipped."""
+    ran, skipped = len(USE.outcomes["ran"]), len(USE.outcomes["skipped"])
+    if not ran and not skipped:
+        return
+    terminalreporter.write_sep("-", "real datasets kept outside the repository")
+    terminalreporter.write_line(
+        f"{ran} tests ran on datasets found only in {SHARED_DATA}; {skipped} were skipped for want of it "
+        "(their licences forbid a copy in tests/data: see tests/data/PROVENANCE.md)")
 
 
 @pytest.fixture

@@ -10,22 +10,23 @@ import yaml
 import cadence
 from cadence.errors import ConfigError
 from cadence.workspace import init_workspace
+from tests.datasets import Dataset
 
 
-def _workspace_with(tmp_path: Path, metrics: list[dict[str, object]], shared_data: Path) -> cadence.Workspace:
+def _workspace_with(tmp_path: Path, metrics: list[dict[str, object]], dataset: Dataset) -> cadence.Workspace:
     root = init_workspace(tmp_path / "ws")
     config = yaml.safe_load((root / "cadence.yml").read_text())
     config["metrics"] = metrics
     (root / "cadence.yml").write_text(yaml.safe_dump(config))
     ws = cadence.open(root)
-    ws.ingest(shared_data / "maven-crm", "maven")
+    ws.ingest(dataset("maven-crm"), "maven")
     return ws
 
 
-def test_a_custom_metric_is_computed_like_a_builtin(tmp_path: Path, shared_data: Path) -> None:
+def test_a_custom_metric_is_computed_like_a_builtin(tmp_path: Path, dataset: Dataset) -> None:
     spec = {"name": "gtx_pro_bookings", "label": "GTX Pro bookings", "relation": "deals", "time_column": "closed_on",
             "aggregate": "sum", "column": "amount_value", "where": "is_won AND product = 'GTX Pro'", "unit": "currency"}
-    ws = _workspace_with(tmp_path, [spec], shared_data)
+    ws = _workspace_with(tmp_path, [spec], dataset)
     try:
         mine = ws.metric("gtx_pro_bookings", grain="quarter")
         builtin = ws.metric("bookings", grain="quarter", where="product = 'GTX Pro'")
@@ -41,9 +42,9 @@ def test_a_custom_metric_is_computed_like_a_builtin(tmp_path: Path, shared_data:
     ({"name": "x", "time_column": "closed_on", "where": "segmnt = 'smb'"}, "segment"),
     ({"name": "x", "time_column": "closed_on", "relation": "dealz"}, "deals"),
 ])
-def test_a_wrong_custom_metric_is_named_with_a_suggestion(tmp_path: Path, shared_data: Path,
+def test_a_wrong_custom_metric_is_named_with_a_suggestion(tmp_path: Path, dataset: Dataset,
                                                          spec: dict[str, object], message: str) -> None:
-    ws = _workspace_with(tmp_path, [spec], shared_data)
+    ws = _workspace_with(tmp_path, [spec], dataset)
     try:
         with pytest.raises(ConfigError) as caught:
             _ = ws.registry

@@ -33,6 +33,7 @@ from cadence.analysis.forecast.backtest import actual_bookings, replayable_quart
 from cadence.analysis.forecast.snapshot import pipeline_as_of
 from cadence.metrics.calendar import FiscalCalendar
 from cadence.workspace import Workspace, init_workspace
+from tests.datasets import Dataset
 
 CADENCE = [sys.executable, "-m", "cadence.cli"]
 LEARNED = ("historical", "win_model")
@@ -50,25 +51,25 @@ def median_error(rows: list[dict[str, Any]], method: str, checkpoint: str) -> fl
 
 # -- the real Maven sample -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def maven(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[Workspace]:
+def maven(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[Workspace]:
     ws = cadence.open(init_workspace(tmp_path_factory.mktemp("maven") / "ws"))
-    ws.ingest(shared_data / "maven-crm", "maven")
+    ws.ingest(dataset("maven-crm"), "maven")
     yield ws
     ws.close()
 
 
 @pytest.fixture(scope="module")
-def maven_root(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+def maven_root(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Path:
     """A second Maven workspace, closed, for the command line (DuckDB lets one process hold a file)."""
     root = init_workspace(tmp_path_factory.mktemp("maven-cli") / "ws")
     with cadence.open(root) as ws:
-        ws.ingest(shared_data / "maven-crm", "maven")
+        ws.ingest(dataset("maven-crm"), "maven")
     return root
 
 
 @pytest.fixture(scope="module")
-def pipeline_csv(shared_data: Path) -> pd.DataFrame:
-    return pd.read_csv(shared_data / "maven-crm" / "sales_pipeline.csv", parse_dates=["engage_date", "close_date"])
+def pipeline_csv(dataset: Dataset) -> pd.DataFrame:
+    return pd.read_csv(dataset("maven-crm/sales_pipeline.csv"), parse_dates=["engage_date", "close_date"])
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from cadence.ingest.prepare import prepare
 from cadence.report.charts import to_svg
 from cadence.report.funnel_chart import funnel_spec
 from cadence.workspace import Workspace, init_workspace
+from tests.datasets import Dataset
 from tests.test_cli import _one_line_error
 from tests.test_cli import cadence as run_cadence
 
@@ -102,9 +103,9 @@ def test_cut_by_team_and_seen_as_of_a_past_day(any_workspace: Workspace) -> None
 
 # -- the real Maven CRM sample -------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def maven(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[Workspace]:
+def maven(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[Workspace]:
     ws = cadence.open(init_workspace(tmp_path_factory.mktemp("maven-funnel") / "ws"))
-    ws.ingest(shared_data / "maven-crm", "maven")
+    ws.ingest(dataset("maven-crm"), "maven")
     yield ws
     ws.close()
 
@@ -135,16 +136,16 @@ def _cadence_funnel(result: Funnel, group: str | None = None) -> dict[str, float
             "median_days": e.median_days, "mean_days": e.mean_days or 0.0}
 
 
-def test_maven_funnel_equals_a_plain_reading_of_the_csv(maven: Workspace, shared_data: Path) -> None:
-    rows = _read_csv(shared_data / "maven-crm" / "sales_pipeline.csv")
+def test_maven_funnel_equals_a_plain_reading_of_the_csv(maven: Workspace, dataset: Dataset) -> None:
+    rows = _read_csv(dataset("maven-crm/sales_pipeline.csv"))
     result = funnel(maven)
     assert result.pipeline == "maven"
     assert _cadence_funnel(result) == pytest.approx(_plain_funnel(rows))
 
 
-def test_maven_funnel_by_team_for_a_period(maven: Workspace, shared_data: Path) -> None:
-    rows = _read_csv(shared_data / "maven-crm" / "sales_pipeline.csv")
-    office = {r["sales_agent"]: r["regional_office"] for r in _read_csv(shared_data / "maven-crm" / "sales_teams.csv")}
+def test_maven_funnel_by_team_for_a_period(maven: Workspace, dataset: Dataset) -> None:
+    rows = _read_csv(dataset("maven-crm/sales_pipeline.csv"))
+    office = {r["sales_agent"]: r["regional_office"] for r in _read_csv(dataset("maven-crm/sales_teams.csv"))}
     by_office: dict[str, list[dict[str, str]]] = defaultdict(list)
     for row in rows:  # engaged in the first half of 2017
         if row["engage_date"] and "2017-01-01" <= row["engage_date"] < "2017-07-01":

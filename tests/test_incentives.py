@@ -38,6 +38,7 @@ from cadence.report.model import Scorecard
 from cadence.report.scorecard import week_context
 from cadence.report.sections.incentives import IncentivesSection
 from cadence.workspace import Workspace, init_workspace
+from tests.datasets import Dataset
 
 ANNUAL_SEGMENTS = ("enterprise", "mid_market")  # the segments truths' `quarter_end_first_year` measures
 
@@ -52,9 +53,9 @@ def report(demo_workspace: Workspace) -> IncentiveReport:
 
 
 @pytest.fixture(scope="module")
-def maven(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[Workspace]:
+def maven(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[Workspace]:
     ws = cadence.open(init_workspace(tmp_path_factory.mktemp("maven-incentives") / "ws"))
-    ws.ingest(shared_data / "maven-crm", "maven")
+    ws.ingest(dataset("maven-crm"), "maven")
     yield ws
     ws.close()
 
@@ -256,8 +257,8 @@ def _gini_by_pairs(values: np.ndarray) -> float:
     return float(np.abs(values[:, None] - values[None, :]).sum() / (2 * len(values) ** 2 * values.mean()))
 
 
-def test_maven_bunching_equals_a_plain_reading_of_the_csv(maven: Workspace, shared_data: Path) -> None:
-    pipeline = pd.read_csv(shared_data / "maven-crm" / "sales_pipeline.csv", parse_dates=["close_date"])
+def test_maven_bunching_equals_a_plain_reading_of_the_csv(maven: Workspace, dataset: Dataset) -> None:
+    pipeline = pd.read_csv(dataset("maven-crm/sales_pipeline.csv"), parse_dates=["close_date"])
     won = pipeline[pipeline["deal_stage"] == "Won"].copy()
     period = won["close_date"].dt.to_period("Q")  # calendar quarters: cadence.yml's fiscal year starts in January
     won["quarter"] = period.astype(str).str.replace("Q", "-Q")

@@ -19,6 +19,7 @@ import cadence
 from cadence.errors import CadenceError, InputError, UnknownNameError
 from cadence.ingest.generic import MappingError, load_mapping
 from cadence.workspace import Workspace, init_workspace
+from tests.datasets import Dataset
 
 REPO = Path(__file__).resolve().parents[1]
 OLIST_MAPPING = REPO / "examples" / "olist-funnel.mapping.yml"
@@ -44,10 +45,10 @@ def sorted_frame(frame: pd.DataFrame) -> pd.DataFrame:
 # -- the real Olist funnel -------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def olist(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[tuple[Workspace, list[object]]]:
+def olist(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[tuple[Workspace, list[object]]]:
     """Olist imported twice with the shipped mapping; the prepared imports of both runs."""
     ws = cadence.open(init_workspace(tmp_path_factory.mktemp("olist") / "ws"))
-    folder = shared_data / "olist-marketing-funnel"
+    folder = dataset("olist-marketing-funnel")
     first = ws.ingest(folder, "csv", mapping=OLIST_MAPPING)
     tables = {name: sorted_frame(ws.table(name).to_pandas()) for name in ("leads", "opportunities")}
     second = ws.ingest(folder, "csv", mapping=OLIST_MAPPING)
@@ -56,8 +57,8 @@ def olist(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterat
 
 
 @pytest.fixture(scope="module")
-def olist_rows(shared_data: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    folder = shared_data / "olist-marketing-funnel"
+def olist_rows(dataset: Dataset) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    folder = dataset("olist-marketing-funnel")
     return rows_of(folder / LEADS_FILE), rows_of(folder / DEALS_FILE)
 
 
@@ -123,10 +124,10 @@ def test_olist_second_run_changes_nothing(olist: tuple[Workspace, list[object]])
     assert ws.warehouse.count("quarantine") == 2
 
 
-def test_olist_from_the_command_line_prints_the_reconciliation(tmp_path: Path, shared_data: Path) -> None:
+def test_olist_from_the_command_line_prints_the_reconciliation(tmp_path: Path, dataset: Dataset) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CADENCE")}
     root = init_workspace(tmp_path / "ws")
-    folder = shared_data / "olist-marketing-funnel"
+    folder = dataset("olist-marketing-funnel")
     result = subprocess.run([sys.executable, "-m", "cadence.cli", "-w", str(root), "ingest", str(folder),
                              "--from", "csv", "--mapping", str(OLIST_MAPPING)],
                             capture_output=True, text=True, env=env, timeout=60)
@@ -136,9 +137,9 @@ def test_olist_from_the_command_line_prints_the_reconciliation(tmp_path: Path, s
 
 # -- the real MRR periods, and the same mapping through Excel and Parquet --------------------------
 
-def test_mrr_periods_keep_their_exclusive_end(workspace: Workspace, shared_data: Path) -> None:
-    source = rows_of(shared_data / "mrr-subscription-periods" / "subscription_periods.csv")
-    prepared = workspace.ingest(shared_data / "mrr-subscription-periods", "csv", mapping=MRR_MAPPING)
+def test_mrr_periods_keep_their_exclusive_end(workspace: Workspace, dataset: Dataset) -> None:
+    source = rows_of(dataset("mrr-subscription-periods/subscription_periods.csv"))
+    prepared = workspace.ingest(dataset("mrr-subscription-periods"), "csv", mapping=MRR_MAPPING)
     assert (prepared.read, prepared.loaded, prepared.quarantined) == (len(source), len(source), 0) == (121, 121, 0)
     subs = workspace.table("subscriptions").to_pandas().set_index("subscription_id")
     assert Decimal(str(subs["mrr"].sum())) == sum(Decimal(r["monthly_amount"]) for r in source)
@@ -149,8 +150,8 @@ def test_mrr_periods_keep_their_exclusive_end(workspace: Workspace, shared_data:
     assert set(subs["currency"]) == {workspace.config.currency}
 
 
-def _mrr_frame(shared_data: Path) -> pd.DataFrame:
-    frame = pd.read_csv(shared_data / "mrr-subscription-periods" / "subscription_periods.csv")
+def _mrr_frame(dataset: Dataset) -> pd.DataFrame:
+    frame = pd.read_csv(dataset("mrr-subscription-periods/subscription_periods.csv"))
     for column in ("start_date", "end_date"):
         frame[column] = pd.to_datetime(frame[column])
     return frame
@@ -158,8 +159,8 @@ def _mrr_frame(shared_data: Path) -> pd.DataFrame:
 
 @pytest.mark.parametrize("format_name", ["xlsx", "parquet"])
 def test_excel_and_parquet_load_the_same_rows_through_the_same_mapping(
-        format_name: str, workspace: Workspace, tmp_path: Path, shared_data: Path) -> None:
-    frame = _mrr_frame(shared_data)
+        format_name: str, workspace: Workspace, tmp_path: Path, dataset: Dataset) -> None:
+    frame = _mrr_frame(dataset)
     path = tmp_path / f"periods.{format_name}"
     if format_name == "xlsx":
         import openpyxl
@@ -179,7 +180,7 @@ def test_excel_and_parquet_load_the_same_rows_through_the_same_mapping(
     prepared = workspace.ingest(path, format_name, mapping=MRR_MAPPING)  # the only entry applies to any one file
     assert (prepared.read, prepared.loaded, prepared.quarantined) == (121, 121, 0)
     from_file = workspace.table("subscriptions").to_pandas().drop(columns="source")
-    workspace.ingest(shared_data / "mrr-subscription-periods", "csv", mapping=MRR_MAPPING)
+    workspace.ingest(dataset("mrr-subscription-periods"), "csv", mapping=MRR_MAPPING)
     from_csv = workspace.table("subscriptions").to_pandas().drop(columns="source")
     pd.testing.assert_frame_equal(sorted_frame(from_file), sorted_frame(from_csv))
 
@@ -324,16 +325,16 @@ def test_mapping_mistakes_are_caught_before_any_data_is_read(tmp_path: Path, tex
 
 
 def test_an_entry_that_matches_no_file_suggests_the_closest(workspace: Workspace, tmp_path: Path,
-                                                            shared_data: Path) -> None:
+                                                            dataset: Dataset) -> None:
     mapping = write(tmp_path / "m.yml", MRR_MAPPING.read_text().replace("subscription_periods.csv",
                                                                          "subscription_period.csv"))
     with pytest.raises(UnknownNameError, match="did you mean 'subscription_periods.csv'"):
-        workspace.ingest(shared_data / "mrr-subscription-periods", "csv", mapping=mapping)
+        workspace.ingest(dataset("mrr-subscription-periods"), "csv", mapping=mapping)
 
 
-def test_the_mapping_file_is_required(workspace: Workspace, shared_data: Path) -> None:
+def test_the_mapping_file_is_required(workspace: Workspace, dataset: Dataset) -> None:
     with pytest.raises(InputError, match="needs a mapping file"):
-        workspace.ingest(shared_data / "mrr-subscription-periods", "csv")
+        workspace.ingest(dataset("mrr-subscription-periods"), "csv")
 
 
 def _yaml_blocks(text: str) -> list[str]:

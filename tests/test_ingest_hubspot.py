@@ -18,6 +18,7 @@ from cadence.errors import InputError
 from cadence.ingest import ImportOptions
 from cadence.ingest.hubspot import HubSpotImporter, duration_seconds
 from cadence.workspace import Workspace
+from tests.datasets import Dataset
 from tests.ingest_helpers import quarantine, records, table, write_csv
 
 
@@ -34,8 +35,8 @@ def snapshot(ws: Workspace) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture
-def deals_folder(shared_data: Path) -> Path:
-    return shared_data / "hubspot-deals"
+def deals_folder(dataset: Dataset) -> Path:
+    return dataset("hubspot-deals")
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from cadence.errors import InputError
 from cadence.ingest.maven import slug
 from cadence.ingest.prepare import PreparedImport
 from cadence.workspace import Workspace, init_workspace
+from tests.datasets import Dataset
 
 TABLES = ["accounts", "people", "products", "stages", "opportunities", "opportunity_history"]
 
@@ -46,9 +47,9 @@ def snapshot(ws: Workspace) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def maven(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[Imported]:
+def maven(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[Imported]:
     """The sample imported twice into one workspace, with the tables as they were after the first run."""
-    folder = shared_data / "maven-crm"
+    folder = dataset("maven-crm")
     ws = cadence.open(init_workspace(tmp_path_factory.mktemp("maven") / "ws", company="Maven"))
     first = ws.ingest(folder, "maven")
     before = snapshot(ws)
@@ -58,8 +59,8 @@ def maven(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterat
 
 
 @pytest.fixture(scope="module")
-def pipeline(shared_data: Path) -> list[dict[str, str]]:
-    return rows_of(shared_data / "maven-crm" / "sales_pipeline.csv")
+def pipeline(dataset: Dataset) -> list[dict[str, str]]:
+    return rows_of(dataset("maven-crm/sales_pipeline.csv"))
 
 
 def test_every_record_of_every_file_is_loaded(maven: Imported) -> None:
@@ -152,11 +153,11 @@ def test_history_and_the_dating_of_prospecting_deals(maven: Imported, pipeline: 
     assert (last.loc[deals["opportunity_id"], "stage"].to_numpy() == deals["stage"].to_numpy()).all()
 
 
-def test_a_closed_deal_without_its_close_date_is_quarantined(tmp_path: Path, shared_data: Path,
+def test_a_closed_deal_without_its_close_date_is_quarantined(tmp_path: Path, dataset: Dataset,
                                                              workspace: Workspace) -> None:
     folder = tmp_path / "maven"
     folder.mkdir()
-    shutil.copy(shared_data / "maven-crm" / "products.csv", folder)
+    shutil.copy(dataset("maven-crm/products.csv"), folder)
     (folder / "sales_pipeline.csv").write_bytes(
         b"opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\r\n"
         b"A1,Moses Frase,GTXPro,Cancity,Won,2017-01-02,2017-02-01,4500\r\n"

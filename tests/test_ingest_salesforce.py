@@ -18,6 +18,7 @@ from cadence.errors import InputError
 from cadence.ingest import ImportOptions
 from cadence.ingest.salesforce import SalesforceImporter, salesforce_id18
 from cadence.workspace import Workspace
+from tests.datasets import Dataset
 from tests.ingest_helpers import quarantine, records, table
 from tests.ingest_helpers import write_csv as _write_csv
 
@@ -41,8 +42,8 @@ def snapshot(ws: Workspace) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture
-def sample(shared_data: Path) -> Path:
-    return shared_data / "salesforce-sample"
+def sample(dataset: Dataset) -> Path:
+    return dataset("salesforce-sample")
 
 
 def test_sample_reconciles_and_matches_an_independent_count(workspace: Workspace, sample: Path) -> None:
@@ -291,9 +292,9 @@ def test_unknown_files_in_a_folder_are_listed_and_refused_when_named(tmp_path: P
         importer.read(notes, ImportOptions())
 
 
-def test_a_hubspot_file_is_named_as_such(shared_data: Path) -> None:
+def test_a_hubspot_file_is_named_as_such(dataset: Dataset) -> None:
     with pytest.raises(InputError, match="--from hubspot"):
-        SalesforceImporter("salesforce").read(shared_data / "hubspot-deals" / "anonymized_hubspot_deals.csv",
+        SalesforceImporter("salesforce").read(dataset("hubspot-deals/anonymized_hubspot_deals.csv"),
                                               ImportOptions())
 
 

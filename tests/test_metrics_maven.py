@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,21 +10,22 @@ import pytest
 
 import cadence
 from cadence.workspace import Workspace, init_workspace
+from tests.datasets import Dataset
 
 
 @pytest.fixture(scope="module")
-def maven(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[Workspace]:
+def maven(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[Workspace]:
     ws = cadence.open(init_workspace(tmp_path_factory.mktemp("maven") / "ws"))
-    ws.ingest(shared_data / "maven-crm", "maven")
+    ws.ingest(dataset("maven-crm"), "maven")
     yield ws
     ws.close()
 
 
 @pytest.fixture(scope="module")
-def raw(shared_data: Path) -> pd.DataFrame:
+def raw(dataset: Dataset) -> pd.DataFrame:
     """The pipeline file read directly, with each agent's regional office; closed deals only."""
-    pipeline = pd.read_csv(shared_data / "maven-crm" / "sales_pipeline.csv", parse_dates=["engage_date", "close_date"])
-    teams = pd.read_csv(shared_data / "maven-crm" / "sales_teams.csv")
+    pipeline = pd.read_csv(dataset("maven-crm/sales_pipeline.csv"), parse_dates=["engage_date", "close_date"])
+    teams = pd.read_csv(dataset("maven-crm/sales_teams.csv"))
     frame = pipeline.merge(teams, on="sales_agent", how="left")
     closed = frame[frame["deal_stage"].isin(["Won", "Lost"])].copy()
     closed["quarter"] = closed["close_date"].dt.year.astype(str) + "-Q" + closed["close_date"].dt.quarter.astype(str)

@@ -31,6 +31,7 @@ from cadence.ingest import CanonicalFrame, ImportBatch, SourceFile
 from cadence.ingest.prepare import prepare
 from cadence.metrics.query import DimensionError
 from cadence.workspace import Workspace, init_workspace
+from tests.datasets import Dataset
 
 REPO = Path(__file__).resolve().parents[1]
 RAVENSTACK_MAPPING = REPO / "examples" / "ravenstack.mapping.yml"
@@ -64,15 +65,15 @@ def _new_workspace(factory: pytest.TempPathFactory, name: str) -> Workspace:
     return cadence.open(init_workspace(factory.mktemp(name) / "ws", company=name))
 
 
-def read_periods(shared_data: Path) -> pd.DataFrame:
+def read_periods(dataset: Dataset) -> pd.DataFrame:
     """subscription_periods.csv as written: every date is a month's 1st; end_date is exclusive."""
-    return pd.read_csv(shared_data / "mrr-subscription-periods" / "subscription_periods.csv", dtype=str)
+    return pd.read_csv(dataset("mrr-subscription-periods/subscription_periods.csv"), dtype=str)
 
 
 @pytest.fixture(scope="module")
-def periods(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[Workspace]:
+def periods(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[Workspace]:
     """The subscription-period file: customer_id → account_id, end_date → ended_at as it is (exclusive)."""
-    raw = read_periods(shared_data)
+    raw = read_periods(dataset)
     subs = pd.DataFrame({"subscription_id": raw["subscription_id"], "account_id": raw["customer_id"],
                          "mrr": raw["monthly_amount"], "started_at": raw["start_date"], "ended_at": raw["end_date"]})
     ws = _new_workspace(tmp_path_factory, "periods")
@@ -81,8 +82,8 @@ def periods(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iter
     ws.close()
 
 
-def read_ravenstack(shared_data: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    folder = shared_data / "ravenstack-saas"
+def read_ravenstack(dataset: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+    folder = dataset("ravenstack-saas")
     accounts = pd.read_csv(folder / "ravenstack_accounts.csv", dtype=str)
     subs = pd.read_csv(folder / "ravenstack_subscriptions.csv", dtype=str)
     return accounts, subs
@@ -99,8 +100,8 @@ def ravenstack_paid(subs: pd.DataFrame) -> pd.Series:
 
 
 @pytest.fixture(scope="module")
-def raven_files(shared_data: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return read_ravenstack(shared_data)
+def raven_files(dataset: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return read_ravenstack(dataset)
 
 
 @pytest.fixture(scope="module")
@@ -309,7 +310,7 @@ def test_hand_worked_customers_cover_every_movement() -> None:
     assert seen == set(MOVEMENTS)
 
 
-def test_periods_reconcile_every_month_and_quarter(periods: Workspace, shared_data: Path) -> None:
+def test_periods_reconcile_every_month_and_quarter(periods: Workspace, dataset: Dataset) -> None:
     monthly = figures(periods)
     # every month of the file: its first period starts 2017-09, its last ends 2020-02-01 (so 2020-02 sees the churn)
     assert monthly["period"].iloc[0] == "2017-09" and monthly["period"].iloc[-1] == "2020-02"
@@ -317,7 +318,7 @@ def test_periods_reconcile_every_month_and_quarter(periods: Workspace, shared_da
     assert monthly["mrr"].iloc[-1] == 0  # every period in the file has ended
     assert assert_reconciles(figures(periods, grain="quarter")) == 11  # a quarter's flows add up the same way
     # the total MRR per month equals a plain reading of the file: rows whose [start, end) holds the month's last day
-    raw = read_periods(shared_data)
+    raw = read_periods(dataset)
     start, end = pd.to_datetime(raw["start_date"]), pd.to_datetime(raw["end_date"])
     for period, mrr in zip(monthly["period"], monthly["mrr"], strict=True):
         last_day = pd.Period(period, "M").to_timestamp(how="end").normalize()
@@ -368,9 +369,9 @@ def test_retention_needs_a_customer_twelve_months_earlier(periods: Workspace) ->
 
 
 def test_periods_movements_and_logo_churn_equal_an_independent_computation(
-        periods: Workspace, shared_data: Path) -> None:
+        periods: Workspace, dataset: Dataset) -> None:
     """The whole file, every customer and month, against the loops used for ravenstack below."""
-    raw = read_periods(shared_data)
+    raw = read_periods(dataset)
     got = figures(periods)
     by_month = independent_months(raw["customer_id"], raw["start_date"], raw["end_date"],
                                   raw["monthly_amount"].astype(float), list(got["period"]))
@@ -520,11 +521,11 @@ def test_ravenstack_end_dates(raven_files: tuple[pd.DataFrame, pd.DataFrame]) ->
 
 
 def test_the_mapping_loads_ravenstack_as_these_tests_read_it(
-        tmp_path_factory: pytest.TempPathFactory, shared_data: Path, raven: Workspace, raven_figures: pd.DataFrame
+        tmp_path_factory: pytest.TempPathFactory, dataset: Dataset, raven: Workspace, raven_figures: pd.DataFrame
 ) -> None:
     ws = _new_workspace(tmp_path_factory, "ravenstack-mapped")
     try:
-        prepared = ws.ingest(shared_data / "ravenstack-saas", "csv", mapping=RAVENSTACK_MAPPING)
+        prepared = ws.ingest(dataset("ravenstack-saas"), "csv", mapping=RAVENSTACK_MAPPING)
         assert (prepared.loaded, prepared.quarantined) == (5_500, 0)
         assert len(prepared.skipped) == 3  # churn events, feature usage, support tickets
         # the same MRR and churn, plan by plan, every month, as the rows these tests build

@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from difflib import SequenceMatcher
-from pathlib import Path
 from typing import Any
 
 import ibis
@@ -33,6 +32,7 @@ from cadence.analysis.quality.findings import sort_findings
 from cadence.ingest import CanonicalFrame, ImportBatch, SourceFile
 from cadence.ingest.prepare import prepare
 from cadence.workspace import Workspace, init_workspace
+from tests.datasets import Dataset
 
 TODAY = date(2025, 6, 15)
 Rows = list[dict[str, Any]]
@@ -340,11 +340,11 @@ LEGAL_WORDS = {"inc", "incorporated", "llc", "ltd", "limited", "gmbh", "corp", "
 
 
 @pytest.fixture(scope="module")
-def maven(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[tuple[Workspace, Rows, Rows]]:
+def maven(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[tuple[Workspace, Rows, Rows]]:
     root = init_workspace(tmp_path_factory.mktemp("maven") / "ws", company="Maven")
     with cadence.open(root) as ws:
-        ws.ingest(shared_data / "maven-crm", "maven")
-        folder = shared_data / "maven-crm"
+        ws.ingest(dataset("maven-crm"), "maven")
+        folder = dataset("maven-crm")
         with (folder / "sales_pipeline.csv").open(newline="", encoding="utf-8") as deals, \
                 (folder / "accounts.csv").open(newline="", encoding="utf-8") as accounts:
             yield ws, list(csv.DictReader(deals)), list(csv.DictReader(accounts))

@@ -14,6 +14,7 @@ from cadence.report.html import render_html
 from cadence.report.scorecard import build_scorecard
 from cadence.workspace import Workspace, init_workspace
 from tests.browser import chromium_page
+from tests.datasets import Dataset
 
 KPIS = [
     {"metric": "bookings", "target": 3_000_000, "period": "quarter"},
@@ -25,7 +26,7 @@ KPIS = [
 
 
 @pytest.fixture(scope="module")
-def maven(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[Workspace]:
+def maven(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[Workspace]:
     root = init_workspace(tmp_path_factory.mktemp("card") / "ws", company="Maven")
     config = yaml.safe_load((root / "cadence.yml").read_text())
     config["mission"] = {"statement": "Sell hardware customers love.", "metric": "bookings", "grain": "quarter",
@@ -33,7 +34,7 @@ def maven(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterat
     config["teams"] = [{"name": "Sales", "kind": "sales", "kpis": KPIS}]
     (root / "cadence.yml").write_text(yaml.safe_dump(config))
     ws = cadence.open(root)
-    ws.ingest(shared_data / "maven-crm", "maven")
+    ws.ingest(dataset("maven-crm"), "maven")
     yield ws
     ws.close()
 
