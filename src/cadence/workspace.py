@@ -12,9 +12,12 @@ from cadence.config import CONFIG_FILE, CompanyConfig, load_config
 from cadence.errors import WorkspaceError
 from cadence.ingest import ImportOptions, importer_for
 from cadence.ingest.prepare import DEFAULT_PIPELINE, PreparedImport, prepare
-from cadence.metrics.calendar import FiscalCalendar, Grain
+from cadence.ingest.stage_inference import with_pipelines
+from cadence.store.full_exports import snapshot_state, write_snapshots
+from cadence.metrics.calendar import FiscalCalendar, Grain, periods_from_frame
 from cadence.metrics.catalog import build_registry
 from cadence.metrics.custom import custom_metric
+from cadence.metrics.dating import DealDating, dating_of
 from cadence.metrics.money import config_rates_frame, refuse_other_corporate
 from cadence.metrics.query import MetricQuery, MetricResult, compute_metric
 from cadence.metrics.registry import Registry
@@ -35,6 +38,7 @@ class Workspace:
         self.migrated_through: list[int] = []
         self._registry: Registry | None = None
         self._materialised: dict[str, Any] = {}
+        self._calendar: FiscalCalendar | None = None
 
     def materialised(self, name: str, build: Any) -> Any:
         """`build(self)` computed once into a temporary table and reused until the next write."""
@@ -57,13 +61,23 @@ class Workspace:
 
     @property
     def calendar(self) -> FiscalCalendar:
-        return FiscalCalendar(self.config.fiscal_year_start_month)
+        """cadence.yml's fiscal year start, overridden by the company's imported periods (`fiscal_periods`)."""
+        if self._calendar is None:
+            periods = periods_from_frame(self.table("fiscal_periods").to_pandas())
+            self._calendar = FiscalCalendar(self.config.fiscal_year_start_month, periods)
+        return self._calendar
+
+    @property
+    def deal_dating(self) -> DealDating:
+        """How closed deals are dated: cadence.yml's `deal_dating` rule, read in its `timezone`."""
+        return dating_of(self)
 
     @property
     def registry(self) -> Registry:
         """Every metric: the built-ins and the company's own from cadence.yml (checked on first use)."""
         if self._registry is None:
-            self._registry = build_registry([custom_metric(spec, self) for spec in self.config.metrics])
+            self._registry = build_registry([custom_metric(spec, self) for spec in self.config.metrics],
+                                            dating=self.deal_dating)
         return self._registry
 
     def bookings_targets(self) -> dict[str, float]:
@@ -126,28 +140,43 @@ class Workspace:
         """
         importer = importer_for(format_name)
         options = ImportOptions(mapping=mapping, encoding=encoding, currency=self.config.currency,
-                                progress=progress or Silent(), full=full, timezone=self.config.timezone)
+                                progress=progress or Silent(), full=full, timezone=self.config.timezone,
+                                pipelines=self.config.pipelines)
         batch = importer.read(Path(path), options)
-        prepared = prepare(batch, self.stages())
+        prepared = prepare(batch, self.stages(), full=full)
         refuse_other_corporate(prepared.upserts, self.config.currency)
         self.load(prepared)
+        self.configure_pipelines(prepared.configure)
         return prepared
 
     def load(self, prepared: PreparedImport) -> None:
         """Write a prepared import: rows, quarantine and the import log, all or nothing."""
         now = datetime.now(UTC).replace(tzinfo=None)
         self._materialised.clear()  # cached relations describe the data before this write
+        self._calendar = None  # an import may bring the company's fiscal periods
         with self.warehouse.transaction():
+            before = snapshot_state(self.warehouse, prepared.format) if prepared.snapshots else None
             for table_name, frame, replace_on in prepared.upserts:
                 table = table_named(table_name)
                 if replace_on:
                     self.warehouse.delete_in(table_name, replace_on, frame[replace_on].dropna().unique().tolist())
                 self.warehouse.upsert(table, frame)
+            if before is not None:
+                prepared.snapshot_outcome = write_snapshots(self.warehouse, prepared, *before)
             for outcome in prepared.files:
                 self.warehouse.delete_where("quarantine", "import_key", outcome.import_key)
             if len(prepared.quarantine):
                 self.warehouse.upsert(table_named("quarantine"), prepared.quarantine)
             self.warehouse.upsert(table_named("imports"), prepared.imports_frame(now))
+
+    def configure_pipelines(self, pipelines: dict[str, list[dict[str, object]]]) -> None:
+        """Write inferred pipelines into cadence.yml's `pipelines:` block (the rest of the file untouched)."""
+        if not pipelines:
+            return
+        path = self.root / CONFIG_FILE
+        path.write_text(with_pipelines(path.read_text(encoding="utf-8"), self.config.pipelines, pipelines),
+                        encoding="utf-8")
+        self.config = load_config(self.root)
 
     def sync_config_stages(self) -> None:
         """Write cadence.yml's stages into the warehouse as the 'default' pipeline."""

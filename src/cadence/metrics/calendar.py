@@ -1,23 +1,35 @@
 """The fiscal calendar: which period a date falls in, and how periods are labelled.
 
-Fiscal years and quarters are named after the fiscal year in which they end: with a February
-start, 2016-02-01 … 2017-01-31 is fiscal 2017 and 2016-02-01 begins 2017-Q1. Months are calendar
-months (`2017-03`) and weeks ISO weeks (`2017-W09`). Period starts are computed inside the
-warehouse (`period_start`), labels in Python (`period_label`), so grouping stays in the database.
+By cadence.yml's rule, fiscal years and quarters start on the first of `fiscal_year_start_month`
+and are named after the fiscal year in which they end: with a February start, 2016-02-01 …
+2017-01-31 is fiscal 2017 and 2016-02-01 begins 2017-Q1. Months are calendar months (`2017-03`)
+and weeks ISO weeks (`2017-W09`).
+
+A company's own calendar (Salesforce's Period/FiscalYearSettings, imported into `fiscal_periods`)
+overrides the rule where it has periods: years and quarters are the imported ones, named by the
+company (a 4-4-5 year's Q1 may run 2023-01-01 … 2023-04-01), and a custom year's months are its
+fiscal months, labelled `2023-M01` … `2023-M12` (a standard year's months are calendar months anyway).
+Dates outside the imported periods fall back to the rule, never reaching back into an imported
+period. Period starts are computed inside the warehouse (`period_start`, an Ibis CASE over the
+periods), labels in Python (`label`), and both agree with `start_of`, `next_start` and `parse`.
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any, Literal
 
+import ibis
 import pandas as pd
 
 from cadence.errors import InputError, UnknownNameError
 
 Grain = Literal["day", "week", "month", "quarter", "year"]
 GRAINS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+PERIOD_KINDS: tuple[str, ...] = ("year", "quarter", "month")
 
 
 def check_grain(grain: str) -> Grain:
@@ -26,11 +38,105 @@ def check_grain(grain: str) -> Grain:
     return grain  # type: ignore[return-value]
 
 
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class FiscalPeriod:
+    """One imported period: `kind` year|quarter|month, first and last day (inclusive), its fiscal year
+    as the company names it, and its number in that year (quarter 1–4, month 1–12; 1 for a year)."""
+
+    kind: str
+    start: date
+    end: date
+    fiscal_year: int
+    number: int = 1
+
+    @property
+    def next_start(self) -> date:
+        return self.end + timedelta(days=1)
+
+    @property
+    def is_calendar_month(self) -> bool:
+        return self.start.day == 1 and self.next_start == _add_months(self.start, 1)
+
+    @property
+    def is_standard_year(self) -> bool:
+        """A year of twelve calendar months (Salesforce's standard fiscal year), not a custom one."""
+        return self.kind == "year" and self.start.day == 1 and self.next_start == _add_months(self.start, 12)
+
+
+def periods_from_frame(frame: pd.DataFrame) -> tuple[FiscalPeriod, ...]:
+    """The rows of the `fiscal_periods` table as periods, in order of kind and start."""
+    periods = [
+        FiscalPeriod(str(kind), pd.Timestamp(start).date(), pd.Timestamp(end).date(), int(year),
+                     1 if number is None or pd.isna(number) else int(number))
+        for kind, start, end, year, number in zip(frame["kind"], frame["start_date"], frame["end_date"],
+                                                   frame["fiscal_year"], frame["number"], strict=True)
+        if kind in PERIOD_KINDS and not pd.isna(start) and not pd.isna(end)
+    ]
+    return tuple(sorted(periods, key=lambda p: (PERIOD_KINDS.index(p.kind), p.start)))
+
+
 @dataclass(frozen=True)
 class FiscalCalendar:
     start_month: int = 1
+    periods: tuple[FiscalPeriod, ...] = ()
 
-    # -- in the warehouse (Ibis) ------------------------------------------------------------
+    # -- imported periods ------------------------------------------------------------------------
+    @cached_property
+    def _imported_by_grain(self) -> dict[str, tuple[FiscalPeriod, ...]]:
+        """Imported periods that replace the rule, per grain, by start (months only where not calendar months)."""
+        out: dict[str, tuple[FiscalPeriod, ...]] = {}
+        for grain in PERIOD_KINDS:
+            chosen = [p for p in self.periods if p.kind == grain and not (grain == "month" and p.is_calendar_month)]
+            out[grain] = tuple(sorted(chosen, key=lambda p: p.start))
+        return out
+
+    @cached_property
+    def _starts_by_grain(self) -> dict[str, list[date]]:
+        return {grain: [p.start for p in periods] for grain, periods in self._imported_by_grain.items()}
+
+    def imported(self, grain: str) -> tuple[FiscalPeriod, ...]:
+        return self._imported_by_grain.get(grain, ())
+
+    def _containing(self, day: date, grain: str) -> FiscalPeriod | None:
+        periods = self.imported(grain)
+        i = bisect.bisect_right(self._starts_by_grain.get(grain, []), day) - 1
+        return periods[i] if i >= 0 and periods[i].end >= day else None
+
+    def _named(self, fiscal_year: int, grain: str, number: int) -> FiscalPeriod | None:
+        return next((p for p in self.imported(grain) if p.fiscal_year == fiscal_year and p.number == number), None)
+
+    def standard_start_months(self) -> set[int]:
+        """The first month of each imported standard year (what cadence.yml's start month should say)."""
+        return {p.start.month for p in self.periods if p.is_standard_year}
+
+    # -- cadence.yml's rule ----------------------------------------------------------------------
+    def _rule_start(self, day: date, grain: Grain) -> date:
+        first = day.replace(day=1)
+        if grain == "month":
+            return first
+        months_in = (day.month - self.start_month) % (3 if grain == "quarter" else 12)
+        return _add_months(first, -months_in)
+
+    def _rule_fiscal_year(self, day: date) -> int:
+        return day.year + (1 if self.start_month != 1 and day.month >= self.start_month else 0)
+
+    def _rule_label(self, start: date, grain: Grain) -> str:
+        if grain == "month":
+            return f"{start.year}-{start.month:02d}"
+        year = self._rule_fiscal_year(start)
+        if grain == "year":
+            return str(year)
+        return f"{year}-Q{(start.month - self.start_month) % 12 // 3 + 1}"
+
+    def _rule_year_start(self, year: int) -> date:
+        return date(year - (1 if self.start_month != 1 else 0), self.start_month, 1)
+
+    # -- in the warehouse (Ibis) ------------------------------------------------------------------
     def period_start(self, column: Any, grain: Grain) -> Any:
         """An Ibis date expression: the first day of the period `column` falls in."""
         day = column.cast("date")
@@ -40,34 +146,50 @@ class FiscalCalendar:
             return column.truncate("W").cast("date")
         month_start = column.truncate("M").cast("date")
         if grain == "month":
-            return month_start
-        months_in = (column.month() - self.start_month + 12) % (3 if grain == "quarter" else 12)
-        return (month_start - months_in.cast("int32").as_interval("M")).cast("date")
+            rule = month_start
+        else:
+            months_in = (column.month() - self.start_month + 12) % (3 if grain == "quarter" else 12)
+            rule = (month_start - months_in.cast("int32").as_interval("M")).cast("date")
+        periods = self.imported(grain)
+        if not periods:
+            return rule
+        starts = {p.start for p in periods}
+        ends = sorted({p.next_start for p in periods} - starts, reverse=True)  # where an imported run stops
+        fallback = rule
+        if ends:
+            after = ibis.cases(*((day >= ibis.literal(b), ibis.literal(b)) for b in ends), else_=rule)
+            fallback = ibis.greatest(rule, after)
+        return ibis.cases(*((day.between(ibis.literal(p.start), ibis.literal(p.end)), ibis.literal(p.start))
+                            for p in periods), else_=fallback).cast("date")
 
-    # -- in Python ----------------------------------------------------------------------------
+    # -- in Python --------------------------------------------------------------------------------
     def start_of(self, day: date, grain: Grain) -> date:
         if grain == "day":
             return day
         if grain == "week":
             return day - timedelta(days=day.weekday())
-        first = day.replace(day=1)
-        if grain == "month":
-            return first
-        months_in = (day.month - self.start_month) % (3 if grain == "quarter" else 12)
-        month_index = first.year * 12 + first.month - 1 - months_in
-        return date(month_index // 12, month_index % 12 + 1, 1)
+        held = self._containing(day, grain)
+        if held is not None:
+            return held.start
+        rule = self._rule_start(day, grain)
+        before = [p.next_start for p in self.imported(grain) if p.end < day]
+        return max([rule, *before])
 
     def next_start(self, start: date, grain: Grain) -> date:
         if grain == "day":
             return start + timedelta(days=1)
         if grain == "week":
             return start + timedelta(days=7)
-        months = {"month": 1, "quarter": 3, "year": 12}[grain]
-        index = start.year * 12 + start.month - 1 + months
-        return date(index // 12, index % 12 + 1, 1)
+        held = self._containing(start, grain)
+        if held is not None:
+            return held.next_start
+        rule = _add_months(self._rule_start(start, grain), {"month": 1, "quarter": 3, "year": 12}[grain])
+        later = [p.start for p in self.imported(grain) if p.start > start]
+        return min([rule, *later])
 
     def fiscal_year(self, day: date) -> int:
-        return day.year + (1 if self.start_month != 1 and day.month >= self.start_month else 0)
+        year = self._containing(day, "year")
+        return year.fiscal_year if year is not None else self._rule_fiscal_year(day)
 
     def label(self, start: date, grain: Grain) -> str:
         if grain == "day":
@@ -75,16 +197,17 @@ class FiscalCalendar:
         if grain == "week":
             year, week, _ = start.isocalendar()
             return f"{year}-W{week:02d}"
-        if grain == "month":
-            return f"{start.year}-{start.month:02d}"
-        year = self.fiscal_year(start)
+        held = self._containing(start, grain)
+        if held is None:
+            return self._rule_label(start, grain)
         if grain == "year":
-            return str(year)
-        quarter = (start.month - self.start_month) % 12 // 3 + 1
-        return f"{year}-Q{quarter}"
+            return str(held.fiscal_year)
+        if grain == "quarter":
+            return f"{held.fiscal_year}-Q{held.number}"
+        return f"{held.fiscal_year}-M{held.number:02d}"
 
     def parse(self, label: str, grain: Grain | None = None) -> tuple[date, Grain]:
-        """The start date and grain of a period label such as 2017, 2017-Q1, 2017-03, 2017-W09."""
+        """The start date and grain of a period label such as 2017, 2017-Q1, 2017-03, 2017-M03, 2017-W09."""
         text = label.strip().upper()
         try:
             if "-W" in text:
@@ -92,14 +215,17 @@ class FiscalCalendar:
                 return date.fromisocalendar(int(year), int(week), 1), "week"
             if "-Q" in text:
                 year, quarter = text.split("-Q")
-                first_month_index = (int(year) - (1 if self.start_month != 1 else 0)) * 12 + self.start_month - 1
-                index = first_month_index + (int(quarter) - 1) * 3
                 if not 1 <= int(quarter) <= 4:
                     raise ValueError
-                return date(index // 12, index % 12 + 1, 1), "quarter"
+                return self._quarter_start(int(year), int(quarter)), "quarter"
+            if "-M" in text:
+                year, month = text.split("-M")
+                if not 1 <= int(month) <= 14:
+                    raise ValueError
+                return self._fiscal_month_start(int(year), int(month)), "month"
             if len(text) == 4 and text.isdigit():
-                index = (int(text) - (1 if self.start_month != 1 else 0)) * 12 + self.start_month - 1
-                return date(index // 12, index % 12 + 1, 1), "year"
+                named = self._named(int(text), "year", 1)
+                return (named.start if named else self._rule_year_start(int(text))), "year"
             if len(text) == 7:
                 year, month = text.split("-")
                 return date(int(year), int(month), 1), "month"
@@ -107,6 +233,18 @@ class FiscalCalendar:
         except ValueError:
             raise InputError(f"not a period: {label!r}",
                              hint="use 2017, 2017-Q1, 2017-03, 2017-W09 or a date such as 2017-03-31") from None
+
+    def _quarter_start(self, year: int, quarter: int) -> date:
+        named = self._named(year, "quarter", quarter)
+        return named.start if named else _add_months(self._rule_year_start(year), (quarter - 1) * 3)
+
+    def _fiscal_month_start(self, year: int, month: int) -> date:
+        named = self._named(year, "month", month)
+        if named is not None:
+            return named.start
+        if month > 12:
+            raise ValueError(f"no fiscal month {month} in {year}")
+        return _add_months(self.parse(str(year))[0], month - 1)
 
     def labels(self, starts: pd.Series, grain: Grain) -> pd.Series:
         return starts.map(lambda d: self.label(pd.Timestamp(d).date(), grain))

@@ -7,6 +7,7 @@ from typing import Any
 
 from cadence.errors import UnknownNameError
 from cadence.metrics import relations
+from cadence.metrics.dating import DealDating
 from cadence.metrics.definitions import builtin_metrics
 from cadence.metrics.registry import AnyMetric, Registry
 from cadence.metrics.relations import TableSource
@@ -37,6 +38,7 @@ def relation(name: str, tables: TableSource) -> Any:
     return RELATIONS[name](tables)
 
 
-def build_registry(extra: list[AnyMetric] | None = None) -> Registry:
-    """Every built-in metric, then `extra` (the company's own, from cadence.yml)."""
-    return Registry([*builtin_metrics(), *revenue_metrics(), *(extra or [])])
+def build_registry(extra: list[AnyMetric] | None = None, dating: DealDating | None = None) -> Registry:
+    """Every built-in metric (naming `dating`, the workspace's rule for dating closed deals), then `extra`
+    (the company's own, from cadence.yml)."""
+    return Registry([*builtin_metrics(dating), *revenue_metrics(), *(extra or [])])

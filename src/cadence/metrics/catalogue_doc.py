@@ -13,8 +13,11 @@ def metrics_markdown(registry: Registry) -> str:
         "`cadence metrics --format markdown`; do not edit by hand.",
         "",
         "Conventions: money is in the workspace currency; a deal is *won* in a won stage and *closed* when won or "
-        "lost, and a closed deal is dated by when it closed (`closed_at`, else `close_date`). Fiscal years and "
-        "quarters follow `fiscal_year_start_month` and are named after the fiscal year in which they end. "
+        "lost, and a closed deal is dated by the CRM's close date (`close_date`, as the CRM's own reports date it) "
+        "unless cadence.yml says `deal_dating: closed_at` (then by when it closed, in the company's `timezone`). "
+        "Fiscal years and quarters are the company's imported fiscal periods (Salesforce Period, 4-4-5 years "
+        "included) where it has them, else follow `fiscal_year_start_month`, named after the fiscal year in which "
+        "they end. "
         "MRR is measured on each month's last day (a subscription's `ended_at` is the first day not billed).",
         "",
         "| metric | definition | unit | better | owner | dated by | can be cut by |",

@@ -4,7 +4,8 @@ Money is converted to the reporting currency (the corporate one, or `--currency`
 `money.py` picks per deal before it is added; cut by `currency`, amounts are summed as entered.
 
 Conventions: money is in the workspace currency; a deal is *won* when its stage is a won stage,
-*closed* when won or lost; a closed deal is dated by when it closed (closed_at, else close_date).
+*closed* when won or lost; a closed deal is dated by the workspace's rule (`dating.py`): the CRM's
+close date by default, or closed_at in the company's time zone; every such definition names the rule.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cadence.metrics.dating import DealDating
 from cadence.metrics.registry import AnyMetric, DerivedMetric, Metric
 
 DEAL_DIMS = ("segment", "industry", "region", "team", "owner_name", "owner_id", "kind", "pipeline",
@@ -51,14 +53,16 @@ def _nps(t: Any) -> Any:
     return (promoters - detractors).cast("float64") * 100.0 / t.count().cast("float64")
 
 
-def builtin_metrics() -> list[AnyMetric]:
+def builtin_metrics(dating: DealDating | None = None) -> list[AnyMetric]:
+    """The built-ins; metrics over closed deals name `dating`'s rule (default: the CRM's close date)."""
+    dated = (dating or DealDating()).phrase
     return [
-        Metric("bookings", "Bookings", "Closed-won amount, dated by when the deal closed.", "currency", "up",
+        Metric("bookings", "Bookings", f"Closed-won amount, {dated}.", "currency", "up",
                "Sales", "deals", "closed_on", DEAL_DIMS, lambda t: t.amount_value.sum(),
                "sum(amount) over won deals", where=lambda t: t.is_won),
-        Metric("won_deals", "Won deals", "Number of deals won, dated by close.", "count", "up", "Sales", "deals",
+        Metric("won_deals", "Won deals", f"Number of deals won, {dated}.", "count", "up", "Sales", "deals",
                "closed_on", DEAL_DIMS, lambda t: t.count(), "count(won deals)", where=lambda t: t.is_won),
-        Metric("closed_deals", "Closed deals", "Number of deals closed, won or lost, dated by close.", "count", "up",
+        Metric("closed_deals", "Closed deals", f"Number of deals closed, won or lost, {dated}.", "count", "up",
                "Sales", "deals", "closed_on", DEAL_DIMS, lambda t: t.count(), "count(closed deals)",
                where=lambda t: t.is_closed),
         Metric("pipeline_created", "Pipeline created", "Amount of the opportunities created in the period.",
@@ -70,17 +74,17 @@ def builtin_metrics() -> list[AnyMetric]:
                "close date.", "currency", "up", "Sales", "deals", "close_date", DEAL_DIMS,
                lambda t: t.amount_value.sum(), "sum(amount) over open deals, dated by close_date",
                where=lambda t: ~t.is_closed, snapshot=True),
-        Metric("win_rate", "Win rate", "Won ÷ closed, by count, dated by close.", "ratio", "up", "Sales", "deals",
+        Metric("win_rate", "Win rate", f"Won ÷ closed, by count, {dated}.", "ratio", "up", "Sales", "deals",
                "closed_on", DEAL_DIMS, lambda t: t.is_won.ifelse(1.0, 0.0).mean(), "count(won) ÷ count(closed)",
                where=lambda t: t.is_closed),
-        Metric("win_rate_amount", "Win rate (amount)", "Won amount ÷ closed amount, dated by close.", "ratio", "up",
+        Metric("win_rate_amount", "Win rate (amount)", f"Won amount ÷ closed amount, {dated}.", "ratio", "up",
                "Sales", "deals", "closed_on", DEAL_DIMS,
                lambda t: t.amount_value.sum(where=t.is_won) / t.amount_value.sum(),
                "sum(amount of won) ÷ sum(amount of closed)", where=lambda t: t.is_closed),
-        Metric("average_deal_size", "Average deal size", "Mean amount of won deals, dated by close.", "currency",
+        Metric("average_deal_size", "Average deal size", f"Mean amount of won deals, {dated}.", "currency",
                "up", "Sales", "deals", "closed_on", DEAL_DIMS, lambda t: t.amount_value.mean(),
                "mean(amount) over won deals", where=lambda t: t.is_won),
-        Metric("sales_cycle", "Sales cycle", "Median days from creation to close of won deals, dated by close.",
+        Metric("sales_cycle", "Sales cycle", f"Median days from creation to close of won deals, {dated}.",
                "days", "down", "Sales", "deals", "closed_on", DEAL_DIMS,
                lambda t: t.cycle_days.cast("float64").median(), "median(closed_at − created_at) over won deals",
                where=lambda t: t.is_won & t.closed_at.notnull()),

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import ibis
 
+from cadence.metrics.dating import dating_of
 from cadence.metrics.money import convert
 
 
@@ -32,7 +33,7 @@ def deals(tables: TableSource) -> Any:
     selected = joined.select(
         *[opp[c] for c in opp.columns],
         "segment", "industry", "region", "team", "owner_name", "owner_manager_id",
-        closed_on=ibis.coalesce(opp.closed_at, opp.close_date.cast("timestamp")),
+        closed_on=dating_of(tables).closed_on(opp),  # the workspace's rule (see dating.py)
         cycle_days=opp.closed_at.cast("date").delta(opp.created_at.cast("date"), unit="day"),
         rate_on=deal_rate_day(opp),
     )
