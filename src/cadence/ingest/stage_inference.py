@@ -147,10 +147,12 @@ def _closedness(fact: StageFacts, moves: pd.DataFrame) -> Declared:
     """Won/lost as the export says, else as the name says, else as the history shows."""
     declared = Declared(fact.pipeline, fact.stage, bool(fact.won), bool(fact.lost) and not fact.won,
                         fact.probability)
-    if fact.won is not None or fact.lost is not None:
+    if fact.won or fact.lost is not None:
         return declared
     said, left, sources, entered = name_says(fact.stage), *_exits(moves, fact.stage)
-    if said == "closed" and left:
+    if said == "won" and fact.won is False:
+        declared.why.append("open: the name says won, but its deals are not won")
+    elif said == "closed" and left:
         declared.why.append(f"the name says closed, but {left} deal(s) left it: open")
     elif said in ("won", "lost"):
         declared.won, declared.lost = said == "won", said == "lost"
@@ -256,3 +258,48 @@ def _config_entry(row: dict[Any, Any]) -> dict[str, object]:
     if isinstance(row[INFERRED], str):
         entry["why"] = row[INFERRED]
     return entry
+
+
+# -- cadence.yml ---------------------------------------------------------------------------------------
+PIPELINES_HEADER = (
+    "# Stages of imported pipelines, in order: `won: true` / `lost: true` mark closed stages. Cadence inferred\n"
+    "# the ones with a note from their names and history; correct them here — later imports use this list.\n")
+
+
+def with_pipelines(text: str, configured: dict[str, list[Stage]], updates: dict[str, list[dict[str, object]]]) -> str:
+    """cadence.yml's text with its `pipelines:` block replaced (or appended) by `configured` plus `updates`.
+
+    Only that block changes: every other line, comment and blank line of the file stays as it was.
+    """
+    merged: dict[str, list[dict[str, object]]] = {
+        name: [{"name": s.name, **s.model_dump(exclude_defaults=True, exclude={"name"})} for s in stages]
+        for name, stages in configured.items()}
+    merged.update(updates)
+    block = "pipelines:\n" + "".join(_pipeline_lines(name, stages) for name, stages in merged.items())
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if re.match(r"pipelines\s*:", line)), None)
+    if start is None:
+        spacer = "" if not text or text.endswith("\n\n") else "\n" if text.endswith("\n") else "\n\n"
+        return text + spacer + PIPELINES_HEADER + block
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or lines[end][0] in " \t"):
+        end += 1
+    while end > start + 1 and not lines[end - 1].strip():  # keep the blank lines before the next key
+        end -= 1
+    return "".join(lines[:start]) + block + "".join(lines[end:])
+
+
+def _pipeline_lines(name: str, stages: list[dict[str, object]]) -> str:
+    out = [f"  {_flow(name)}:\n"]
+    for stage in stages:
+        entry = {"name": stage["name"], **{k: v for k, v in stage.items() if k not in ("name", "why")}}
+        note = f"  # inferred: {stage['why']}" if stage.get("why") else ""
+        out.append(f"    - {_flow(entry)}{note}\n")
+    return "".join(out)
+
+
+def _flow(value: object) -> str:
+    import yaml
+
+    return str(yaml.safe_dump(value, default_flow_style=True, sort_keys=False, allow_unicode=True,
+                              width=10_000)).strip().removesuffix("...").strip()
