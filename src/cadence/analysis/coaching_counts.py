@@ -32,6 +32,7 @@ import pandas as pd
 
 from cadence.metrics.calendar import FiscalCalendar
 from cadence.metrics.catalog import build_registry
+from cadence.metrics.money import require_rates
 from cadence.metrics.query import MetricQuery, filtered_relation
 from cadence.metrics.registry import Metric
 from cadence.metrics.relations import TableSource
@@ -135,6 +136,7 @@ def _per_day(tables: TableSource, calendar: FiscalCalendar, people: pd.DataFrame
     bookings = build_registry().get("bookings")
     assert isinstance(bookings, Metric)
     won = filtered_relation(tables, bookings, calendar, MetricQuery("bookings", (), "quarter", None, as_of))
+    require_rates(won, tables)  # bookings per day in one currency
     keyed = _keyed(won, won.owner_id, won.closed_on, _hires(people), calendar, ramp_months)
     amounts = keyed.group_by(KEYS).aggregate(successes=bookings.measure(keyed)).to_pandas()
     amounts = amounts.assign(quarter=pd.to_datetime(amounts["quarter"]).dt.date, trials=0.0)

@@ -35,6 +35,7 @@ import pandas as pd
 
 from cadence.errors import MissingDataError, UnknownNameError
 from cadence.metrics.definitions import DEAL_DIMS
+from cadence.metrics.money import missing_rates, reporting_currency
 from cadence.metrics.relations import TableSource, deals
 
 WON_STEP = "won"
@@ -84,6 +85,8 @@ class Funnel:
     without_history: int = 0  # deals of the cohort with no history row: left out
     other_pipelines: list[str] = field(default_factory=list)
     method: str = METHOD
+    currency: str | None = None  # of stage velocity (money per day)
+    velocity_note: str | None = None  # why stage velocity is left out (e.g. an exchange rate is missing)
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame([asdict(s) for s in self.stages], columns=[f.name for f in fields(StageRow)])
@@ -91,7 +94,8 @@ class Funnel:
     def as_dict(self) -> dict[str, Any]:
         return {"pipeline": self.pipeline, "start": _iso(self.start), "end": _iso(self.end), "as_of": _iso(self.as_of),
                 "by": self.by, "deals": self.deals, "without_history": self.without_history,
-                "other_pipelines": self.other_pipelines, "method": self.method,
+                "other_pipelines": self.other_pipelines, "method": self.method, "currency": self.currency,
+                "velocity_note": self.velocity_note,
                 "stages": [asdict(s) for s in self.stages]}
 
 
@@ -104,7 +108,7 @@ def funnel(tables: TableSource, *, pipeline: str | None = None, start: date | No
         raise UnknownNameError("funnel dimension", by, DEAL_DIMS)
     chosen, others = _pick_pipeline(tables, pipeline)
     steps, step_of, lost = _steps(tables, chosen)
-    cohort = _cohort(tables, chosen, start, end, as_of, by)
+    cohort, velocity_note = _cohort(tables, chosen, start, end, as_of, by)
     history = _history(tables, cohort, as_of)
     per_deal = _per_deal(cohort, history, step_of, lost)
     entries = _entries(history, step_of)
@@ -114,7 +118,8 @@ def funnel(tables: TableSource, *, pipeline: str | None = None, start: date | No
         part = per_deal if group is None else per_deal[per_deal["group"] == group]
         rows += _stage_rows(part, entries, steps, None if group is None else str(group))
     return Funnel(chosen, start, end, as_of, by, int(len(per_deal)), rows,
-                  without_history=int(len(cohort) - len(per_deal)), other_pipelines=others)
+                  without_history=int(len(cohort) - len(per_deal)), other_pipelines=others,
+                  currency=reporting_currency(tables), velocity_note=velocity_note)
 
 
 # -- inputs ---------------------------------------------------------------------------------------------
@@ -146,16 +151,20 @@ def _steps(tables: TableSource, pipeline: str) -> tuple[list[str], dict[str, int
 
 
 def _cohort(tables: TableSource, pipeline: str, start: date | None, end: date | None, as_of: date | None,
-            by: str | None) -> pd.DataFrame:
+            by: str | None) -> tuple[pd.DataFrame, str | None]:
+    """The cohort's deals with their amounts in one currency, and why there are none (a missing rate)."""
     table = deals(tables)
     table = table.filter(table.pipeline == pipeline)
     for bound, keep in ((start, lambda t, v: t.created_at >= v), (end, lambda t, v: t.created_at < v),
                         (as_of, lambda t, v: t.created_at < v)):
         if bound is not None:
             table = table.filter(keep(table, ibis.timestamp(pd.Timestamp(bound))))
-    columns = {"opportunity_id": table.opportunity_id, "amount": table.amount_value,
+    missing = missing_rates(table, tables)
+    columns = {"opportunity_id": table.opportunity_id,
+               "amount": table.amount_value if missing is None else ibis.null("float64"),
                "group": table[by].cast("string") if by else ibis.null().cast("string")}
-    return table.select(**columns).to_pandas()
+    note = None if missing is None else f"stage velocity left out: {missing.message}"
+    return table.select(**columns).to_pandas(), note
 
 
 def _history(tables: TableSource, cohort: pd.DataFrame, as_of: date | None) -> pd.DataFrame:

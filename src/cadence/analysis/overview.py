@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import ibis
 
+from cadence.metrics.money import missing_rates
+from cadence.metrics.relations import deals
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -45,12 +48,13 @@ class Overview:
     win_rate: float | None = None
     median_sales_cycle_days: float | None = None
     average_deal_size: float | None = None
-    open_pipeline: float = 0.0
+    open_pipeline: float | None = 0.0
     mrr: float = 0.0
     arr: float = 0.0
     customers: int = 0
     leads: int = 0
     activities: int = 0
+    money_note: str | None = None  # why deal amounts are left out (an exchange rate is missing)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -63,6 +67,7 @@ def company_overview(ws: OverviewSource) -> Overview:
     config = ws.config
     as_of = data_end(ws)
     opportunities = ws.table("opportunities")
+    amounts, money_note = _in_one_currency(ws)
     return Overview(
         company=config.company, currency=config.currency, fiscal_year_start_month=config.fiscal_year_start_month,
         as_of=as_of,
@@ -71,15 +76,26 @@ def company_overview(ws: OverviewSource) -> Overview:
         people=_count(_current_people(ws.table("people"), as_of)),
         people_by_team=_counts_by(_current_people(ws.table("people"), as_of), "team"),
         opportunities=_deal_counts(opportunities),
-        bookings_by_fiscal_year=bookings_by_fiscal_year(opportunities, config.fiscal_year_start_month),
+        bookings_by_fiscal_year=bookings_by_fiscal_year(amounts, config.fiscal_year_start_month)
+        if amounts is not None else {},
         win_rate=_win_rate(opportunities),
         median_sales_cycle_days=_median_cycle(opportunities),
-        average_deal_size=_scalar(opportunities.filter(opportunities.is_won).amount.cast("float64").mean()),
-        open_pipeline=_scalar(opportunities.filter(~opportunities.is_closed).amount.cast("float64").sum()) or 0.0,
+        average_deal_size=None if amounts is None else _scalar(amounts.filter(amounts.is_won).amount.mean()),
+        open_pipeline=None if amounts is None else _scalar(amounts.filter(~amounts.is_closed).amount.sum()) or 0.0,
         **_recurring_revenue(ws.table("subscriptions"), as_of),
         leads=_count(ws.table("leads")),
         activities=_count(ws.table("activities")),
+        money_note=money_note,
     )
+
+
+def _in_one_currency(ws: OverviewSource) -> tuple[ir.Table | None, str | None]:
+    """Deals with `amount` in the corporate currency; None and why when an exchange rate is missing."""
+    rel = deals(ws)
+    missing = missing_rates(rel, ws)
+    if missing is not None:
+        return None, f"amounts left out: {missing.message}"
+    return rel.mutate(amount=rel.amount_value), None
 
 
 def data_end(ws: OverviewSource) -> date | None:

@@ -64,7 +64,9 @@ def funnel(
                              columns=columns))
     if result.other_pipelines:
         console.print(f"Other pipelines with deals: {', '.join(result.other_pipelines)} (use --pipeline).")
-    console.print(Text(f"Method: {result.method}.", style="dim"))
+    if result.velocity_note:
+        console.print(result.velocity_note)
+    console.print(Text(f"Method: {result.method}. Velocity in {result.currency} per day.", style="dim"))
     if chart is not None:
         console.print(f"Wrote {chart}")
 

@@ -36,6 +36,8 @@ def render_overview(overview: Overview) -> RenderableType:
     ):
         headline.add_row(label, value)
     parts: list[RenderableType] = [headline]
+    if overview.money_note:
+        parts.append(overview.money_note)
     if overview.bookings_by_fiscal_year:
         parts.append(_two_columns("Bookings by fiscal year", "year", "bookings",
                                   {k: money(v) for k, v in overview.bookings_by_fiscal_year.items()}))

@@ -129,15 +129,36 @@ def convert(table: Any, tables: Any, *, amount: str = "amount", currency: str = 
     return out.mutate(**{into: out[amount].cast("float64") / out[RATE]})
 
 
-def require_rates(table: Any, tables: Any, *, amount: str = "amount", what: str = "deals") -> None:
-    """Refuse (MissingRatesError) when a row of `convert`ed `table` has an amount but no rate."""
+def missing_rates(table: Any, tables: Any, *, amount: str = "amount", what: str = "deals") -> MissingRatesError | None:
+    """The error naming the currencies whose rates rows of `convert`ed `table` lack (None: every amount converts)."""
     missing = table.filter(table[amount].notnull() & table[RATE].isnull())
     counts = missing.group_by(code=missing[MISSING]).agg(rows=missing.count()).to_pandas()
     if counts.empty:
-        return
+        return None
     counts = counts.sort_values(["rows", "code"], ascending=[False, True])
     named = ", ".join(f"{code} ({rows} {what})" for code, rows in zip(counts["code"], counts["rows"], strict=True))
-    raise MissingRatesError(f"no exchange rate for {named} to {reporting_currency(tables)}", hint=ADD_RATES_HINT)
+    return MissingRatesError(f"no exchange rate for {named} to {reporting_currency(tables)}", hint=ADD_RATES_HINT)
+
+
+def require_rates(table: Any, tables: Any, *, amount: str = "amount", what: str = "deals") -> None:
+    """Refuse (MissingRatesError) when a row of `convert`ed `table` has an amount but no rate."""
+    error = missing_rates(table, tables, amount=amount, what=what)
+    if error is not None:
+        raise error
+
+
+def convert_history(history: Any, deals: Any) -> Any:
+    """`opportunity_history` with `amount` in the reporting currency, at the rate of its deal.
+
+    A history row converts at the rate its deal converts at (`deals` is the `deals` relation), so a
+    deal's amount changes are the rep's, never the exchange rate's; a row whose deal is not in the
+    opportunities table keeps its amount as entered (the corporate currency).
+    """
+    rates = deals.select(_h_id=deals.opportunity_id, _h_rate=deals[RATE], _h_converts=ibis.literal(True))
+    joined = history.left_join(rates, history.opportunity_id == rates._h_id)
+    amount = joined.amount.cast("float64")
+    converted = ibis.cases((joined._h_converts.isnull(), amount), else_=amount / joined._h_rate)
+    return joined.mutate(amount=converted).drop("_h_id", "_h_rate", "_h_converts")
 
 
 def uses_column(expression: Any, table: Any, names: set[str]) -> bool:

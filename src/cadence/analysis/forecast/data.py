@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cadence.errors import MissingDataError
+from cadence.metrics.money import convert_history, require_rates
 from cadence.metrics.relations import TableSource, deals
 
 DEAL_COLUMNS = ("opportunity_id", "pipeline", "owner_id", "segment", "kind", "product", "created_at", "closed_at",
@@ -49,11 +50,12 @@ class ForecastData:
 def load_forecast_data(tables: TableSource) -> ForecastData:
     """Read what the forecast needs; a clear error naming the missing table when it cannot be done."""
     relation = deals(tables)
+    require_rates(relation, tables)  # amounts in one currency, or no forecast
     frame = relation.select(*DEAL_COLUMNS).to_pandas()
     if frame.empty:
         raise ForecastDataError("the forecast needs deals, and the opportunities table is empty",
                                 hint="import a CRM export first (`cadence ingest … --from salesforce|hubspot|maven`)")
-    history = tables.table("opportunity_history").select(*HISTORY_COLUMNS).to_pandas()
+    history = convert_history(tables.table("opportunity_history"), relation).select(*HISTORY_COLUMNS).to_pandas()
     if history.empty:
         raise ForecastDataError(
             "the forecast needs opportunity_history (each deal's stage, amount and close date over time) to rebuild "

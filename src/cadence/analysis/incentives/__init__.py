@@ -36,6 +36,7 @@ from cadence.analysis.incentives.quarter_end_effects import (
     time_to_value_effect,
 )
 from cadence.metrics.calendar import FiscalCalendar
+from cadence.metrics.money import MissingRatesError
 
 __all__ = ["IncentiveReport", "MissingDataError", "Simulation", "incentive_report", "simulate_goal_dates"]
 
@@ -77,7 +78,7 @@ class IncentiveReport:
 def _run_part(report: IncentiveReport, part: str, run: Any) -> Any:
     try:
         return run()
-    except MissingDataError as exc:
+    except (MissingDataError, MissingRatesError) as exc:  # a part missing rows or exchange rates says so
         report.unavailable[part] = exc.one_line()
         return None
 

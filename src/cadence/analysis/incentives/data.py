@@ -20,6 +20,7 @@ import pandas as pd
 
 from cadence.errors import MissingDataError
 from cadence.metrics.calendar import FiscalCalendar
+from cadence.metrics.money import require_rates
 from cadence.metrics.relations import TableSource, deals
 
 WEEKS_PER_QUARTER = 13
@@ -74,7 +75,9 @@ def won_deals(tables: TableSource, calendar: FiscalCalendar) -> pd.DataFrame:
     Raises MissingDataError when there is no closed-won deal with a close date.
     """
     rel = deals(tables)
-    won = rel.filter(rel.is_won & rel.closed_on.notnull()).select(
+    rel = rel.filter(rel.is_won & rel.closed_on.notnull())
+    require_rates(rel, tables)  # amounts in one currency, as bookings adds them
+    won = rel.select(
         "opportunity_id", "account_id", "kind", "segment", "closed_on", "amount_value",
         discount_pct=rel.discount_pct.cast("float64"),
     ).to_pandas()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from cadence.analysis.quality.currency import deals_without_rate, subscriptions_in_other_currencies
 from cadence.analysis.quality.deals import (
     account_missing_owner,
     closed_without_date,
@@ -45,6 +46,8 @@ CHECKS: tuple[Check, ...] = (
     unknown_owners,
     stage_regressions,
     amount_outliers,
+    deals_without_rate,
+    subscriptions_in_other_currencies,
     lead_counts_disagree,
     opportunity_counts_disagree,
     future_closes,

@@ -14,9 +14,9 @@ MIN_GROUP = 20  # fewer deals than this in a pipeline/kind: too few to say what 
 
 
 def amount_outliers(tables: TableSource, today: date) -> list[Finding]:
-    """Opportunities whose amount is far from the usual amount of their pipeline and kind.
+    """Opportunities whose amount is far from the usual amount of their pipeline, kind and currency.
 
-    Rule: within each pipeline and kind (new, expansion, renewal) with at least 20 positive
+    Rule: within each pipeline, kind (new, expansion, renewal) and currency with at least 20 positive
     amounts, take log10 of the amount; a deal is an outlier when its log amount is more than 5
     median absolute deviations from the group's median AND at least ten times above or below the
     median amount. Working on the log scale and with medians keeps one huge deal from hiding
@@ -24,9 +24,10 @@ def amount_outliers(tables: TableSource, today: date) -> list[Finding]:
     """
     opps = tables.table("opportunities")
     deals = opps.filter(opps.amount > 0).select(
-        "opportunity_id", "pipeline", kind=opps.kind.fill_null(""), log_amount=opps.amount.cast("float64").log10(),
+        "opportunity_id", "pipeline", kind=opps.kind.fill_null(""), currency=opps.currency.fill_null(""),
+        log_amount=opps.amount.cast("float64").log10(),
     )
-    groups = ["pipeline", "kind"]
+    groups = ["pipeline", "kind", "currency"]  # 4,000 COP is not an outlier among dollars
     centre = deals.group_by(groups).aggregate(median=deals.log_amount.median(), deals=deals.opportunity_id.count())
     centre = centre.filter(centre.deals >= MIN_GROUP)
     spread = deals.join(centre, groups)
@@ -39,7 +40,7 @@ def amount_outliers(tables: TableSource, today: date) -> list[Finding]:
         rows, "opportunity_id", check="amount_outlier", severity="warning",
         order_by=[rows.distance.desc(), rows.opportunity_id],
         message=lambda n: f"{plural(n, 'opportunity', 'opportunities', verb='has')} an amount far from the "
-                          "usual for its pipeline and kind (rule: log10 amount more than 5 median absolute "
+                          "usual for its pipeline, kind and currency (rule: log10 amount more than 5 median absolute "
                           "deviations from the median, and at least 10× above or below the median amount; "
                           f"groups of {MIN_GROUP}+ deals). Check for a misplaced decimal, a placeholder value "
                           "or the wrong currency. Examples: furthest first.",

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cadence.errors import MissingDataError
+from cadence.metrics.money import require_rates
 from cadence.metrics.relations import TableSource, deals
 
 UNSTATED_CERTAINTY = 0.5  # even odds, only when no request in the workspace states its certainty
@@ -78,6 +79,7 @@ def parse_depends_on(value: object) -> tuple[str, ...]:
 
 def _deals(tables: TableSource) -> pd.DataFrame:
     relation = deals(tables)
+    require_rates(relation, tables)  # deal values in one currency
     frame = plain(relation.select(*DEAL_COLUMNS).to_pandas())
     names = plain(tables.table("accounts").select("account_id", "name").to_pandas())
     frame["account_name"] = frame["account_id"].map(names.set_index("account_id")["name"])
