@@ -3,18 +3,21 @@
 The rules, stated once (`METHOD` carries them to every report):
 
 - **Stages and their order** come from the `stages` table (pipeline, position). The funnel's steps
-  are the pipeline's open stages in order, then "won" (every won stage counts as that one step).
-  Lost stages are not steps: losing is how a deal leaves the funnel.
+  are the pipeline's open stages in order, then "won" (every won stage counts as that one step),
+  each only when a deal of the pipeline is or has been in it: a declared stage no deal ever used is
+  no step. Lost stages are not steps: losing is how a deal leaves the funnel.
 - **The cohort** is the deals created in the period (`opportunities.created_at` in [start, end)),
   each seen through its `opportunity_history` up to `as_of`.
 - **Reached.** A deal that reached stage k — or any later stage — counts as having reached k (CRMs
-  let deals skip stages). A lost deal reached the furthest open stage its history shows; a deal whose
-  history shows nothing but a lost stage was lost at the first stage.
-- **Conversion k → k+1** = deals that reached k+1 ÷ deals that reached k and are *decided* there: no
-  longer sitting in k (they moved on) or closed. Open deals still in k are not counted either way,
-  so a young cohort is not read as a bad one.
-- **Time in stage k**: days from a deal's first entry into k to its first entry into k+1, over the
-  deals whose history shows both; median and mean.
+  let deals skip stages), once, however often it moved back and forth. A lost deal reached the
+  furthest open stage its history shows; a deal whose history shows nothing but a lost stage was
+  lost at the first stage.
+- **Conversion k → k+1** = deals that reached k+1 ÷ deals that reached k and are *decided* there:
+  they went past k (even if they came back since) or closed. Open deals that have not gone past k
+  are not counted either way, so a young cohort is not read as a bad one; the share is never above 100%.
+- **Time in stage k**: days a deal spent in k, over every stay it ended (moving on, back or to a
+  closed stage), for the deals that left k and are not in it now; median and mean. Empty only when
+  no deal has left the stage.
 - **Win rate from k**: of the closed deals that reached k, the share won.
 - **Stage velocity** of k: what a deal that reaches k is worth per day — win rate from k × mean
   amount of those won ÷ median days from entering k to the win. It is the sales-velocity formula
@@ -41,10 +44,10 @@ from cadence.metrics.relations import TableSource, deals
 WON_STEP = "won"
 METHOD = ("stages in the order of the `stages` table (open stages, then won; lost is how a deal leaves); the "
           "cohort is the deals created in the period, seen through their history; a deal that reached a stage or "
-          "any later one counts as reaching it; conversion k → k+1 = deals that reached k+1 ÷ deals that reached "
-          "k and are no longer sitting in k or are closed; time in stage = days from first entering it to first "
-          "entering the next; stage velocity = win rate from the stage × mean won amount ÷ median days from "
-          "entering it to the win")
+          "any later one counts as reaching it, once; conversion k → k+1 = deals that reached k+1 ÷ deals that "
+          "reached k and went past it or closed; time in stage = days spent in it over the stays deals ended, for "
+          "deals no longer in it; only stages deals use are listed; stage velocity = win rate from the stage × "
+          "mean won amount ÷ median days from entering it to the win")
 
 
 def require_rows(tables: TableSource, table: str, analysis: str, why: str) -> None:
@@ -112,11 +115,12 @@ def funnel(tables: TableSource, *, pipeline: str | None = None, start: date | No
     history = _history(tables, cohort, as_of)
     per_deal = _per_deal(cohort, history, step_of, lost)
     entries = _entries(history, step_of)
+    stays = _time_in_steps(history, step_of)
     groups = [None] if by is None else sorted(per_deal["group"].dropna().unique().tolist(), key=str)
     rows = []
     for group in groups:
         part = per_deal if group is None else per_deal[per_deal["group"] == group]
-        rows += _stage_rows(part, entries, steps, None if group is None else str(group))
+        rows += _stage_rows(part, entries, stays, steps, None if group is None else str(group))
     return Funnel(chosen, start, end, as_of, by, int(len(per_deal)), rows,
                   without_history=int(len(cohort) - len(per_deal)), other_pipelines=others,
                   currency=reporting_currency(tables), velocity_note=velocity_note)
@@ -142,12 +146,22 @@ def _steps(tables: TableSource, pipeline: str) -> tuple[list[str], dict[str, int
     """The funnel's step names in order, each stage's step index (from 1), and the lost stages."""
     stages = tables.table("stages")
     rows = stages.filter(stages.pipeline == pipeline).order_by("position").to_pandas()
+    rows = rows[rows["stage"].isin(_present(tables, pipeline))]
     open_stages = rows[~rows["is_won"].astype(bool) & ~rows["is_lost"].astype(bool)]["stage"].tolist()
     won = rows[rows["is_won"].astype(bool)]["stage"].tolist()
     steps = [*open_stages, *([won[0] if len(won) == 1 else WON_STEP] if won else [])]
     step_of = {stage: i + 1 for i, stage in enumerate(open_stages)}
     step_of.update({stage: len(steps) for stage in won})
     return steps, step_of, set(rows[rows["is_lost"].astype(bool)]["stage"])
+
+
+def _present(tables: TableSource, pipeline: str) -> set[str]:
+    """The stages the pipeline's deals are in or have been in: only those are steps."""
+    opps = tables.table("opportunities")
+    mine = opps.filter(opps.pipeline == pipeline)
+    history = tables.table("opportunity_history")
+    past = history.semi_join(mine.select("opportunity_id"), "opportunity_id").select("stage")
+    return set(mine.select("stage").union(past).distinct().to_pandas()["stage"].dropna())
 
 
 def _cohort(tables: TableSource, pipeline: str, start: date | None, end: date | None, as_of: date | None,
@@ -201,18 +215,36 @@ def _entries(history: pd.DataFrame, step_of: dict[str, int]) -> pd.DataFrame:
     return rows.groupby(["opportunity_id", "step"])["changed_at"].min().unstack("step")
 
 
+def _time_in_steps(history: pd.DataFrame, step_of: dict[str, int]) -> pd.DataFrame:
+    """deal × step: days spent in the step over every stay the deal ended (it moved back and forth: all of them),
+    for deals not in the step now."""
+    ordered = history.sort_values(["opportunity_id", "changed_at"], kind="stable")
+    ordered = ordered.assign(step=ordered["stage"].map(step_of).fillna(0).astype(int))  # 0: lost or unknown
+    ordered = ordered[ordered["step"] != ordered.groupby("opportunity_id")["step"].shift()]
+    ordered = ordered.assign(until=ordered.groupby("opportunity_id")["changed_at"].shift(-1))
+    ended = ordered[ordered["until"].notna() & (ordered["step"] > 0)]
+    days = (ended["until"] - ended["changed_at"]).dt.total_seconds() / 86_400
+    stays = days.groupby([ended["opportunity_id"], ended["step"]]).sum().unstack("step")
+    now = ordered.groupby("opportunity_id")["step"].last().reindex(stays.index)
+    for step in stays.columns:
+        stays.loc[now == step, step] = np.nan
+    return stays
+
+
 # -- figures ------------------------------------------------------------------------------------------
-def _stage_rows(part: pd.DataFrame, all_entries: pd.DataFrame, steps: list[str], group: str | None) -> list[StageRow]:
+def _stage_rows(part: pd.DataFrame, all_entries: pd.DataFrame, all_stays: pd.DataFrame, steps: list[str],
+                group: str | None) -> list[StageRow]:
     entries = all_entries.loc[all_entries.index.intersection(part.index)]
+    stays = all_stays.loc[all_stays.index.intersection(part.index)]
     won = part[part["won"]]
     rows = []
     for k, name in enumerate(steps, start=1):
         reached = part["reached"] >= k
         sitting = (part["current"] == k) & ~part["closed"]
-        decided = reached & ~sitting
-        advanced = part["reached"] >= k + 1
+        advanced = part["reached"] >= k + 1  # a deal that went past k and came back has still passed it once
+        decided = reached & (advanced | part["closed"])
         last = k == len(steps)
-        days = _days_between(entries, k, k + 1)
+        days = stays[k].dropna().astype("float64") if k in stays.columns else pd.Series(dtype="float64")
         closed_here = part[reached & part["closed"]]
         win_rate = float(closed_here["won"].mean()) if len(closed_here) else None
         velocity = _velocity(win_rate, won[won["reached"] >= k], entries, k, len(steps))

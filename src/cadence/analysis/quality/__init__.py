@@ -29,6 +29,7 @@ from cadence.analysis.quality.history import stage_regressions
 from cadence.analysis.quality.outliers import amount_outliers
 from cadence.analysis.quality.quarantine import quarantined_rows
 from cadence.analysis.quality.sources import lead_counts_disagree, opportunity_counts_disagree
+from cadence.analysis.quality.stages import open_in_closed_stage
 
 __all__ = ["CHECKS", "Finding", "Severity", "TableSource", "check_data_quality"]
 
@@ -45,6 +46,7 @@ CHECKS: tuple[Check, ...] = (
     orphan_opportunities,
     unknown_owners,
     stage_regressions,
+    open_in_closed_stage,
     amount_outliers,
     deals_without_rate,
     subscriptions_in_other_currencies,
