@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -10,25 +9,29 @@ import typer
 
 from cadence.cli.console import RichProgress, console, emit_csv, emit_json, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
+from cadence.cli.options import as_of, as_of_line
 
 
 @app.command()
 def check(
     output: FormatOption = Output.table,
-    today: Annotated[str | None, typer.Option(help="Treat this date (YYYY-MM-DD) as today.")] = None,
+    today: Annotated[str | None, typer.Option(
+        help="Treat this date (YYYY-MM-DD) as today (default: the data's last day).")] = None,
 ) -> None:
     """Data quality: duplicates, stale and missing fields, outliers, sources that disagree."""
     from cadence.analysis.quality import check_data_quality
 
     with open_workspace() as ws:
-        findings = check_data_quality(ws, today=date.fromisoformat(today) if today else date.today())
+        day = as_of(ws, today)
+        findings = check_data_quality(ws, today=day.day)
     rows = [f.as_dict() for f in findings]
     if output is Output.json:
-        emit_json({"findings": rows})
+        emit_json({**day.as_dict(), "findings": rows})
         return
     if output is Output.csv:
         emit_csv([{**r, "examples": " ".join(r["examples"])} for r in rows])
         return
+    console.print(as_of_line(day))
     if not rows:
         console.print("[green]No data-quality findings.[/]")
         return

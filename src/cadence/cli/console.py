@@ -10,6 +10,7 @@ import re
 import sys
 from typing import Any
 
+from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -96,25 +97,50 @@ class FitTable:
         self.rows = [[cell if isinstance(cell, Text) else Text(cell) for cell in row] for row in rows]
         self.numeric = numeric or [looks_numeric([r[i].plain for r in self.rows]) for i in range(len(headers))]
 
-    def table(self) -> Table:
+    def table(self, *, compact: bool = False, widths: list[int] | None = None) -> Table:
+        """Bordered; `compact`: no borders, two spaces between columns (fits 2 more characters per column)."""
         table = Table(title=self.title, title_justify="left", header_style="bold")
-        for header, number in zip(self.headers, self.numeric, strict=True):
-            table.add_column(header, justify="right" if number else "left", no_wrap=number, overflow="fold")
-        for row in self.rows:
-            table.add_row(*row)
+        if compact:
+            table.box, table.show_edge, table.padding = box.SIMPLE_HEAD, False, (0, 1, 0, 0)
+        for i, (header, number) in enumerate(zip(self.headers, self.numeric, strict=True)):
+            table.add_column(header, justify="right" if number else "left", overflow="fold",
+                             width=widths[i] if widths else None)
+        for row in self.rows:  # a number never wraps; its header may
+            table.add_row(*(_unwrapped(c) if n else c for c, n in zip(row, self.numeric, strict=True)))
         return table
 
-    def minimum_width(self) -> int:
+    def _widths(self, size: str) -> list[int]:
+        """Per column: the narrowest it can be without breaking a word or a number ("min"), or its natural width."""
+        def width(i: int, number: bool) -> int:
+            cells = [r[i].plain for r in self.rows]
+            header = cell_len(self.headers[i]) if size == "max" else _longest_word(self.headers[i])
+            if size == "max" or number:
+                return max([header, *(max(map(cell_len, c.splitlines()), default=0) for c in cells)])
+            return max([header, *map(_longest_word, cells)])
+
+        return [width(i, n) for i, n in enumerate(self.numeric)]
+
+    def _overhead(self, compact: bool) -> int:
+        n = len(self.headers)
+        return 2 * n - 1 if compact else 3 * n + 1  # padding, separators and edges
+
+    def minimum_width(self, *, compact: bool = False) -> int:
         """The narrowest this table can be drawn without breaking a word or a number."""
-        widths = [max([_longest_word(h), *(cell_len(r[i].plain) if n else _longest_word(r[i].plain)
-                                           for r in self.rows)])
-                  for i, (h, n) in enumerate(zip(self.headers, self.numeric, strict=True))]
-        return sum(widths) + 3 * len(widths) + 1  # one space of padding each side, one border per column and edge
+        return sum(self._widths("min")) + self._overhead(compact)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        if not self.headers or self.minimum_width() <= options.max_width:
+        if not self.headers:
             yield self.table()
             return
+        for compact in (False, True):
+            room = options.max_width - self._overhead(compact)
+            low, high = self._widths("min"), self._widths("max")
+            if sum(high) <= room:
+                yield self.table(compact=compact)
+                return
+            if sum(low) <= room:
+                yield self.table(compact=compact, widths=_share(room, low, high))
+                return
         yield from self._vertical()
 
     def _vertical(self) -> RenderResult:
@@ -129,6 +155,25 @@ class FitTable:
                 block.add_row(header, value)
             yield block
             yield Text("")
+
+
+def _share(room: int, low: list[int], high: list[int]) -> list[int]:
+    """Column widths from their minimums, handing out the spare room one character at a time to the columns
+    that would still wrap (rich alone would squeeze a column below its longest word)."""
+    widths = list(low)
+    spare = room - sum(widths)
+    while spare > 0 and any(w < h for w, h in zip(widths, high, strict=True)):
+        for i, h in enumerate(high):
+            if spare and widths[i] < h:
+                widths[i] += 1
+                spare -= 1
+    return widths
+
+
+def _unwrapped(cell: Text) -> Text:
+    cell = cell.copy()
+    cell.no_wrap = True
+    return cell
 
 
 def _longest_word(text: str) -> int:

@@ -10,8 +10,10 @@ from rich.text import Text
 
 from cadence.cli.console import RichProgress, console, emit_csv, emit_json, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
-from cadence.cli.options import parse_day
+from cadence.cli.options import as_of as resolve_as_of
+from cadence.cli.options import as_of_line, parse_day
 from cadence.errors import InputError
+from cadence.report.format import format_value
 
 if TYPE_CHECKING:
     from cadence.analysis.forecast import QuarterForecast
@@ -49,7 +51,10 @@ def forecast(
     from cadence.analysis.forecast import forecast_quarter
 
     with open_workspace() as ws:
-        result = forecast_quarter(ws, ws.calendar, parse_day(as_of, "--as-of"), _quarter(ws, period))
+        day = parse_day(as_of, "--as-of")
+        quarter = _quarter(ws, period)
+        today = None if day or quarter else resolve_as_of(ws)
+        result = forecast_quarter(ws, ws.calendar, today.next_day if today else day, quarter)
         currency = ws.config.currency
     data = result.as_dict()
     if output is Output.json:
@@ -57,14 +62,20 @@ def forecast(
     elif output is Output.csv:
         emit_csv(data["methods"])
     else:
+        console.print(as_of_line(today) if today else Text(
+            f"knowing what the data held before {result.as_of}"
+            + (" (given with --as-of)" if day else f" (within {result.quarter})"), style="dim"))
         render_forecast(result, currency)
 
 
 def render_forecast(result: QuarterForecast, currency: str) -> None:
-    rows = [{"method": m.method, "forecast": round(m.forecast), "p10": _round(m.p10), "p50": _round(m.p50),
-             "p90": _round(m.p90), "booked": round(m.booked), "open deals": round(m.from_open),
-             "new deals": round(m.from_new)} for m in result.methods]
-    console.print(rich_table(f"{result.quarter} bookings forecast ({currency}) as of {result.as_of} — "
+    def money(value: float | None) -> str:  # compact, with the currency: `--format json` has every digit
+        return format_value(value, "currency", currency)
+
+    rows = [{"method": m.method, "forecast": money(m.forecast), "p10": money(m.p10), "p50": money(m.p50),
+             "p90": money(m.p90), "booked": money(m.booked), "open deals": money(m.from_open),
+             "new deals": money(m.from_new)} for m in result.methods]
+    console.print(rich_table(f"{result.quarter} bookings forecast ({currency}) before {result.as_of} — "
                              f"{result.open_deals:,} open deals", rows))
     for m in result.methods:
         console.print(Text(f"{m.method}: {m.label}", style="dim"))
@@ -103,10 +114,6 @@ def backtest(
                       f"{_pct(headline['best_median_ape'])} against stage-weighted's "
                       f"{_pct(headline['baseline_median_ape'])} over {headline['quarters']} quarters; its P10–P90 "
                       f"held the actual {_pct(headline['best_coverage'])} of the time.")
-
-
-def _round(value: float | None) -> int | None:
-    return None if value is None else round(value)
 
 
 def _pct(value: float | None) -> str:

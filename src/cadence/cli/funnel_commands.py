@@ -11,6 +11,7 @@ from rich.text import Text
 
 from cadence.cli.console import console, emit_csv, emit_json, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
+from cadence.cli.options import as_of as resolve_as_of
 
 if TYPE_CHECKING:
     from cadence.analysis.coaching import RepCoaching
@@ -105,7 +106,7 @@ def coach(
     from cadence.analysis.coaching import coach as build_coaching
 
     with open_workspace() as ws:
-        day = _bounds(ws.calendar, as_of, None)[0] if as_of else None
+        day = _bounds(ws.calendar, as_of, None)[0] if as_of else resolve_as_of(ws).next_day
         result = build_coaching(ws, ws.calendar, as_of=day, settings=CoachingSettings(model_rep=model))
     reps = [result.rep(rep)] if rep else result.reps
     if output is Output.json:

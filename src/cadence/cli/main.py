@@ -35,6 +35,7 @@ class Output(StrEnum):
 class State:
     workspace: Path = Path(".")
     debug: bool = False
+    today: str | None = None  # --today, read when a command needs "now" (see cli/options.py as_of)
 
 
 state = State()
@@ -50,9 +51,13 @@ FormatOption = Annotated[Output, typer.Option("--format", help="table (default),
 def main(
     workspace: WorkspaceOption = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    today: Annotated[str | None, typer.Option(
+        "--today", help="Treat this day (YYYY-MM-DD) as today in every command (default: the data's last day).")]
+    = None,
 ) -> None:
     state.workspace = workspace or Path(".")
     state.debug = debug
+    state.today = today
 
 
 def open_workspace() -> Workspace:

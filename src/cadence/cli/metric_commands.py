@@ -153,11 +153,13 @@ def scorecard(
     """The weekly executive scorecard: mission metric, team KPIs vs target, pipeline, data quality."""
     from pathlib import Path
 
+    from cadence.cli.main import state
+    from cadence.cli.options import parse_day
     from cadence.cli.scorecard_view import render_scorecard
     from cadence.report.scorecard import build_scorecard
 
     with open_workspace() as ws:
-        card = build_scorecard(ws, week=week)
+        card = build_scorecard(ws, week=week, today=parse_day(state.today, "--today"))
     if html:
         from cadence.report.html import render_html
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -33,9 +33,10 @@ PeriodOption = Annotated[str | None, typer.Option("--period", help="Period plann
 
 # -- shared ------------------------------------------------------------------------------------------------
 def _as_of(ws: Workspace) -> date:
-    from cadence.report.scorecard import data_today
+    """The first day after the as-of day (the data's last day, or --today)."""
+    from cadence.cli.options import as_of
 
-    return data_today(ws, date.today()) + timedelta(days=1)
+    return as_of(ws).next_day
 
 
 def _period(ws: Workspace, label: str | None, as_of: date) -> tuple[date, date, str]:

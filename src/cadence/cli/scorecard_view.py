@@ -4,41 +4,47 @@ from __future__ import annotations
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
+from cadence.cli.console import FitTable
 from cadence.report.format import format_change, format_value, status_label
 from cadence.report.model import Scorecard, Section
 
 STATUS_STYLE = {"on_track": "bold green", "at_risk": "bold yellow", "off_track": "bold red"}
 
 
-def _figures(section: Section, currency: str) -> Table:
-    table = Table(title=section.title, title_justify="left", header_style="bold", expand=False)
-    for name, justify in (("team", "left"), ("measure", "left"), ("period", "left"), ("actual", "right"),
-                          ("target", "right"), ("status", "left"), ("w/w", "right"), ("vs last period", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+def _figures(section: Section, currency: str) -> FitTable:
+    headers = ["team", "measure", "period", "actual", "target", "status", "w/w", "vs last period"]
+    rows: list[list[str | Text]] = []
     for f in section.figures:
         status = Text(status_label(f.status), style=STATUS_STYLE.get(f.status or "", ""))
-        table.add_row(f.team or "", f.label, f.period or "", format_value(f.value, f.unit, currency),
-                      format_value(f.target, f.unit, currency) if f.target is not None else "", status,
-                      format_change(f.change_wow), format_change(f.change_period))
-    return table
+        rows.append([f.team or "", f.label, f.period or "", format_value(f.value, f.unit, currency),
+                     format_value(f.target, f.unit, currency) if f.target is not None else "", status,
+                     format_change(f.change_wow), format_change(f.change_period)])
+    return FitTable(section.title, headers, rows, numeric=[False, False, False, True, True, False, True, True])
 
 
-def _rows(section: Section) -> Table:
-    table = Table(title=section.title, title_justify="left", header_style="bold")
+def _rows(section: Section) -> FitTable:
     columns = list(section.rows[0]) if section.rows else []
-    for name in columns:
-        table.add_column(name.replace("_", " "))
-    for row in section.rows:
-        table.add_row(*["" if row[c] is None else str(row[c]) for c in columns])
-    return table
+    return FitTable(section.title, [name.replace("_", " ") for name in columns],
+                    [[_text(row[c]) for c in columns] for row in section.rows])
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
 
 
 def render_scorecard(card: Scorecard) -> RenderableType:
     parts: list[RenderableType] = []
     header = f"[bold]{card.company}[/] — weekly scorecard, week {card.context.week}"
+    if card.context.today is not None:
+        header += f", {card.context.today.header()}"
     if card.mission:
         principles = "".join(f"\n  • {p}" for p in card.mission["principles"])
         header += f"\n[italic]{card.mission['statement']}[/]{principles}"

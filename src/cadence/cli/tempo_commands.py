@@ -68,9 +68,11 @@ def parse_moment(text: str | None) -> datetime:
 def load_board(as_of: str | None) -> TempoBoard:
     """The board as of --as-of, or of the last day of data with every review recorded up to now."""
     from cadence.analysis.tempo import load_tempo, tempo_board
+    from cadence.cli.main import state
     from cadence.report.sections.tempo import board_as_of
 
-    today = date.today()
+    given = state.today
+    today = parse_day(given, "--today") if given is not None else date.today()
     with open_workspace() as ws:
         data = load_tempo(ws)
         if as_of:

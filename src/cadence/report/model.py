@@ -11,6 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from cadence.analysis.as_of import AsOf
     from cadence.workspace import Workspace
 
 
@@ -60,6 +61,7 @@ class ScorecardContext:
     week: str
     week_start: date
     as_of: date
+    today: AsOf | None = None  # the day the figures are for: the data's last day, or --today
 
 
 @dataclass
@@ -74,6 +76,8 @@ class Scorecard:
     def as_dict(self) -> dict[str, Any]:
         return {"company": self.company, "currency": self.currency, "week": self.context.week,
                 "week_start": self.context.week_start.isoformat(), "as_of": self.context.as_of.isoformat(),
+                "today": self.context.today.day.isoformat() if self.context.today else None,
+                "today_source": self.context.today.header() if self.context.today else None,
                 "mission": self.mission, "sections": [s.as_dict() for s in self.sections],
                 "definitions": self.definitions}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from cadence.analysis.as_of import resolve_as_of
 from cadence.errors import InputError
 from cadence.report.model import Scorecard, ScorecardContext
 from cadence.report.sections import SECTIONS
@@ -15,17 +16,14 @@ if TYPE_CHECKING:
 
 def data_today(ws: Workspace, today: date) -> date:
     """The last day the data covers, if it ends before `today` (a demo or an old export), else today."""
-    latest: list[date] = []
-    for table, column in (("opportunities", "created_at"), ("activities", "occurred_at"), ("leads", "created_at")):
-        t = ws.table(table)
-        value = t[column].max().execute()
-        if value is not None and str(value) != "NaT":
-            latest.append(value.date() if hasattr(value, "date") else value)
-    return min(today, max(latest)) if latest else today
+    from cadence.analysis.as_of import data_last_day
+
+    return data_last_day(ws, not_after=today) or today
 
 
 def week_context(ws: Workspace, week: str | None, today: date | None = None) -> ScorecardContext:
-    """The ISO week under review: `week` (YYYY-Www), else the last complete week of data."""
+    """The ISO week under review: `week` (YYYY-Www), else the last complete week before the as-of day."""
+    as_of = resolve_as_of(ws, today)
     if week:
         try:
             year_text, number_text = week.upper().split("-W")
@@ -33,12 +31,13 @@ def week_context(ws: Workspace, week: str | None, today: date | None = None) -> 
         except ValueError:
             raise InputError(f"not an ISO week: {week!r}", hint="write it as YYYY-Www, e.g. 2026-W47") from None
     else:
-        last = data_today(ws, today or date.today())
+        last = as_of.day
         start = last - timedelta(days=last.weekday())
         if last.weekday() < 6:  # the week is not over: review the last complete one
             start -= timedelta(days=7)
     iso = start.isocalendar()
-    return ScorecardContext(f"{iso.year}-W{iso.week:02d}", start, start + timedelta(days=7))
+    return ScorecardContext(f"{iso.year}-W{iso.week:02d}", start, start + timedelta(days=7),
+                            today=as_of)
 
 
 def build_scorecard(ws: Workspace, *, week: str | None = None, today: date | None = None) -> Scorecard:

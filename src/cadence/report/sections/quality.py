@@ -21,8 +21,8 @@ class QualitySection:
     def build(self, ws: Workspace, context: ScorecardContext) -> Section | None:
         from cadence.analysis.quality import check_data_quality
 
-        # data quality is about the warehouse as it stands now, whichever week is reviewed
-        findings = check_data_quality(ws, today=date.today())
+        # data quality is about the warehouse as it stands on the scorecard's day, whichever week is reviewed
+        findings = check_data_quality(ws, today=context.today.day if context.today else date.today())
         section = Section(self.key, self.title)
         section.rows = [{"severity": f.severity, "check": f.check, "count": f.count, "message": f.message,
                          "examples": ", ".join(f.examples[:3])} for f in findings[:TOP]]
