@@ -32,7 +32,8 @@ def deals(tables: TableSource) -> Any:
     )
     selected = joined.select(
         *[opp[c] for c in opp.columns],
-        "segment", "industry", "region", "team", "owner_name", "owner_manager_id",
+        "segment", "industry", "region", "team", "owner_manager_id",
+        owner_name=ibis.coalesce(joined.owner_name, opp.owner_id),  # a bare CRM id when no User export names them
         closed_on=dating_of(tables).closed_on(opp),  # the workspace's rule (see dating.py)
         cycle_days=opp.closed_at.cast("date").delta(opp.created_at.cast("date"), unit="day"),
         rate_on=deal_rate_day(opp),
@@ -50,15 +51,17 @@ def leads(tables: TableSource) -> Any:
     lead = tables.table("leads")
     acc = tables.table("accounts").select(account_key="account_id", segment="segment", region="region")
     joined = lead.left_join(acc, lead.account_id == acc.account_key)
+    converted_status = lead.status.strip().lower().fill_null("") == "converted"
     return joined.select(*[lead[c] for c in lead.columns], "segment", "region",
-                         converted=lead.opportunity_id.notnull() | lead.converted_at.notnull())
+                         converted=lead.opportunity_id.notnull() | lead.converted_at.notnull() | converted_status)
 
 
 def activities(tables: TableSource) -> Any:
     act = tables.table("activities")
     ppl = tables.table("people").select(person_key="person_id", team="team", role="role", rep_name="name")
     joined = act.left_join(ppl, act.person_id == ppl.person_key)
-    return joined.select(*[act[c] for c in act.columns], "team", "role", "rep_name")
+    return joined.select(*[act[c] for c in act.columns], "team", "role",
+                         rep_name=ibis.coalesce(joined.rep_name, act.person_id))
 
 
 def usage(tables: TableSource) -> Any:
