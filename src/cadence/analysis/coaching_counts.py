@@ -32,6 +32,7 @@ import pandas as pd
 
 from cadence.metrics.calendar import FiscalCalendar
 from cadence.metrics.catalog import build_registry
+from cadence.metrics.dating import dating_of
 from cadence.metrics.money import require_rates
 from cadence.metrics.query import MetricQuery, filtered_relation
 from cadence.metrics.registry import Metric
@@ -101,7 +102,7 @@ def _activity_ratios(tables: TableSource, calendar: FiscalCalendar, hires: Any, 
 def _closed(tables: TableSource, as_of: date) -> Any:
     """Per opportunity: its kind, and whether it was closed / won before `as_of`."""
     opps = tables.table("opportunities")
-    closed_on = ibis.coalesce(opps.closed_at, opps.close_date.cast("timestamp"))
+    closed_on = dating_of(tables).closed_on(opps)  # as the metrics date closed deals
     before = closed_on.notnull() & (closed_on < ibis.timestamp(pd.Timestamp(as_of)))
     return opps.select(deal_id=opps.opportunity_id, deal_kind=opps.kind,
                        closed=opps.is_closed & before, won=opps.is_won & before)

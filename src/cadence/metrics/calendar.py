@@ -10,8 +10,10 @@ overrides the rule where it has periods: years and quarters are the imported one
 company (a 4-4-5 year's Q1 may run 2023-01-01 … 2023-04-01), and a custom year's months are its
 fiscal months, labelled `2023-M01` … `2023-M12` (a standard year's months are calendar months anyway).
 Dates outside the imported periods fall back to the rule, never reaching back into an imported
-period. Period starts are computed inside the warehouse (`period_start`, an Ibis CASE over the
-periods), labels in Python (`label`), and both agree with `start_of`, `next_start` and `parse`.
+period: the days between an imported run's end and the rule's next boundary join the rule period
+that follows (after a 4-4-5 year ending 2023-12-30, 2024-Q1 runs 2023-12-31 … 2024-03-31).
+Period starts are computed inside the warehouse (`period_start`, an Ibis CASE over the periods),
+labels in Python (`label`), and both agree with `start_of`, `next_start` and `parse`.
 """
 
 from __future__ import annotations
@@ -122,6 +124,10 @@ class FiscalCalendar:
         months_in = (day.month - self.start_month) % (3 if grain == "quarter" else 12)
         return _add_months(first, -months_in)
 
+    def _rule_next(self, day: date, grain: Grain) -> date:
+        """The first rule boundary after `day`."""
+        return _add_months(self._rule_start(day, grain), {"month": 1, "quarter": 3, "year": 12}[grain])
+
     def _rule_fiscal_year(self, day: date) -> int:
         return day.year + (1 if self.start_month != 1 and day.month >= self.start_month else 0)
 
@@ -135,6 +141,11 @@ class FiscalCalendar:
 
     def _rule_year_start(self, year: int) -> date:
         return date(year - (1 if self.start_month != 1 else 0), self.start_month, 1)
+
+    def _run_ends(self, grain: str) -> list[date]:
+        """Days right after an imported run of periods (an imported period's end not followed by another)."""
+        periods = self.imported(grain)
+        return sorted({p.next_start for p in periods} - {p.start for p in periods})
 
     # -- in the warehouse (Ibis) ------------------------------------------------------------------
     def period_start(self, column: Any, grain: Grain) -> Any:
@@ -153,17 +164,22 @@ class FiscalCalendar:
         periods = self.imported(grain)
         if not periods:
             return rule
-        starts = {p.start for p in periods}
-        ends = sorted({p.next_start for p in periods} - starts, reverse=True)  # where an imported run stops
         fallback = rule
-        if ends:
-            after = ibis.cases(*((day >= ibis.literal(b), ibis.literal(b)) for b in ends), else_=rule)
-            fallback = ibis.greatest(rule, after)
+        ends = sorted(self._run_ends(grain), reverse=True)
+        if ends:  # after an imported run, its first rule period starts where the run stopped
+            fallback = ibis.cases(*((day >= ibis.literal(e),
+                                     ibis.ifelse(rule <= ibis.literal(self._rule_next(e - timedelta(days=1), grain)),
+                                                 ibis.literal(e), rule)) for e in ends), else_=rule)
         return ibis.cases(*((day.between(ibis.literal(p.start), ibis.literal(p.end)), ibis.literal(p.start))
                             for p in periods), else_=fallback).cast("date")
 
     # -- in Python --------------------------------------------------------------------------------
     def start_of(self, day: date, grain: Grain) -> date:
+        """The first day of the period `day` falls in.
+
+        Outside the imported periods, cadence.yml's rule; the days between the end of an imported run
+        and the rule's next boundary join the rule period that follows (never a period of their own).
+        """
         if grain == "day":
             return day
         if grain == "week":
@@ -172,8 +188,10 @@ class FiscalCalendar:
         if held is not None:
             return held.start
         rule = self._rule_start(day, grain)
-        before = [p.next_start for p in self.imported(grain) if p.end < day]
-        return max([rule, *before])
+        ends = [e for e in self._run_ends(grain) if e <= day]
+        if ends and rule <= self._rule_next(ends[-1] - timedelta(days=1), grain):
+            return ends[-1]
+        return rule
 
     def next_start(self, start: date, grain: Grain) -> date:
         if grain == "day":
@@ -183,9 +201,11 @@ class FiscalCalendar:
         held = self._containing(start, grain)
         if held is not None:
             return held.next_start
-        rule = _add_months(self._rule_start(start, grain), {"month": 1, "quarter": 3, "year": 12}[grain])
+        following = self._rule_next(start, grain)
+        if self._rule_start(start, grain) != start:  # the days after an imported run, with the next rule period
+            following = self._rule_next(following, grain)
         later = [p.start for p in self.imported(grain) if p.start > start]
-        return min([rule, *later])
+        return min([following, *later])
 
     def fiscal_year(self, day: date) -> int:
         year = self._containing(day, "year")
@@ -199,7 +219,8 @@ class FiscalCalendar:
             return f"{year}-W{week:02d}"
         held = self._containing(start, grain)
         if held is None:
-            return self._rule_label(start, grain)
+            rule = self._rule_start(start, grain)
+            return self._rule_label(rule if rule == start else self._rule_next(start, grain), grain)
         if grain == "year":
             return str(held.fiscal_year)
         if grain == "quarter":
@@ -225,10 +246,10 @@ class FiscalCalendar:
                 return self._fiscal_month_start(int(year), int(month)), "month"
             if len(text) == 4 and text.isdigit():
                 named = self._named(int(text), "year", 1)
-                return (named.start if named else self._rule_year_start(int(text))), "year"
+                return (named.start if named else self.start_of(self._rule_year_start(int(text)), "year")), "year"
             if len(text) == 7:
                 year, month = text.split("-")
-                return date(int(year), int(month), 1), "month"
+                return self.start_of(date(int(year), int(month), 1), "month"), "month"
             return date.fromisoformat(text.lower()), grain or "day"
         except ValueError:
             raise InputError(f"not a period: {label!r}",
@@ -236,7 +257,9 @@ class FiscalCalendar:
 
     def _quarter_start(self, year: int, quarter: int) -> date:
         named = self._named(year, "quarter", quarter)
-        return named.start if named else _add_months(self._rule_year_start(year), (quarter - 1) * 3)
+        if named is not None:
+            return named.start
+        return self.start_of(_add_months(self._rule_year_start(year), (quarter - 1) * 3), "quarter")
 
     def _fiscal_month_start(self, year: int, month: int) -> date:
         named = self._named(year, "month", month)

@@ -9,6 +9,7 @@ import ibis
 import numpy as np
 
 from cadence.metrics.calendar import Grain
+from cadence.metrics.dating import dating_of
 from cadence.metrics.money import in_currency
 from cadence.metrics.query import MetricQuery, compute_metric, filtered_relation, period_bounds
 from cadence.metrics.registry import DerivedMetric, Metric
@@ -30,6 +31,7 @@ class Explanation:
     rows: list[dict[str, Any]] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     currency: str | None = None  # the currency of `value` when it is an amount
+    dated_by: str | None = None  # how closed deals are dated, for a metric over closed deals
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -38,7 +40,7 @@ class Explanation:
 _DRILL_COLUMNS = ("opportunity_id", "lead_id", "activity_id", "response_id", "account_id", "name", "owner_name",
                   "rep_name", "segment", "team", "stage", "kind", "amount", "currency", "rate_on",
                   "rate", "amount_value", "mrr", "prev_mrr", "movement",
-                  "created_at", "closed_at", "close_date", "occurred_at", "qualified_at", "month", "week",
+                  "created_at", "closed_at", "close_date", "closed_on", "occurred_at", "qualified_at", "month", "week",
                   "active_paying_users", "score", "channel")
 
 
@@ -75,5 +77,13 @@ def explain_metric(tables: Any, name: str, *, period: str | None = None, by: lis
     else:
         sql = result.sql
     inputs = list(metric.inputs) if isinstance(metric, DerivedMetric) else []
+    dated_by = dating_of(tables).phrase if _over_closed_deals(registry, metric) else None
     return Explanation(metric.name, metric.label, metric.description, metric.unit, metric.direction, metric.owner,
-                       metric.formula, sql, period, value, count, rows, inputs, result.currency)
+                       metric.formula, sql, period, value, count, rows, inputs, result.currency, dated_by)
+
+
+def _over_closed_deals(registry: Any, metric: Metric | DerivedMetric) -> bool:
+    """Whether the metric, or one of its inputs, dates closed deals (by `closed_on`)."""
+    if isinstance(metric, Metric):
+        return metric.time_column == "closed_on"
+    return any(_over_closed_deals(registry, registry.get(name)) for name in metric.inputs)

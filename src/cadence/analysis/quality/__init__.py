@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from cadence.analysis.quality.close_dates import close_date_differs, closed_before_created, won_on_creation_day
 from cadence.analysis.quality.currency import deals_without_rate, subscriptions_in_other_currencies
 from cadence.analysis.quality.deals import (
     account_missing_owner,
@@ -25,6 +26,7 @@ from cadence.analysis.quality.deals import (
 )
 from cadence.analysis.quality.duplicates import duplicate_domains, duplicate_names
 from cadence.analysis.quality.findings import Finding, Severity, TableSource, sort_findings
+from cadence.analysis.quality.fiscal_calendar import fiscal_start_disagrees
 from cadence.analysis.quality.history import stage_regressions
 from cadence.analysis.quality.outliers import amount_outliers
 from cadence.analysis.quality.quarantine import quarantined_rows
@@ -54,6 +56,10 @@ CHECKS: tuple[Check, ...] = (
     opportunity_counts_disagree,
     future_closes,
     closed_without_date,
+    close_date_differs,
+    closed_before_created,
+    won_on_creation_day,
+    fiscal_start_disagrees,
     quarantined_rows,
 )
 
