@@ -127,6 +127,7 @@ class Coaching:
     reps: list[RepCoaching]
     ramp_factors: dict[str, float] = field(default_factory=dict)
     method: str = ""
+    notes: list[str] = field(default_factory=list)  # what the reader should know (reps without names…)
 
     def rep(self, key: str) -> RepCoaching:
         """One rep, by person_id or name (case-insensitive)."""
@@ -136,7 +137,7 @@ class Coaching:
         raise UnknownNameError("rep", key, [r.name for r in self.reps] + [r.person_id for r in self.reps])
 
     def as_dict(self) -> dict[str, Any]:
-        return {"as_of": self.as_of.isoformat(), "quarter": self.quarter, "method": self.method,
+        return {"as_of": self.as_of.isoformat(), "quarter": self.quarter, "method": self.method, "notes": self.notes,
                 "settings": asdict(self.settings), "demo_kind": self.demo_kind, "ramp_factors": self.ramp_factors,
                 "reps": [r.as_dict() for r in self.reps]}
 
@@ -163,8 +164,10 @@ def coach(tables: TableSource, calendar: FiscalCalendar, *, as_of: date | None =
             for row in current.itertuples(index=False)]
     reps = [r for r in reps if any(s.trials for s in r.steps if s.kind == "conversion")]
     reps.sort(key=lambda r: (str(r.team), r.name))
+    unnamed = int((people["name"].astype(str) == people["person_id"].astype(str)).sum())
+    notes = [f"{unnamed:,} reps are known only by their CRM id: import a User export to see names"] if unnamed else []
     return Coaching(as_of, calendar.label(quarters[0], "quarter"), settings, demo_kind, reps, ramp,
-                    method=method_text(settings))
+                    method=method_text(settings), notes=notes)
 
 
 def method_text(settings: CoachingSettings) -> str:
@@ -195,13 +198,24 @@ def _reps(tables: TableSource, as_of: date) -> pd.DataFrame:
         opps = tables.table("opportunities")
         owners = set(opps.select("owner_id").distinct().to_pandas()["owner_id"].dropna())
         reps = people[people["person_id"].isin(owners)].copy()
+        if reps.empty and owners:  # owners are bare CRM ids (no User export): coach them by id
+            reps = _unnamed(sorted(map(str, owners)))
+    named = reps["name"].notna() & (reps["name"].astype(str).str.strip() != "")
+    reps["name"] = reps["name"].where(named, reps["person_id"])
     if reps.empty:
-        raise MissingDataError("coaching needs people: no one in people has the role 'rep' or owns a deal")
+        raise MissingDataError("coaching needs reps: no one in people has the role 'rep', and no deal has an owner",
+                               hint="import a CRM export with deal owners, or a User export with the reps")
     hired = pd.to_datetime(reps["hired_at"])
     left = pd.to_datetime(reps["left_at"])
     last_day = pd.Timestamp(as_of - timedelta(days=1))
     reps["current"] = (hired.isna() | (hired <= last_day)) & (left.isna() | (left >= last_day))
     return reps.reset_index(drop=True)
+
+
+def _unnamed(owner_ids: list[str]) -> pd.DataFrame:
+    """Deal owners known only by their id: named by it, in no team, with no hire or leave date."""
+    return pd.DataFrame({"person_id": owner_ids, "name": owner_ids, "team": None, "role": "rep",
+                         "hired_at": pd.NaT, "left_at": pd.NaT})
 
 
 def _demo_kind(tables: TableSource) -> str:

@@ -12,6 +12,7 @@ from rich.text import Text
 from cadence.cli.console import console, emit_csv, emit_json, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
 from cadence.cli.options import as_of as resolve_as_of
+from cadence.cli.options import as_of_line
 
 if TYPE_CHECKING:
     from cadence.analysis.coaching import RepCoaching
@@ -106,7 +107,8 @@ def coach(
     from cadence.analysis.coaching import coach as build_coaching
 
     with open_workspace() as ws:
-        day = _bounds(ws.calendar, as_of, None)[0] if as_of else resolve_as_of(ws).next_day
+        today = None if as_of else resolve_as_of(ws)
+        day = today.next_day if today else _bounds(ws.calendar, as_of, None)[0]
         result = build_coaching(ws, ws.calendar, as_of=day, settings=CoachingSettings(model_rep=model))
     reps = [result.rep(rep)] if rep else result.reps
     if output is Output.json:
@@ -115,11 +117,15 @@ def coach(
     if output is Output.csv:
         emit_csv([_rep_row(r) for r in reps])
         return
+    if today:
+        console.print(as_of_line(today))
     if rep:
         _show_rep(reps[0])
     else:
         console.print(rich_table(f"Coaching — evidence up to {result.as_of} ({result.quarter})",
                                  [_rep_row(r) for r in reps]))
+    for note in result.notes:
+        console.print(Text(f"· {note}", style="yellow"))
     console.print(Text(f"Method: {result.method}.", style="dim"))
 
 
