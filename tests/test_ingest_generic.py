@@ -252,15 +252,17 @@ def test_bad_date_and_amount_are_quarantined_with_file_line_column_value_and_rea
 
 # -- wrong files and wrong mappings ----------------------------------------------------------------
 
-def test_wrong_encoding_is_one_line_naming_the_file_and_line(workspace: Workspace, tmp_path: Path) -> None:
+def test_a_wrong_encoding_given_is_one_line_naming_the_file_and_line(workspace: Workspace, tmp_path: Path) -> None:
+    """Left out, the encoding is detected (cp1252); given wrongly, the import stops naming file and line."""
     data = tmp_path / "subscription_periods.csv"
     data.write_bytes("subscription_id,customer_id,start_date,end_date,monthly_amount\n1,Zoë,2024-01-01,,5\n"
                      "2,Zoë,2024-01-01,,5\n".encode("latin-1"))
     with pytest.raises(InputError) as caught:
-        workspace.ingest(data, "csv", mapping=MRR_MAPPING)
+        workspace.ingest(data, "csv", mapping=MRR_MAPPING, encoding="utf-8")
     message = str(caught.value)
     assert "\n" not in message and str(data) in message and "line 2" in message and "--encoding" in message
-    assert workspace.ingest(data, "csv", mapping=MRR_MAPPING, encoding="latin-1").loaded == 2
+    prepared = workspace.ingest(data, "csv", mapping=MRR_MAPPING)
+    assert (prepared.loaded, prepared.encoding) == (2, "cp1252")
 
 
 def test_a_missing_source_column_names_the_mapping_the_file_and_the_column(

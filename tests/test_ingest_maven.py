@@ -69,7 +69,8 @@ def test_every_record_of_every_file_is_loaded(maven: Imported) -> None:
                 for name in ("accounts.csv", "products.csv", "sales_teams.csv", "sales_pipeline.csv")}
     assert expected == {"accounts.csv": 85, "products.csv": 7, "sales_teams.csv": 35, "sales_pipeline.csv": 8800}
     for name, count in expected.items():
-        assert files[name] == {"path": str(maven.folder / name), "read": count, "loaded": count, "quarantined": 0}
+        assert files[name] == {"path": str(maven.folder / name), "read": count, "loaded": count, "quarantined": 0,
+                               "encoding": "utf-8"}
     assert maven.first.read == maven.first.loaded + maven.first.quarantined == sum(expected.values())
     counts = maven.ws.counts()
     assert (counts["accounts"], counts["products"], counts["opportunities"]) == (85, 7, 8800)
@@ -165,7 +166,7 @@ def test_a_closed_deal_without_its_close_date_is_quarantined(tmp_path: Path, dat
         b"A3,Moses Frase,GTX Basic,,Lost,2017-01-05,2017-01-09,lots\r\n")
     prepared = workspace.ingest(folder, "maven")
     assert prepared.summary()["files"][1] == {"path": str(folder / "sales_pipeline.csv"), "read": 3, "loaded": 1,
-                                              "quarantined": 2}
+                                              "quarantined": 2, "encoding": "utf-8"}
     quarantine = workspace.table("quarantine").to_pandas()
     problems = quarantine[quarantine["target_table"] == "opportunities"].set_index("line")
     assert problems.loc[3, "column_name"] == "closed_at" and "close_date" in problems.loc[3, "reason"]

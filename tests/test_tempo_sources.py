@@ -109,13 +109,13 @@ def test_a_jira_export_counts_issues_by_the_mapping_and_quarantines_the_rest(wor
     assert rows.loc["jira:PRD-101", "link"] == "https://acme.atlassian.net/browse/PRD-101"
     assert pd.isna(rows.loc["jira:PRD-102", "size"]) and rows.loc["jira:PRD-102", "deliverable"] == "launch"
     assert rows.loc["jira:PRD-103", ["deliverable", "unplanned", "team"]].tolist() == ["hotfix", True, "Product"]
-    refused = quarantine(workspace)
-    assert "not shipped yet: no Resolved" in refused[5][0][1]
-    assert refused[6] == [("deliverable", "resolved as Won't Do: not shipped; no rule of tempo.yml counts it "
+    refused = quarantine(workspace)  # each Description holds a newline: issue n starts on line 2n
+    assert "not shipped yet: no Resolved" in refused[8][0][1]
+    assert refused[10] == [("deliverable", "resolved as Won't Do: not shipped; no rule of tempo.yml counts it "
                                           "(type Story, status Closed, labels launch)")]
-    assert refused[7] == [("shipped_at", "Resolved '31/Feb/26 10:00 AM' is not a date Cadence reads "
-                                         "(set date_format in the mapping)")]
-    assert refused[8][0][0] == "deliverable" and "no rule of tempo.yml counts it (type Task" in refused[8][0][1]
+    assert refused[12] == [("shipped_at", "Resolved '31/Feb/26 10:00 AM' is not a date Cadence reads "
+                                          "(set date_format in the mapping)")]
+    assert refused[14][0][0] == "deliverable" and "no rule of tempo.yml counts it (type Task" in refused[14][0][1]
     again = workspace.ingest(export, "jira", mapping=mapping)
     assert again.loaded == 3 and workspace.warehouse.count("shipments") == 3  # re-importing updates, never doubles
 

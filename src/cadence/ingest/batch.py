@@ -16,16 +16,65 @@ import pandas as pd
 from cadence.progress import Progress, Silent
 from cadence.schema.validate import LINE, PROBLEM, PROBLEM_COLUMN
 
-__all__ = ["LINE", "PROBLEM", "PROBLEM_COLUMN", "CanonicalFrame", "ImportBatch", "ImportOptions", "SourceFile"]
+__all__ = ["LINE", "PROBLEM", "PROBLEM_COLUMN", "BrokenLine", "CanonicalFrame", "ImportBatch", "ImportOptions",
+           "ReadFacts", "SourceFile"]
+
+
+READ_FACTS = "cadence.read"  # key of `ReadFacts` in the `attrs` of a frame `read_table` returns
+BINARY = "binary"  # the encoding of a file that is not text (Excel, Parquet)
+
+
+@dataclass(frozen=True)
+class BrokenLine:
+    """A physical line that is no record of its file (too many or too few fields, an unclosed quote)."""
+
+    line: int
+    raw: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReadFacts:
+    """What reading a file learnt besides its records: its encoding and the lines set aside."""
+
+    encoding: str | None
+    broken: tuple[BrokenLine, ...] = ()
+
+    def __deepcopy__(self, memo: dict[int, object]) -> ReadFacts:
+        return self  # immutable: pandas copies a frame's attrs on every operation
 
 
 @dataclass
 class SourceFile:
-    """One file read: its path and how many data rows (records) it held."""
+    """One file read: its path, its records (`rows`, starting on `lines`), broken lines and encoding.
+
+    `lines` None means the records are on lines 2 … rows + 1 (one line each, after the header).
+    """
 
     path: str
     rows: int
 
+    lines: frozenset[int] | None = None
+    broken: tuple[BrokenLine, ...] = ()
+    encoding: str | None = None
+
+    @classmethod
+    def of(cls, path: str, frame: pd.DataFrame) -> SourceFile:
+        """The file `frame` (as `read_table` returned it, perhaps filtered) was read from."""
+        facts = frame.attrs.get(READ_FACTS)
+        lines = frozenset(frame[LINE].astype(int)) if LINE in frame else None
+        if not isinstance(facts, ReadFacts):
+            return cls(path, len(frame), lines)
+        return cls(path, len(frame), lines, facts.broken, facts.encoding)
+
+    @property
+    def read(self) -> int:
+        """Records read: those handed to the importer and the broken lines."""
+        return self.rows + len(self.broken)
+
+    def record_lines(self) -> set[int]:
+        """The first line of every record handed to the importer."""
+        return set(self.lines) if self.lines is not None else set(range(2, self.rows + 2))
 
 @dataclass
 class CanonicalFrame:

@@ -447,7 +447,7 @@ class GenericImporter:
             frame = map_rows(source, item.entry, folder, files, options.currency)
             batch.add(CanonicalFrame(item.entry.table, frame, str(item.path), primary=item.primary))
             if item.primary:
-                batch.files.append(SourceFile(str(item.path), len(source)))
+                batch.files.append(SourceFile.of(str(item.path), source))
         return batch
 
 

@@ -155,7 +155,7 @@ class _ScoresImporter:
         batch = ImportBatch(self.name)
         for file in _files(path):
             source = read_table(file, encoding=options.encoding, progress=options.progress)
-            batch.files.append(SourceFile(str(file), len(source)))
+            batch.files.append(SourceFile.of(str(file), source))
             scores_batch(source, str(file), batch, self.aliases, greenhouse=self.greenhouse)
         return batch
 

@@ -525,7 +525,7 @@ class HubSpotImporter:
             found.append((file, obj, source))
         context = Context(options)
         for file, obj, source in sorted(found, key=lambda item: OBJECTS.index(item[1])):
-            batch.files.append(SourceFile(str(file), len(source)))
+            batch.files.append(SourceFile.of(str(file), source))
             for i, (table, frame, replace_on) in enumerate(obj.read(source, context)):
                 batch.add(CanonicalFrame(table, frame, str(file), primary=i == 0, replace_on=replace_on))
         return batch

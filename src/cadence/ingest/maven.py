@@ -231,7 +231,7 @@ class MavenImporter:
         for file in self._known_files(path, batch):
             required, reader = FILES[file.name]
             source = read_table(file, encoding=options.encoding, progress=options.progress, required=required)
-            batch.files.append(SourceFile(str(file), len(source)))
+            batch.files.append(SourceFile.of(str(file), source))
             reader(source, str(file), batch)
         return batch
 

@@ -6,6 +6,7 @@ records loaded plus records quarantined, or the import stops before touching the
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from cadence.errors import CadenceError
-from cadence.ingest.batch import LINE, CanonicalFrame, ImportBatch, problem
+from cadence.ingest.batch import BINARY, LINE, CanonicalFrame, ImportBatch, SourceFile, problem
 from cadence.schema.tables import table_named
 from cadence.schema.validate import validate_rows
 
@@ -35,6 +36,7 @@ class FileOutcome:
     read: int
     loaded: int
     quarantined: int
+    encoding: str | None = None  # a text file's encoding, BINARY for Excel/Parquet, None when not a file
 
 
 @dataclass
@@ -60,6 +62,14 @@ class PreparedImport:
     def quarantined(self) -> int:
         return sum(f.quarantined for f in self.files)
 
+    @property
+    def encoding(self) -> str | None:
+        """The text files' encoding: one name, or the distinct ones in file order joined by ', '."""
+        text = list(dict.fromkeys(f.encoding for f in self.files if f.encoding and f.encoding != BINARY))
+        if text:
+            return ", ".join(text)
+        return BINARY if any(f.encoding == BINARY for f in self.files) else None
+
     def imports_frame(self, now: datetime) -> pd.DataFrame:
         return pd.DataFrame([
             {"import_key": f.import_key, "format": self.format, "path": f.path, "read": f.read,
@@ -74,10 +84,11 @@ class PreparedImport:
             "read": self.read,
             "loaded": self.loaded,
             "quarantined": self.quarantined,
+            "encoding": self.encoding,
             "tables": {name: {"loaded": c.loaded, "quarantined": c.quarantined}
                        for name, c in sorted(self.tables.items())},
-            "files": [{"path": f.path, "read": f.read, "loaded": f.loaded, "quarantined": f.quarantined}
-                      for f in self.files],
+            "files": [{"path": f.path, "read": f.read, "loaded": f.loaded, "quarantined": f.quarantined,
+                       "encoding": f.encoding} for f in self.files],
             "skipped": [{"path": path, "reason": reason} for path, reason in self.skipped],
         }
 
@@ -151,7 +162,13 @@ def prepare(batch: ImportBatch, known_stages: pd.DataFrame, *, now: datetime | N
             lines = set(frame[LINE].astype(int)) - checked.bad_lines
             good_primary.setdefault(item.file, set()).update(lines)
 
-    files = [_reconcile(f.path, f.rows, batch.format, good_primary, bad_primary) for f in batch.files]
+    for source in (f for f in batch.files if f.broken):
+        broken = _broken_lines(source, batch, now)
+        quarantined.append(broken)
+        bad_primary.setdefault(source.path, set()).update(broken["line"])
+        if broken["target_table"].iloc[0]:
+            tables.setdefault(broken["target_table"].iloc[0], TableCounts()).quarantined += len(broken)
+    files = [_reconcile(f, batch.format, good_primary, bad_primary) for f in batch.files]
     quarantine = pd.concat(quarantined, ignore_index=True) if quarantined else pd.DataFrame(columns=QUARANTINE_COLUMNS)
     quarantine = quarantine.drop_duplicates(["import_key", "line", "target_table", "column_name"])
     return PreparedImport(batch.format, files, upserts, quarantine, tables, list(batch.skipped))
@@ -180,15 +197,33 @@ def _quarantine_rows(problems: pd.DataFrame, item: CanonicalFrame, format_name: 
     })
 
 
-def _reconcile(path: str, rows: int, format_name: str, good: dict[str, set[int]],
+def _broken_lines(source: SourceFile, batch: ImportBatch, now: datetime) -> pd.DataFrame:
+    """A file's broken lines as quarantine rows of its main table (its primary frame's, else its first frame's)."""
+    frames = [f for f in batch.frames if f.file == source.path]
+    main = next((f for f in frames if f.primary), frames[0] if frames else None)
+    broken = source.broken
+    return pd.DataFrame({
+        "import_key": import_key(batch.format, source.path), "file": source.path,
+        "line": pd.Series([b.line for b in broken], dtype="int64"),
+        "target_table": main.table if main else "", "column_name": "",
+        "value": [b.raw if len(b.raw) <= 200 else b.raw[:199] + "…" for b in broken],
+        "reason": [b.reason for b in broken],
+        "row_json": [json.dumps({"raw": b.raw}, ensure_ascii=False) for b in broken],
+        "quarantined_at": now,
+    }, columns=QUARANTINE_COLUMNS)
+
+
+def _reconcile(source: SourceFile, format_name: str, good: dict[str, set[int]],
                bad: dict[str, set[int]]) -> FileOutcome:
+    """Every record and broken line of `source` loaded or quarantined, and none both."""
+    path = source.path
     loaded, refused = good.get(path, set()), bad.get(path, set())
-    expected = set(range(2, rows + 2))
+    expected = source.record_lines() | {b.line for b in source.broken}
     if loaded | refused != expected or loaded & refused:
         missing = sorted(expected - loaded - refused)[:5]
         raise CadenceError(
-            f"import of {path} does not reconcile: {rows} records read, {len(loaded)} loaded, "
+            f"import of {path} does not reconcile: {source.read} records read, {len(loaded)} loaded, "
             f"{len(refused)} quarantined (unaccounted lines: {missing})",
             hint="this is a bug in the importer; nothing was written",
         )
-    return FileOutcome(path, import_key(format_name, path), rows, len(loaded), len(refused))
+    return FileOutcome(path, import_key(format_name, path), source.read, len(loaded), len(refused), source.encoding)

@@ -1,7 +1,10 @@
 """Reading export files as text tables, with line numbers, clear errors and progress.
 
 Every cell comes back as a string ('' when empty) so nothing is lost to type guessing before
-validation; `_line` is the record's line in the file, the header being line 1.
+validation; `_line` is the physical line a record starts on, the header being line 1. A CSV's
+encoding is detected unless given (`decoding.py`), and lines that are no record of the file
+(`records.py`) are set aside: the frame's attrs carry both (`ReadFacts`), and
+`SourceFile.of(path, frame)` hands them to reconciliation and quarantine.
 """
 
 from __future__ import annotations
@@ -12,33 +15,41 @@ from pathlib import Path
 import pandas as pd
 
 from cadence.errors import InputError, Location
+from cadence.ingest.batch import BINARY, READ_FACTS, ReadFacts
+from cadence.ingest.decoding import SAMPLE, decode
+from cadence.ingest.records import split_records
 from cadence.progress import Progress, Silent
 from cadence.schema.validate import LINE
 
-CHUNK_ROWS = 50_000
 TABULAR_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet"}
 
 
-def read_table(path: Path, *, encoding: str = "utf-8", progress: Progress | None = None,
+def read_table(path: Path, *, encoding: str | None = None, progress: Progress | None = None,
                required: list[str] | None = None) -> pd.DataFrame:
-    """Read a CSV/TSV, Excel or Parquet file into text columns plus `_line`."""
+    """Read a CSV/TSV, Excel or Parquet file into text columns plus `_line`.
+
+    `encoding` None detects a CSV's. The frame's `attrs[READ_FACTS]` says which encoding was used and
+    which lines were set aside as broken; pass the frame to `SourceFile.of` so none is lost.
+    """
     progress = progress or Silent()
     if not path.exists():
         raise InputError("file not found", location=Location(str(path)))
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
-        frame = _read_excel(path)
+        frame, facts = _read_excel(path), ReadFacts(BINARY)
     elif suffix == ".parquet":
-        frame = _read_parquet(path)
+        frame, facts = _read_parquet(path), ReadFacts(BINARY)
     elif suffix in {".csv", ".tsv", ".txt"}:
-        frame = _read_csv(path, encoding, progress)
+        frame, facts = _read_csv(path, encoding, progress)
     else:
         raise InputError(
             f"unknown file type {suffix or '(none)'!r}", location=Location(str(path)),
             hint="Cadence reads .csv, .tsv, .xlsx and .parquet exports",
         )
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
-    frame[LINE] = range(2, len(frame) + 2)
+    if LINE not in frame:
+        frame[LINE] = range(2, len(frame) + 2)
+    frame.attrs[READ_FACTS] = facts
     if required:
         require_columns(frame, required, path)
     return frame
@@ -63,43 +74,13 @@ def _sniff_delimiter(sample: str, suffix: str) -> str:
         return ","
 
 
-def _read_csv(path: Path, encoding: str, progress: Progress) -> pd.DataFrame:
-    raw = path.read_bytes()
-    try:
-        text_sample = raw[:65536].decode(encoding.replace("utf-8", "utf-8-sig"), errors="strict")
-        raw.decode(encoding, errors="strict")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"not {encoding} text (byte 0x{raw[exc.start]:02x} on line {line})",
-            location=Location(str(path), line),
-            hint="re-export the file as UTF-8, or pass --encoding latin-1 (or the file's encoding)",
-        ) from None
-    except LookupError:
-        raise InputError(f"unknown encoding {encoding!r}", location=Location(str(path))) from None
-    if not text_sample.strip():
+def _read_csv(path: Path, encoding: str | None, progress: Progress) -> tuple[pd.DataFrame, ReadFacts]:
+    decoded = decode(path.read_bytes(), path, encoding)
+    if not decoded.text.strip():
         raise InputError("the file is empty", location=Location(str(path)), hint="export it again with its header row")
-    delimiter = _sniff_delimiter(text_sample, path.suffix.lower())
-    total = raw.count(b"\n")
-    progress.start(f"reading {path.name}", total if total > CHUNK_ROWS else None)
-    chunks = []
-    try:
-        reader = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_filter=False, encoding=encoding.replace("utf-8", "utf-8-sig"),
-            sep=delimiter, chunksize=CHUNK_ROWS, skip_blank_lines=False, engine="c",
-        )
-        for chunk in reader:
-            chunks.append(chunk)
-            progress.advance(len(chunk))
-    except pd.errors.ParserError as exc:
-        raise InputError(f"not a well-formed CSV file ({exc})".replace("\n", " "), location=Location(str(path)),
-                         hint="check the delimiter and quoting of the export") from None
-    except pd.errors.EmptyDataError:
-        raise InputError("the file has no header row", location=Location(str(path))) from None
-    finally:
-        progress.finish()
-    frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
-    return frame.astype("object")
+    delimiter = _sniff_delimiter(decoded.text[:SAMPLE], path.suffix.lower())
+    records = split_records(decoded.text, delimiter, path, progress)
+    return records.frame, ReadFacts(decoded.encoding, tuple(records.broken))
 
 
 def _read_excel(path: Path) -> pd.DataFrame:

@@ -218,7 +218,7 @@ class RequestImporter:
         batch = ImportBatch(self.name)
         for file in files_in(Path(path)):
             source = read_table(file, encoding=options.encoding, progress=options.progress)
-            batch.files.append(SourceFile(str(file), len(source)))
+            batch.files.append(SourceFile.of(str(file), source))
             batch.add(CanonicalFrame("feature_requests", reader(source, file), str(file)))
         return batch
 

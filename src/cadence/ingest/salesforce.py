@@ -654,7 +654,7 @@ class SalesforceImporter:
             found.append((file, obj, drop_report_footer(source)))
         context = Context(options)
         for file, obj, source in sorted(found, key=lambda item: OBJECTS.index(item[1])):
-            batch.files.append(SourceFile(str(file), len(source)))
+            batch.files.append(SourceFile.of(str(file), source))
             for i, (table, frame) in enumerate(obj.read(source, context)):
                 batch.add(CanonicalFrame(table, frame, str(file), primary=i == 0))
         return batch

@@ -59,6 +59,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from cadence.errors import InputError, Location
 from cadence.ingest.batch import LINE, PROBLEM, PROBLEM_COLUMN, CanonicalFrame, ImportBatch, ImportOptions, SourceFile
+from cadence.ingest.decoding import decode
 from cadence.ingest.readers import read_table, require_columns
 
 ITEM_COLUMNS = ("key", "title", "type", "status", "resolution", "labels", "shipped", "owner", "link", "source_team",
@@ -179,6 +180,7 @@ def _cells(frame: pd.DataFrame, column: str) -> pd.Series:
 def _items(frame: pd.DataFrame, **columns: pd.Series | list[Any]) -> pd.DataFrame:
     items = pd.DataFrame({name: columns.get(name, [None] * len(frame)) for name in ITEM_COLUMNS}, index=frame.index)
     items[LINE] = frame[LINE]
+    items.attrs.update(frame.attrs)  # the encoding and broken lines read_table found
     return items
 
 
@@ -276,11 +278,7 @@ def read_shipments_csv(path: Path, options: ImportOptions) -> pd.DataFrame:
 def _text_of(path: Path, options: ImportOptions) -> str:
     if not path.is_file():
         raise InputError("file not found", location=Location(str(path)))
-    try:
-        return path.read_text(encoding=options.encoding.replace("utf-8", "utf-8-sig"))
-    except UnicodeDecodeError:
-        raise InputError(f"not {options.encoding} text", location=Location(str(path)),
-                         hint="pass --encoding with the file's encoding") from None
+    return decode(path.read_bytes(), path, options.encoding).text  # detected unless --encoding says
 
 
 # -- items → shipments ---------------------------------------------------------------------------
@@ -415,7 +413,7 @@ class _TempoImporter:
         mapping_name = options.mapping.name if options.mapping else "the mapping"
         frame = to_shipments(items, mapping, self.prefix, shipped_column=self.shipped_column,
                              mapping_name=mapping_name)
-        batch = ImportBatch(self.name, files=[SourceFile(str(path), len(items))])
+        batch = ImportBatch(self.name, files=[SourceFile.of(str(path), items)])
         batch.add(CanonicalFrame("shipments", frame, str(path)))
         return batch
 

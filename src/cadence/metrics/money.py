@@ -136,7 +136,9 @@ def missing_rates(table: Any, tables: Any, *, amount: str = "amount", what: str 
     if counts.empty:
         return None
     counts = counts.sort_values(["rows", "code"], ascending=[False, True])
-    named = ", ".join(f"{code} ({rows} {what})" for code, rows in zip(counts["code"], counts["rows"], strict=True))
+    one = what.removesuffix("s")
+    named = ", ".join(f"{code} ({rows:,} {what if rows != 1 else one})"
+                      for code, rows in zip(counts["code"], counts["rows"], strict=True))
     return MissingRatesError(f"no exchange rate for {named} to {reporting_currency(tables)}", hint=ADD_RATES_HINT)
 
 
