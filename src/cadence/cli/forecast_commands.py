@@ -91,15 +91,16 @@ def backtest(
 ) -> None:
     """Replay every past quarter at its start, day 30 and day 60: each method's error and P10–P90 coverage."""
     from cadence.analysis.forecast import backtest as run
-    from cadence.analysis.forecast import best_against_baseline, score
+    from cadence.analysis.forecast import best_against_baseline, missing_methods, score, too_few_to_rank
 
     with open_workspace() as ws:
         results = run(ws, ws.calendar, progress=RichProgress())
     scores = score(results)
     headline = best_against_baseline(scores)
+    thin, missing = too_few_to_rank(scores), missing_methods(scores)
     if output is Output.json:
         emit_json({"rows": [r.as_dict() for r in results], "summary": [s.as_dict() for s in scores],
-                   "headline": headline})
+                   "headline": headline, "not_ranked": thin, "missing_methods": missing})
         return
     if output is Output.csv:
         emit_csv([r.as_dict() for r in results])
@@ -107,13 +108,25 @@ def backtest(
     if rows:
         console.print(rich_table("Every replay", [r.as_dict() for r in results]))
     console.print(rich_table("Backtest: absolute % error of each method against the quarter's bookings",
-                             [{**s.as_dict(), "median_ape": _pct(s.median_ape), "mean_ape": _pct(s.mean_ape),
-                               "coverage": _pct(s.coverage)} for s in scores]))
-    if headline:
+                             [{"method": s.method, "checkpoint": s.checkpoint, "quarters": s.quarters,
+                               "median_ape": _pct(s.median_ape), "mean_ape": _pct(s.mean_ape),
+                               "coverage": _coverage(s)} for s in scores]))
+    for method, reason in missing.items():
+        console.print(Text(f"{method} is missing: {reason}.", style="yellow"))
+    if thin:
+        console.print(Text(f"No best method: {thin}.", style="yellow"))
+    elif headline:
         console.print(f"At day 30 the best method, {headline['best_method']}, is off by a median "
                       f"{_pct(headline['best_median_ape'])} against stage-weighted's "
                       f"{_pct(headline['baseline_median_ape'])} over {headline['quarters']} quarters; its P10–P90 "
                       f"held the actual {_pct(headline['best_coverage'])} of the time.")
+
+
+def _coverage(score: Any) -> str:
+    """"50.0% (2 of 4)": a share of a handful of quarters is read with its count."""
+    if not score.with_interval:
+        return "–"
+    return f"{_pct(score.coverage)} ({score.inside} of {score.with_interval})"
 
 
 def _pct(value: float | None) -> str:

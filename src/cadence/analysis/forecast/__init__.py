@@ -20,8 +20,10 @@ from cadence.analysis.forecast.backtest import (
     BacktestRow,
     MethodScore,
     best_against_baseline,
+    missing_methods,
     run_backtest,
     score,
+    too_few_to_rank,
 )
 from cadence.analysis.forecast.data import ForecastData, ForecastDataError, load_forecast_data
 from cadence.analysis.forecast.quarter import Forecaster
@@ -33,7 +35,7 @@ from cadence.progress import Progress
 
 __all__ = ["CHECKPOINTS", "LABELS", "METHODS", "BacktestRow", "ForecastData", "ForecastDataError", "Forecaster",
            "MethodForecast", "MethodScore", "QuarterForecast", "backtest", "best_against_baseline", "forecast_quarter",
-           "load_forecast_data", "resolve_quarter", "score"]
+           "load_forecast_data", "missing_methods", "resolve_quarter", "score", "too_few_to_rank"]
 
 
 def resolve_quarter(calendar: FiscalCalendar, data_end: date, as_of: date | None,

@@ -16,12 +16,20 @@ import numpy as np
 import pandas as pd
 
 from cadence.analysis.forecast.quarter import Forecaster
+from cadence.analysis.forecast.result import METHODS
+from cadence.analysis.forecast.win_model import MIN_WINS, WIN_MODEL_GUIDE
 from cadence.metrics.catalog import build_registry
 from cadence.metrics.query import MetricQuery, compute_metric
 from cadence.metrics.relations import TableSource
 from cadence.progress import Progress, Silent
 
 CHECKPOINTS = {"start": 0, "day30": 30, "day60": 60}
+MIN_QUARTERS_TO_RANK = 4  # replayed quarters before a "best method" is named
+MISSING_REASONS = {
+    "historical": "no quarter before the replayed ones had won deals to learn conversion rates from",
+    "win_model": f"too few won deals before each replayed quarter to fit the model (it needs at least {MIN_WINS} won "
+                 f"examples; {WIN_MODEL_GUIDE})",
+}
 
 
 @dataclass
@@ -56,6 +64,8 @@ class MethodScore:
     median_ape: float | None
     mean_ape: float | None
     coverage: float | None  # share of quarters whose actual fell inside P10–P90
+    inside: int = 0  # quarters whose actual fell inside P10–P90 …
+    with_interval: int = 0  # … of the quarters with an interval (coverage = inside ÷ with_interval)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,13 +125,32 @@ def score(rows: list[BacktestRow]) -> list[MethodScore]:
         scores.append(MethodScore(method, checkpoint, len(mine),
                                   float(np.median(errors)) if errors else None,
                                   float(np.mean(errors)) if errors else None,
-                                  float(np.mean(inside)) if inside else None))
+                                  float(np.mean(inside)) if inside else None, sum(inside), len(inside)))
     return scores
+
+
+def too_few_to_rank(scores: list[MethodScore], checkpoint: str = "day30") -> str | None:
+    """Why the backtest names no best method, when it has too few quarters to; None when it can rank."""
+    quarters = max((s.quarters for s in scores if s.checkpoint == checkpoint), default=0)
+    if quarters >= MIN_QUARTERS_TO_RANK:
+        return None
+    replayed = "no quarter" if quarters == 0 else "one quarter" if quarters == 1 else f"{quarters} quarters"
+    return (f"{replayed} replayed: too few to rank the methods — one quarter's error is as much luck as skill, "
+            f"and a P10–P90 is judged on how often it holds the actual; ranking needs at least "
+            f"{MIN_QUARTERS_TO_RANK} complete quarters after the first with bookings")
+
+
+def missing_methods(scores: list[MethodScore]) -> dict[str, str]:
+    """Each forecast method the backtest never produced, with why."""
+    present = {s.method for s in scores}
+    return {m: MISSING_REASONS[m] for m in METHODS if m not in present and m in MISSING_REASONS}
 
 
 def best_against_baseline(scores: list[MethodScore], checkpoint: str = "day30",
                           baseline: str = "stage_weighted") -> dict[str, Any] | None:
     """The method with the lowest median error at `checkpoint`, beside the baseline's (the README's headline)."""
+    if too_few_to_rank(scores, checkpoint):
+        return None
     at = [s for s in scores if s.checkpoint == checkpoint and s.median_ape is not None]
     base = next((s for s in at if s.method == baseline), None)
     others = [s for s in at if s.method != baseline]

@@ -24,7 +24,7 @@ from cadence.analysis.forecast.simulate import simulate
 from cadence.analysis.forecast.snapshot import Snapshot, closings, pipeline_as_of, won_between
 from cadence.analysis.forecast.stage_weighted import stage_probabilities, stage_weighted
 from cadence.analysis.forecast.training import lesson, past_quarters
-from cadence.analysis.forecast.win_model import WinModel
+from cadence.analysis.forecast.win_model import WIN_MODEL_GUIDE, WinModel
 from cadence.metrics.calendar import FiscalCalendar
 
 OFFSETS = (0, 30, 60)  # days into past quarters at which they are replayed for the win model
@@ -61,7 +61,8 @@ class Forecaster:
         results = [self._stage_weighted(open_deals, booked, as_of, start, end, notes)]
         lessons = self._training(start, [offset])
         if lessons.empty or not lessons["won"].any():
-            notes.append("no earlier quarter with won deals to learn from: only the stage-weighted forecast")
+            notes.append("historical and win_model left out: no earlier quarter has won deals to learn from, so only "
+                         f"the stage-weighted forecast is shown ({WIN_MODEL_GUIDE})")
         else:
             results += self._learned(start, offset, lessons, open_deals, booked, notes, as_of < end)
         results = [r for r in results if r.method in self.methods]
@@ -100,7 +101,7 @@ class Forecaster:
             if model.fitted:
                 results.append(self._simulated("win_model", booked, model.outlook(open_deals), new_deals, swing))
             else:
-                notes.append("too few won deals in earlier quarters to fit the win-probability model")
+                notes.append(model.why_not_fitted())
         return results
 
     def _simulated(self, method: str, booked: float, outlook: OpenDealOutlook, new_deals: RunRate,

@@ -18,6 +18,8 @@ from cadence.analysis.forecast.conversion import OpenDealOutlook, closing_ratio
 from cadence.analysis.forecast.features import CATEGORICAL, NUMERIC
 
 MIN_WINS = 20  # won examples needed before a model is fitted at all
+WIN_MODEL_GUIDE = ("for comparison, Salesforce Einstein Opportunity Scoring asks for at least 200 won and 200 lost "
+                   "opportunities, and Gong's deal likelihood for at least 50 won and 150 lost, before scoring deals")
 SEED = 0
 THREADS = 1
 
@@ -32,6 +34,16 @@ class WinModel:
                            for c in CATEGORICAL}
         self.classifier = self._fit(training)
         self.ratio = closing_ratio(training)
+        won = training["won"].astype(bool) if "won" in training else pd.Series(dtype=bool)
+        ids = training["opportunity_id"] if "opportunity_id" in training else pd.Series(dtype=object)
+        self.won_deals = int(ids[won].nunique())
+        self.other_deals = int(ids[~won].nunique())
+
+    def why_not_fitted(self) -> str:
+        """Why a forecast has no win-model line, with the volumes it had and the ones others ask for."""
+        return (f"win_model left out: too few won deals to learn from — the quarters before this one hold "
+                f"{self.won_deals:,} deals won and {self.other_deals:,} open but not won at the replayed points; "
+                f"the model needs at least {MIN_WINS} won examples ({WIN_MODEL_GUIDE})")
 
     def _matrix(self, deals: pd.DataFrame) -> np.ndarray:
         codes = [deals[c].astype("object").map(lambda v, m=self.categories[c]: m.get(str(v), np.nan))
