@@ -131,7 +131,8 @@ def ingest(
     console.print(rich_table(None, [{"table": k, **v} for k, v in summary["tables"].items()]))
     for item in summary["files"]:
         console.print(f"  {item['path']}: read {item['read']:,} = loaded {item['loaded']:,} "
-                      f"+ quarantined {item['quarantined']:,}")
+                      f"+ quarantined {item['quarantined']:,}"
+                      + (f"  (encoding {item['encoding']})" if item.get("encoding") else ""))
     colour = "green" if summary["quarantined"] == 0 else "yellow"
     console.print(f"[{colour}]read {summary['read']:,} = loaded {summary['loaded']:,} + quarantined "
                   f"{summary['quarantined']:,}[/]"
