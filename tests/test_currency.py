@@ -357,3 +357,55 @@ def test_the_command_line_converts_refuses_and_explains(any_workspace: Workspace
     explained = cli_json(root, "explain", "bookings", "--period", "2023-Q1")
     cop = next(r for r in explained["rows"] if r["currency"] == "COP")
     assert [float(cop[k]) for k in ("amount", "rate", "amount_value")] == pytest.approx([50_000_000, 5000, 10_000])
+
+
+# -- analyses add the same converted amounts -----------------------------------------------------
+
+
+def test_forecast_history_converts_at_its_deals_rate(org: Workspace, tmp_path: Path) -> None:
+    """A deal's history amounts (in its own currency) convert at the deal's rate: changes are the rep's."""
+    from cadence.analysis.forecast.data import load_forecast_data
+
+    history = [  # Id, OpportunityId, CreatedDate, StageName, Amount, CloseDate
+        ["008A00000000001AAA", "006A00000000015AAA", "2023-01-05T10:00:00.000Z", "Propuesta", "150000", "2024-02-15"],
+        ["008A00000000002AAA", "006A00000000015AAA", "2023-06-05T10:00:00.000Z", "Propuesta", "160000", "2024-02-15"],
+        ["008A00000000003AAA", "006A00000000002AAA", "2023-01-05T10:00:00.000Z", "Propuesta", "200000", "2023-03-31"],
+        ["008A00000000004AAA", "006A00000000002AAA", "2023-03-31T18:00:00.000Z", "Ganada", "200000", "2023-03-31"],
+        ["008A00000000005AAA", "006A00000000001AAA", "2023-01-05T10:00:00.000Z", "Propuesta", "9000", "2023-02-15"],
+    ]
+    write_csv(tmp_path / "OpportunityHistory.csv", ["Id", "OpportunityId", "CreatedDate", "StageName", "Amount",
+                                                    "CloseDate"], history)
+    org.ingest(tmp_path / "OpportunityHistory.csv", "salesforce")
+    data = load_forecast_data(org)
+    got = data.history.set_index(["opportunity_id", data.history["changed_at"].dt.strftime("%Y-%m-%d")])["amount"]
+    assert got.to_dict() == pytest.approx({
+        ("006A00000000015AAA", "2023-01-05"): 150_000 / 16, ("006A00000000015AAA", "2023-06-05"): 160_000 / 16,
+        ("006A00000000002AAA", "2023-01-05"): 200_000 / 20, ("006A00000000002AAA", "2023-03-31"): 200_000 / 20,
+        ("006A00000000001AAA", "2023-01-05"): 9_000})
+    final = data.deals.set_index("opportunity_id")["final_amount"]
+    assert final.to_dict() == pytest.approx({d[0]: d[6] for d in DEALS})
+
+
+def test_incentives_and_roadmap_read_converted_amounts(org: Workspace) -> None:
+    from cadence.analysis.incentives.data import won_deals
+    from cadence.analysis.roadmap.data import _deals
+
+    won = won_deals(org, org.calendar).set_index("opportunity_id")["amount"]
+    assert won.to_dict() == pytest.approx({d[0]: d[6] for d in DEALS if d[3] == "Ganada"})
+    values = _deals(org).set_index("opportunity_id")["amount_value"]
+    assert values.to_dict() == pytest.approx({d[0]: d[6] for d in DEALS})
+
+
+def test_analyses_refuse_or_say_why_without_rates(any_workspace: Workspace, tmp_path: Path) -> None:
+    from cadence.analysis.incentives.data import won_deals
+    from cadence.analysis.overview import company_overview
+    from cadence.metrics.money import MissingRatesError
+
+    write_opportunities(tmp_path)
+    any_workspace.ingest(tmp_path / "Opportunity.csv", "salesforce")
+    with pytest.raises(MissingRatesError, match="COP"):
+        won_deals(any_workspace, any_workspace.calendar)
+    overview = company_overview(any_workspace)  # counts stay; amounts are left out, saying why
+    assert overview.opportunities == {"open": 4, "won": 10, "lost": 4}
+    assert overview.open_pipeline is None and overview.bookings_by_fiscal_year == {}
+    assert overview.money_note is not None and "PEN" in overview.money_note

@@ -43,20 +43,24 @@ def forecast(
                                               "day (YYYY-MM-DD); default: everything the data holds.")] = None,
     period: Annotated[str | None, typer.Option(help="The fiscal quarter to forecast, e.g. 2026-Q1 "
                                                "(default: the one holding --as-of).")] = None,
+    currency: Annotated[str | None, typer.Option("--currency", help="Show money in this currency (ISO code), "
+                                                 "converted with the workspace's rates.")] = None,
     output: FormatOption = Output.table,
 ) -> None:
     """The quarter's bookings forecast: stage-weighted, historical conversion and win model, with P10–P90."""
     if ctx.invoked_subcommand is not None:
         return
     from cadence.analysis.forecast import forecast_quarter
+    from cadence.metrics.money import in_currency, reporting_currency
 
     with open_workspace() as ws:
         day = parse_day(as_of, "--as-of")
         quarter = _quarter(ws, period)
         today = None if day or quarter else resolve_as_of(ws)
-        result = forecast_quarter(ws, ws.calendar, today.next_day if today else day, quarter)
-        currency = ws.config.currency
-    data = result.as_dict()
+        source = in_currency(ws, currency)  # amounts converted in the warehouse, to --currency if given
+        result = forecast_quarter(source, ws.calendar, today.next_day if today else day, quarter)
+        shown = reporting_currency(source)
+    data = {**result.as_dict(), "currency": shown}
     if output is Output.json:
         emit_json(data)
     elif output is Output.csv:
@@ -65,7 +69,7 @@ def forecast(
         console.print(as_of_line(today) if today else Text(
             f"knowing what the data held before {result.as_of}"
             + (" (given with --as-of)" if day else f" (within {result.quarter})"), style="dim"))
-        render_forecast(result, currency)
+        render_forecast(result, shown)
 
 
 def render_forecast(result: QuarterForecast, currency: str) -> None:
