@@ -74,6 +74,8 @@ class StageRow:
     timed: int  # deals behind the time in stage
     win_rate: float | None  # closed deals that reached it: share won
     velocity: float | None  # money per day a deal reaching the stage is worth
+    closed: int = 0  # closed deals that reached it (win_rate's denominator) …
+    won: int = 0  # … and of them, won
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,8 @@ def _stage_rows(part: pd.DataFrame, all_entries: pd.DataFrame, all_stays: pd.Dat
             0 if last else int(advanced.sum()),
             None if last or not decided.any() else float(advanced.sum() / decided.sum()),
             None if last or days.empty else float(days.median()), None if last or days.empty else float(days.mean()),
-            0 if last else int(len(days)), win_rate, velocity))
+            0 if last else int(len(days)), win_rate, velocity,
+            closed=len(closed_here), won=int(closed_here["won"].sum())))
     return rows
 
 

@@ -180,6 +180,13 @@ def _longest_word(text: str) -> int:
     return max((cell_len(word) for word in text.split()), default=0)
 
 
+def rate_with_count(rate: float | None, hits: float, trials: float) -> str | None:
+    """"100.0% (1 of 1)": a rate beside the counts it stands on, so one lucky deal reads as what it is."""
+    if rate is None:
+        return None
+    return f"{rate:.1%} ({hits:,.0f} of {trials:,.0f})"
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""

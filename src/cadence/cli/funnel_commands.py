@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
-from cadence.cli.console import console, emit_csv, emit_json, rich_table
+from cadence.cli.console import console, emit_csv, emit_json, rate_with_count, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
 from cadence.cli.options import as_of as resolve_as_of
 from cadence.cli.options import as_of_line
@@ -74,12 +74,10 @@ def funnel(
 
 
 def _stage_row(stage: Any) -> dict[str, Any]:
-    def pct(v: float | None) -> str | None:
-        return None if v is None else f"{v:.1%}"
-
     return {"group": stage.group, "stage": stage.stage, "reached": stage.reached, "sitting": stage.sitting,
-            "conversion": pct(stage.conversion), "median_days": stage.median_days, "mean_days": stage.mean_days,
-            "win_rate": pct(stage.win_rate), "velocity": stage.velocity}
+            "conversion": rate_with_count(stage.conversion, stage.advanced, stage.decided),
+            "median_days": stage.median_days, "mean_days": stage.mean_days,
+            "win_rate": rate_with_count(stage.win_rate, stage.won, stage.closed), "velocity": stage.velocity}
 
 
 def _write_chart(result: Funnel, path: Path) -> None:
@@ -134,7 +132,8 @@ def _rep_row(rep: RepCoaching) -> dict[str, Any]:
 
 
 def _show_rep(rep: RepCoaching) -> None:
-    rows = [{"step": s.label, "rep": _value(s.rate, s.kind), "model": _value(s.model_rate, s.kind),
+    rows = [{"step": s.label, "rep": rate_with_count(s.rate, s.successes, s.trials) if s.kind == "conversion"
+             else _value(s.rate, s.kind), "model": _value(s.model_rate, s.kind),
              "ratio": None if s.ratio is None else f"{s.ratio:.0%}",
              "interval": "" if s.ratio_low is None or s.ratio_high is None else
              f"{s.ratio_low:.0%}–{s.ratio_high:.0%}",

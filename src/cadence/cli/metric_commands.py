@@ -9,8 +9,9 @@ import typer
 from rich.panel import Panel
 from rich.syntax import Syntax
 
-from cadence.cli.console import console, emit_csv, emit_json, rich_table
+from cadence.cli.console import console, emit_csv, emit_json, rate_with_count, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
+from cadence.metrics.counts import HITS, TRIALS, rate_counts
 
 ByOption = Annotated[list[str] | None, typer.Option("--by", help="Cut by a dimension (repeatable).")]
 GrainOption = Annotated[str, typer.Option("--grain", help="day, week, month, quarter or year (fiscal).")]
@@ -61,6 +62,7 @@ def metric(
         first, last = _bounds(ws, start, end)
         result = ws.metric_result(name, by=by or [], grain=grain, start=first, end=last, where=where,  # type: ignore[arg-type]
                                   currency=currency)
+        counts = rate_counts(ws, result) if output is Output.table else None
     data = result.as_dict()
     if output is Output.json:
         emit_json(data)
@@ -69,6 +71,9 @@ def metric(
         emit_csv(data["rows"])
         return
     rows = [{**r, "value": _format_value(r["value"], data["unit"])} for r in data["rows"]]
+    if counts is not None:  # a share of rows (win rate, lead conversion) shown with its counts: "54.8% (34 of 62)"
+        rows = [{**row, "value": rate_with_count(value, hits, trials)} for row, value, hits, trials
+                in zip(rows, counts["value"], counts[HITS], counts[TRIALS], strict=True)]
     console.print(rich_table(f"{result.metric.label} ({_unit_label(data)}) by {grain}", rows))
 
 
