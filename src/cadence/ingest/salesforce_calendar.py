@@ -129,7 +129,7 @@ def read_periods(source: pd.DataFrame, context: CalendarContext) -> list[tuple[s
     number = pd.to_numeric(_cell(source, "Number"), errors="coerce")
     order = pd.DataFrame({"kind": kinds, "year": fiscal, "start": start}).groupby(["kind", "year"])["start"] \
         .rank(method="first")
-    number = number.where(number.notna(), order).astype("object")
+    number = number.where(number.notna(), order).where(kinds.notna()).astype("object")  # weeks: refused below
     frame = pd.DataFrame({"kind": kinds, "start_date": start, "end_date": end, "fiscal_year": fiscal,
                           "number": number, LINE: source[LINE]}, index=source.index)
     frame["label"] = [_label(k, y, n, s, e) for k, y, n, s, e in

@@ -10,8 +10,9 @@ overrides the rule where it has periods: years and quarters are the imported one
 company (a 4-4-5 year's Q1 may run 2023-01-01 … 2023-04-01), and a custom year's months are its
 fiscal months, labelled `2023-M01` … `2023-M12` (a standard year's months are calendar months anyway).
 Dates outside the imported periods fall back to the rule, never reaching back into an imported
-period: the days between an imported run's end and the rule's next boundary join the rule period
-that follows (after a 4-4-5 year ending 2023-12-30, 2024-Q1 runs 2023-12-31 … 2024-03-31).
+period: the days between an imported run's end and the rule's next boundary are a period of their
+own, or, fewer than half a period, join the rule period that follows (after a 4-4-5 year ending
+2023-12-30, 2024-Q1 runs 2023-12-31 … 2024-03-31).
 Period starts are computed inside the warehouse (`period_start`, an Ibis CASE over the periods),
 labels in Python (`label`), and both agree with `start_of`, `next_start` and `parse`.
 """
@@ -32,6 +33,7 @@ from cadence.errors import InputError, UnknownNameError
 Grain = Literal["day", "week", "month", "quarter", "year"]
 GRAINS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 PERIOD_KINDS: tuple[str, ...] = ("year", "quarter", "month")
+_HALF_PERIOD_DAYS = {"month": 15, "quarter": 45, "year": 182}
 
 
 def check_grain(grain: str) -> Grain:
@@ -142,6 +144,11 @@ class FiscalCalendar:
     def _rule_year_start(self, year: int) -> date:
         return date(year - (1 if self.start_month != 1 else 0), self.start_month, 1)
 
+    def _joins_next(self, stub: date, grain: Grain) -> bool:
+        """Whether the days from `stub` (an imported run's end) to the rule's next boundary are too few
+        to be a period of their own (under half a period): they then join the rule period that follows."""
+        return (self._rule_next(stub, grain) - stub).days < _HALF_PERIOD_DAYS[grain]
+
     def _run_ends(self, grain: str) -> list[date]:
         """Days right after an imported run of periods (an imported period's end not followed by another)."""
         periods = self.imported(grain)
@@ -166,10 +173,10 @@ class FiscalCalendar:
             return rule
         fallback = rule
         ends = sorted(self._run_ends(grain), reverse=True)
-        if ends:  # after an imported run, its first rule period starts where the run stopped
-            fallback = ibis.cases(*((day >= ibis.literal(e),
-                                     ibis.ifelse(rule <= ibis.literal(self._rule_next(e - timedelta(days=1), grain)),
-                                                 ibis.literal(e), rule)) for e in ends), else_=rule)
+        if ends:  # after an imported run, the rule's periods start where the run stopped
+            fallback = ibis.cases(*((day >= ibis.literal(e), ibis.ifelse(self._in_stub(rule, e, grain),
+                                                                         ibis.literal(e), rule)) for e in ends),
+                                  else_=rule)
         return ibis.cases(*((day.between(ibis.literal(p.start), ibis.literal(p.end)), ibis.literal(p.start))
                             for p in periods), else_=fallback).cast("date")
 
@@ -189,9 +196,15 @@ class FiscalCalendar:
             return held.start
         rule = self._rule_start(day, grain)
         ends = [e for e in self._run_ends(grain) if e <= day]
-        if ends and rule <= self._rule_next(ends[-1] - timedelta(days=1), grain):
-            return ends[-1]
-        return rule
+        return ends[-1] if ends and self._in_stub(rule, ends[-1], grain) else rule
+
+    def _in_stub(self, rule: Any, end: date, grain: Grain) -> Any:
+        """Whether a day whose rule period starts on `rule` (a date, or an Ibis date) and that lies after the
+        imported run ending before `end` belongs to the period starting on `end`."""
+        boundary = self._rule_next(end - timedelta(days=1), grain)
+        if isinstance(rule, date):
+            return rule <= boundary if self._joins_next(end, grain) else rule < boundary
+        return rule <= ibis.literal(boundary) if self._joins_next(end, grain) else rule < ibis.literal(boundary)
 
     def next_start(self, start: date, grain: Grain) -> date:
         if grain == "day":
@@ -202,8 +215,8 @@ class FiscalCalendar:
         if held is not None:
             return held.next_start
         following = self._rule_next(start, grain)
-        if self._rule_start(start, grain) != start:  # the days after an imported run, with the next rule period
-            following = self._rule_next(following, grain)
+        if self._rule_start(start, grain) != start and self._joins_next(start, grain):
+            following = self._rule_next(following, grain)  # a few days after an imported run, and the next period
         later = [p.start for p in self.imported(grain) if p.start > start]
         return min([following, *later])
 
@@ -220,7 +233,8 @@ class FiscalCalendar:
         held = self._containing(start, grain)
         if held is None:
             rule = self._rule_start(start, grain)
-            return self._rule_label(rule if rule == start else self._rule_next(start, grain), grain)
+            joins = rule != start and self._joins_next(start, grain)
+            return self._rule_label(self._rule_next(start, grain) if joins else rule, grain)
         if grain == "year":
             return str(held.fiscal_year)
         if grain == "quarter":
@@ -229,6 +243,14 @@ class FiscalCalendar:
 
     def parse(self, label: str, grain: Grain | None = None) -> tuple[date, Grain]:
         """The start date and grain of a period label such as 2017, 2017-Q1, 2017-03, 2017-M03, 2017-W09."""
+        start, found = self._parse(label, grain)
+        text = label.strip().upper()
+        if self.periods and found in PERIOD_KINDS and "-M" not in text and self.label(start, found) != text:
+            raise InputError(f"no period {label.strip()} in the company's fiscal calendar",
+                             hint=f"the {found} holding {start:%Y-%m-%d} is {self.label(start, found)}")
+        return start, found
+
+    def _parse(self, label: str, grain: Grain | None) -> tuple[date, Grain]:
         text = label.strip().upper()
         try:
             if "-W" in text:
@@ -246,10 +268,10 @@ class FiscalCalendar:
                 return self._fiscal_month_start(int(year), int(month)), "month"
             if len(text) == 4 and text.isdigit():
                 named = self._named(int(text), "year", 1)
-                return (named.start if named else self.start_of(self._rule_year_start(int(text)), "year")), "year"
+                return (named.start if named else self._rule_period(self._rule_year_start(int(text)), "year")), "year"
             if len(text) == 7:
                 year, month = text.split("-")
-                return self.start_of(date(int(year), int(month), 1), "month"), "month"
+                return self._rule_period(date(int(year), int(month), 1), "month"), "month"
             return date.fromisoformat(text.lower()), grain or "day"
         except ValueError:
             raise InputError(f"not a period: {label!r}",
@@ -259,7 +281,12 @@ class FiscalCalendar:
         named = self._named(year, "quarter", quarter)
         if named is not None:
             return named.start
-        return self.start_of(_add_months(self._rule_year_start(year), (quarter - 1) * 3), "quarter")
+        return self._rule_period(_add_months(self._rule_year_start(year), (quarter - 1) * 3), "quarter")
+
+    def _rule_period(self, rule_start: date, grain: Grain) -> date:
+        """Where the rule's period starting on `rule_start` begins here: after an imported period holding its start."""
+        held = self._containing(rule_start, grain)
+        return self.start_of(held.next_start if held is not None else rule_start, grain)
 
     def _fiscal_month_start(self, year: int, month: int) -> date:
         named = self._named(year, "month", month)
@@ -267,7 +294,7 @@ class FiscalCalendar:
             return named.start
         if month > 12:
             raise ValueError(f"no fiscal month {month} in {year}")
-        return _add_months(self.parse(str(year))[0], month - 1)
+        return _add_months(self._parse(str(year), "year")[0], month - 1)
 
     def labels(self, starts: pd.Series, grain: Grain) -> pd.Series:
         return starts.map(lambda d: self.label(pd.Timestamp(d).date(), grain))
