@@ -70,7 +70,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     terminalreporter.write_sep("-", "real datasets kept outside the repository")
     terminalreporter.write_line(
-        f"{ran} tests ran on datasets found only in {SHARED_DATA}; {skipped} were skipped for want of it "
+        f"tests needing a dataset found only in {SHARED_DATA}: {ran} ran, {skipped} skipped for want of it "
         "(their licences forbid a copy in tests/data: see tests/data/PROVENANCE.md)")
 
 
