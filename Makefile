@@ -55,10 +55,11 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH)
 
-## make docs: regenerate the schema reference and the metric catalogue
+## make docs: regenerate the schema reference, the metric catalogue and the cadence.yml reference
 docs: $(STAMP)
 	$(BIN)/cadence schema --format markdown > docs/schema.md
 	$(BIN)/cadence metrics --format markdown > docs/metrics.md
+	$(BIN)/python -m cadence.config_doc > docs/config.md
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
