@@ -13,7 +13,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import ibis
+import pandas as pd
 
+from cadence.metrics.calendar import FiscalCalendar
 from cadence.metrics.money import missing_rates
 from cadence.metrics.relations import deals
 
@@ -76,7 +78,7 @@ def company_overview(ws: OverviewSource) -> Overview:
         people=_count(_current_people(ws.table("people"), as_of)),
         people_by_team=_counts_by(_current_people(ws.table("people"), as_of), "team"),
         opportunities=_deal_counts(opportunities),
-        bookings_by_fiscal_year=bookings_by_fiscal_year(amounts, config.fiscal_year_start_month)
+        bookings_by_fiscal_year=bookings_by_fiscal_year(amounts, _calendar(ws))
         if amounts is not None else {},
         win_rate=_win_rate(opportunities),
         median_sales_cycle_days=_median_cycle(opportunities),
@@ -87,6 +89,12 @@ def company_overview(ws: OverviewSource) -> Overview:
         activities=_count(ws.table("activities")),
         money_note=money_note,
     )
+
+
+def _calendar(ws: OverviewSource) -> FiscalCalendar:
+    """The workspace's fiscal calendar (its imported periods included), else cadence.yml's start month."""
+    calendar = getattr(ws, "calendar", None)
+    return calendar if isinstance(calendar, FiscalCalendar) else FiscalCalendar(ws.config.fiscal_year_start_month)
 
 
 def _in_one_currency(ws: OverviewSource) -> tuple[ir.Table | None, str | None]:
@@ -113,20 +121,16 @@ def data_end(ws: OverviewSource) -> date | None:
     return latest.date()
 
 
-def fiscal_year(column: ir.TimestampValue, start_month: int) -> ir.IntegerValue:
-    """The fiscal year a timestamp falls in, named after the calendar year in which it ends."""
-    if start_month == 1:
-        return column.year()
-    return column.year() + ibis.ifelse(column.month() >= start_month, 1, 0)
-
-
-def bookings_by_fiscal_year(opportunities: ir.Table, start_month: int) -> dict[str, float]:
-    won = opportunities.filter(opportunities.is_won, opportunities.closed_at.notnull())
-    per_year = won.group_by(year=fiscal_year(won.closed_at, start_month)).aggregate(
-        bookings=won.amount.cast("float64").sum()).order_by("year").to_pandas()
-    label = "FY" if start_month != 1 else ""
-    return {f"{label}{int(y)}": round(float(b), 2) for y, b in zip(per_year["year"], per_year["bookings"],
-                                                                     strict=True)}
+def bookings_by_fiscal_year(rel: ir.Table, calendar: FiscalCalendar) -> dict[str, float]:
+    """Won amount per fiscal year of the workspace's calendar, deals (the `deals` relation) dated as the `bookings`
+    metric dates them (`closed_on`); "FY2017" where fiscal years do not start on 1 January."""
+    won = rel.filter(rel.is_won, rel.closed_on.notnull())
+    per_year = won.group_by(start=calendar.period_start(won.closed_on, "year")).aggregate(
+        bookings=won.amount.cast("float64").sum()).order_by("start").to_pandas()
+    starts = [pd.Timestamp(s).date() for s in per_year["start"]]
+    prefix = "FY" if calendar.start_month != 1 or any((s.month, s.day) != (1, 1) for s in starts) else ""
+    return {f"{prefix}{calendar.label(s, 'year')}": round(float(b), 2)
+            for s, b in zip(starts, per_year["bookings"], strict=True)}
 
 
 def _count(table: ir.Table) -> int:
