@@ -21,7 +21,15 @@ def _figures(section: Section, currency: str) -> FitTable:
         rows.append([f.team or "", f.label, f.period or "", format_value(f.value, f.unit, currency),
                      format_value(f.target, f.unit, currency) if f.target is not None else "", status,
                      format_change(f.change_wow), format_change(f.change_period)])
-    return FitTable(section.title, headers, rows, numeric=[False, False, False, True, True, False, True, True])
+    numeric = [False, False, False, True, True, False, True, True]
+    shown = [i for i in range(len(headers))  # a column empty on every row says nothing: left out
+             if i in (1, 3) or any(_plain(row[i]) not in ("", "–") for row in rows)]
+    return FitTable(section.title, [headers[i] for i in shown], [[row[i] for i in shown] for row in rows],
+                    numeric=[numeric[i] for i in shown])
+
+
+def _plain(cell: str | Text) -> str:
+    return cell.plain if isinstance(cell, Text) else cell
 
 
 def _rows(section: Section) -> FitTable:

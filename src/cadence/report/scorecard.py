@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from cadence.analysis.as_of import resolve_as_of
 from cadence.errors import InputError
+from cadence.report.configure_next import configure_next
 from cadence.report.model import Scorecard, ScorecardContext
 from cadence.report.sections import SECTIONS
 
@@ -43,6 +44,9 @@ def week_context(ws: Workspace, week: str | None, today: date | None = None) -> 
 def build_scorecard(ws: Workspace, *, week: str | None = None, today: date | None = None) -> Scorecard:
     context = week_context(ws, week, today)
     sections = []
+    setup = configure_next(ws.config)  # an unconfigured company sees what to add, not empty columns
+    if setup is not None:
+        sections.append(setup)
     for provider in sorted(SECTIONS, key=lambda p: p.order):
         section = provider.build(ws, context)
         if section is not None:
