@@ -12,6 +12,7 @@ from cadence.config import CONFIG_FILE, CompanyConfig, load_config
 from cadence.errors import WorkspaceError
 from cadence.ingest import ImportOptions, importer_for
 from cadence.ingest.prepare import DEFAULT_PIPELINE, PreparedImport, prepare
+from cadence.ingest.stage_inference import with_pipelines
 from cadence.metrics.calendar import FiscalCalendar, Grain, periods_from_frame
 from cadence.metrics.catalog import build_registry
 from cadence.metrics.custom import custom_metric
@@ -22,6 +23,7 @@ from cadence.metrics.registry import Registry
 from cadence.progress import Progress, Silent
 from cadence.schema.tables import TABLES, table_named
 from cadence.store import Warehouse, connect
+from cadence.store.full_exports import snapshot_state, write_snapshots
 from cadence.store.migrations import migrate
 from cadence.workspace_template import config_template
 
@@ -138,11 +140,13 @@ class Workspace:
         """
         importer = importer_for(format_name)
         options = ImportOptions(mapping=mapping, encoding=encoding, currency=self.config.currency,
-                                progress=progress or Silent(), full=full, timezone=self.config.timezone)
+                                progress=progress or Silent(), full=full, timezone=self.config.timezone,
+                                pipelines=self.config.pipelines)
         batch = importer.read(Path(path), options)
-        prepared = prepare(batch, self.stages())
+        prepared = prepare(batch, self.stages(), full=full)
         refuse_other_corporate(prepared.upserts, self.config.currency)
         self.load(prepared)
+        self.configure_pipelines(prepared.configure)
         return prepared
 
     def load(self, prepared: PreparedImport) -> None:
@@ -151,16 +155,28 @@ class Workspace:
         self._materialised.clear()  # cached relations describe the data before this write
         self._calendar = None  # an import may bring the company's fiscal periods
         with self.warehouse.transaction():
+            before = snapshot_state(self.warehouse, prepared.format) if prepared.snapshots else None
             for table_name, frame, replace_on in prepared.upserts:
                 table = table_named(table_name)
                 if replace_on:
                     self.warehouse.delete_in(table_name, replace_on, frame[replace_on].dropna().unique().tolist())
                 self.warehouse.upsert(table, frame)
+            if before is not None:
+                prepared.snapshot_outcome = write_snapshots(self.warehouse, prepared, *before)
             for outcome in prepared.files:
                 self.warehouse.delete_where("quarantine", "import_key", outcome.import_key)
             if len(prepared.quarantine):
                 self.warehouse.upsert(table_named("quarantine"), prepared.quarantine)
             self.warehouse.upsert(table_named("imports"), prepared.imports_frame(now))
+
+    def configure_pipelines(self, pipelines: dict[str, list[dict[str, object]]]) -> None:
+        """Write inferred pipelines into cadence.yml's `pipelines:` block (the rest of the file untouched)."""
+        if not pipelines:
+            return
+        path = self.root / CONFIG_FILE
+        path.write_text(with_pipelines(path.read_text(encoding="utf-8"), self.config.pipelines, pipelines),
+                        encoding="utf-8")
+        self.config = load_config(self.root)
 
     def sync_config_stages(self) -> None:
         """Write cadence.yml's stages into the warehouse as the 'default' pipeline."""

@@ -13,6 +13,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from cadence.config import Stage
 from cadence.progress import Progress, Silent
 from cadence.schema.validate import LINE, PROBLEM, PROBLEM_COLUMN
 
@@ -53,7 +54,6 @@ class SourceFile:
 
     path: str
     rows: int
-
     lines: frozenset[int] | None = None
     broken: tuple[BrokenLine, ...] = ()
     encoding: str | None = None
@@ -75,6 +75,7 @@ class SourceFile:
     def record_lines(self) -> set[int]:
         """The first line of every record handed to the importer."""
         return set(self.lines) if self.lines is not None else set(range(2, self.rows + 2))
+
 
 @dataclass
 class CanonicalFrame:
@@ -117,6 +118,7 @@ class ImportOptions:
     progress: Progress = field(default_factory=Silent)
     full: bool = False
     timezone: str = "UTC"
+    pipelines: dict[str, list[Stage]] = field(default_factory=dict)  # cadence.yml's: used over inference
 
 
 class Importer(Protocol):

@@ -14,11 +14,16 @@ The rules a user may need to know:
   when the export has them, else from the stage.
 - Each pipeline's stages are declared from the export: every stage a deal is in, and every stage
   named in a `Date entered "<stage> (<pipeline>)"` or `Cumulative time in "<stage> (<pipeline>)"`
-  column. A stage is won or lost when every deal in it says so ("Is Closed Won", "Is closed lost"),
-  else when its name is "Closed Won"/"Closed Lost" (or HubSpot's internal closedwon/closedlost).
-  Its probability is the "Deal probability" its deals carry. Stages are ordered open ones first,
-  by probability, then won, then lost; stages of equal or unknown probability keep the order of
-  their columns in the header.
+  column. A stage is won or lost when every deal in it says so ("Is Closed Won", "Is closed lost",
+  "Is Deal Closed?"); its probability is the "Deal probability" its deals carry. What the export
+  does not say is inferred (`stage_inference`: "Closed: abandoned" and "Perdida" are lost, "Won" and
+  "Ganada" won, a stage deals never leave is a dead end; open stages ordered by probability, else
+  forecast category, else when deals enter them), listed in the import summary's `inferred` and
+  written into cadence.yml's `pipelines:` for the user to correct. A pipeline cadence.yml lists
+  keeps that list, and its stages then decide which deals are closed and won.
+- "Forecast category" and "Last Modified Date" are kept (`forecast_category`, `modified_at`); with
+  `--full` the export is a snapshot of all deals (`snapshots`): deals it no longer holds are marked
+  deleted and changes since the previous export become history.
 - "Deal Type": New/newbusiness → new; Growth, Upsell, Expansion, "Existing Business" → expansion;
   Renewal → renewal; anything else (e.g. PS) stays empty.
 - closed_at is the Close Date of a closed deal. A deal created after its close date (entered
@@ -56,7 +61,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from cadence.errors import InputError, Location
@@ -76,6 +80,8 @@ from cadence.ingest.salesforce import (
     truthy,
     unique_lookup,
 )
+from cadence.ingest.stage_inference import StageFacts
+from cadence.ingest.stage_inference import declare_stages as declare
 
 DESCRIPTION = "HubSpot CRM exports of deals, companies and contacts"
 DEFAULT_PIPELINE = "Sales Pipeline"
@@ -99,6 +105,7 @@ DEAL_KIND = ("Deal Type", "dealtype")
 IS_LOST = ("Is closed lost", "Is Closed Lost", "hs_is_closed_lost")
 PROBABILITY = ("Deal probability", "Deal Stage Probability", "hs_deal_stage_probability")
 LAST_MODIFIED = ("Last Modified Date", "hs_lastmodifieddate")
+FORECAST = ("Forecast category", "Forecast Category", "hs_forecast_category", "hs_manual_forecast_category")
 COMPANY_IDS = ("Associated Company IDs (Primary)", "Associated Company IDs", "Associated Company ID")
 COMPANY_NAMES = ("Associated Company (Primary)", "Associated Company")
 
@@ -226,39 +233,52 @@ class Context:
     company_by_name: dict[str, str] = field(default_factory=dict)
 
 
-def declare_stages(deals: pd.DataFrame, source: pd.DataFrame, columns: list[StageColumn]) -> pd.DataFrame:
-    """Every stage of every pipeline the export shows, ordered (see the module's rules)."""
+def declare_stages(deals: pd.DataFrame, source: pd.DataFrame, columns: list[StageColumn],
+                   options: ImportOptions) -> pd.DataFrame:
+    """Every stage of every pipeline the export shows, ordered (see the module's rules and `stage_inference`)."""
     probability = pd.to_numeric(text(source, PROBABILITY), errors="coerce")
-    won_flag, lost_flag = text(source, DEAL["is_won"]), text(source, IS_LOST)
-    closed_flag = deals["is_closed"]
+    forecast = text(source, FORECAST)
+    created = moments(deals["created_at"]).map(lambda t: t.timestamp() if not pd.isna(t) else None).astype("float64")
+    flags = {"won": text(source, DEAL["is_won"]), "lost": text(source, IS_LOST), "closed": deals["is_closed"]}
     seen: dict[tuple[str, str], int] = {}
     for item in columns:
         seen.setdefault((item.pipeline, item.stage), len(seen))
     for pipeline, stage in zip(deals["pipeline"], deals["stage"], strict=True):
         if isinstance(stage, str):
             seen.setdefault((pipeline, stage), len(seen))
-    rows = []
-    for (pipeline, stage), header_order in seen.items():
+    facts = []
+    for (pipeline, stage), appearance in seen.items():
         mine = (deals["pipeline"] == pipeline) & (deals["stage"] == stage)
-        marker = stage_marker(stage)
-        won = _all_true(won_flag[mine]) if won_flag.notna().any() and mine.any() else marker == "won"
-        if lost_flag.notna().any() and mine.any():
-            lost = _all_true(lost_flag[mine])
-        elif closed_flag.notna().any() and mine.any():
-            lost = _all_true(closed_flag[mine]) and not won
-        else:
-            lost = marker == "lost"
-        chance = probability[mine].dropna()
-        rows.append({"pipeline": pipeline, "stage": stage, "is_won": bool(won), "is_lost": bool(lost) and not won,
-                     "probability": float(chance.mode().iloc[0]) if len(chance) else None, "order": header_order})
-    stages = pd.DataFrame(rows, columns=["pipeline", "stage", "is_won", "is_lost", "probability", "order"])
-    stages["group"] = np.select([stages["is_won"].astype(bool), stages["is_lost"].astype(bool)], [1, 2], 0)
-    stages["sort_probability"] = stages["probability"].astype("float64").fillna(np.inf)
-    stages = stages.sort_values(["pipeline", "group", "sort_probability", "order"], kind="stable")
-    stages["position"] = stages.groupby("pipeline").cumcount() + 1
-    stages = stages.drop(columns=["group", "sort_probability", "order"]).reset_index(drop=True)
-    stages[LINE] = range(2, len(stages) + 2)
-    return stages
+        won, lost = _flags(flags, mine)
+        chance, category, born = probability[mine].dropna(), forecast[mine].dropna(), created[mine].dropna()
+        facts.append(StageFacts(pipeline, stage, appearance, won, lost,
+                                probability=float(chance.mode().iloc[0]) if len(chance) else None,
+                                forecast=str(category.mode().iloc[0]) if len(category) else None,
+                                created=float(born.median()) if len(born) else None))
+    entered = [c for c in columns if c.kind == "Date entered"]
+    history = None
+    if entered:  # dates are facts of their own: they may order the stages (cumulative times need the order)
+        empty = pd.DataFrame(columns=["pipeline", "stage", "position"])
+        history = history_from_dates(source, deals, entered, empty)
+        history["pipeline"] = history["opportunity_id"].map(dict(zip(deals["opportunity_id"], deals["pipeline"],
+                                                                         strict=True)))
+    return declare(facts, history, options.pipelines)
+
+
+def _flags(flags: dict[str, pd.Series], mine: pd.Series) -> tuple[bool | None, bool | None]:
+    """Won and lost as the deals in a stage say, None where the export does not say."""
+    if not mine.any():
+        return None, None
+    won = _all_true(flags["won"][mine]) if flags["won"].notna().any() else None
+    if flags["lost"].notna().any():
+        return won, _all_true(flags["lost"][mine])
+    if flags["closed"].notna().any():
+        closed = _all_true(flags["closed"][mine])
+        if not closed:
+            return False, False
+        if won is not None:
+            return won, not won
+    return won, None
 
 
 def _all_true(values: pd.Series) -> bool:
@@ -274,8 +294,13 @@ def read_deals(source: pd.DataFrame, context: Context) -> list[tuple[str, pd.Dat
     by_id = first_of_list(text(source, COMPANY_IDS))
     by_name = resolve(first_of_list(text(source, COMPANY_NAMES)), context.company_by_name)
     frame["account_id"] = by_id.where(by_id.notna(), by_name)
+    frame["forecast_category"] = text(source, FORECAST)
+    frame["modified_at"] = text(source, LAST_MODIFIED)
+    configured = frame["pipeline"].isin(set(context.options.pipelines))
+    for flag in ("is_won", "is_closed"):  # cadence.yml's stages say which are closed: the stage decides
+        frame[flag] = frame[flag].where(~configured, None)
     columns = stage_columns(list(source.columns))
-    stages = declare_stages(frame, source, columns)
+    stages = declare_stages(frame, source, columns, context.options)
     closed_stages = stages.loc[stages["is_won"] | stages["is_lost"], ["pipeline", "stage"]]
     closed_keys = set(zip(closed_stages["pipeline"], closed_stages["stage"], strict=True))
     from_stage = pd.Series([(p, s) in closed_keys for p, s in zip(frame["pipeline"], frame["stage"], strict=True)],

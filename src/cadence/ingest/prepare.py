@@ -16,6 +16,8 @@ import pandas as pd
 
 from cadence.errors import CadenceError
 from cadence.ingest.batch import BINARY, LINE, CanonicalFrame, ImportBatch, SourceFile, problem
+from cadence.ingest.snapshots import Snapshot, SnapshotOutcome, make_snapshot
+from cadence.ingest.stage_inference import INFERRED, inferred_rows, pipelines_to_configure
 from cadence.schema.tables import table_named
 from cadence.schema.validate import validate_rows
 
@@ -49,6 +51,11 @@ class PreparedImport:
     quarantine: pd.DataFrame
     tables: dict[str, TableCounts] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # files of a folder not imported, and why
+    full: bool = False  # the export is the whole table (see snapshots.py)
+    snapshots: list[Snapshot] = field(default_factory=list)  # full exports of deals
+    snapshot_outcome: SnapshotOutcome | None = None  # filled when loaded
+    inferred: list[dict[str, object]] = field(default_factory=list)  # stages inferred (stage_inference.py)
+    configure: dict[str, list[dict[str, object]]] = field(default_factory=dict)  # for cadence.yml `pipelines:`
 
     @property
     def read(self) -> int:
@@ -90,7 +97,14 @@ class PreparedImport:
             "files": [{"path": f.path, "read": f.read, "loaded": f.loaded, "quarantined": f.quarantined,
                        "encoding": f.encoding} for f in self.files],
             "skipped": [{"path": path, "reason": reason} for path, reason in self.skipped],
+            "inferred": self.inferred,
+            **({"full": self._full_summary()} if self.full else {}),
         }
+
+    def _full_summary(self) -> dict[str, Any]:
+        outcome = self.snapshot_outcome or SnapshotOutcome()
+        return {"exports": [s.as_dict() for s in self.snapshots], **outcome.as_dict(),
+                "deleted_ids": outcome.deleted[:20]}
 
 
 def import_key(format_name: str, path: str) -> str:
@@ -125,14 +139,21 @@ def _apply_stage_rules(frame: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFram
     return frame
 
 
-def prepare(batch: ImportBatch, known_stages: pd.DataFrame, *, now: datetime | None = None) -> PreparedImport:
-    """Validate every frame of `batch`; `known_stages` has pipeline, stage, is_won, is_lost."""
+def prepare(batch: ImportBatch, known_stages: pd.DataFrame, *, now: datetime | None = None,
+            full: bool = False) -> PreparedImport:
+    """Validate every frame of `batch`; `known_stages` has pipeline, stage, is_won, is_lost.
+
+    `full`: the batch's deals exports are whole tables (snapshots, see snapshots.py).
+    """
     now = now or datetime.now(UTC).replace(tzinfo=None)
     upserts: list[tuple[str, pd.DataFrame, str | None]] = []
     quarantined: list[pd.DataFrame] = []
     tables: dict[str, TableCounts] = {}
     bad_primary: dict[str, set[int]] = {}
     good_primary: dict[str, set[int]] = {}
+    inferred: list[dict[str, object]] = []
+    configure: dict[str, list[dict[str, object]]] = {}
+    snapshots: list[Snapshot] = []
 
     # stages first (opportunities use them), then primary records, then the parts derived from them
     ordered = sorted(batch.frames, key=lambda f: (f.table != "stages", not f.primary))
@@ -146,7 +167,12 @@ def prepare(batch: ImportBatch, known_stages: pd.DataFrame, *, now: datetime | N
             problem(frame, refused, item.replace_on, "its source record on the same line was refused")
         if item.table == "opportunities":
             frame = _apply_stage_rules(frame, stages)
+        if item.table == "stages" and INFERRED in frame:
+            inferred += inferred_rows(frame)
+            configure.update(pipelines_to_configure(frame))
         checked = validate_rows(table_named(item.table), frame)
+        if full and item.table == "opportunities" and item.primary:
+            snapshots.append(make_snapshot(item.file, frame["opportunity_id"], checked.clean))
         if item.table == "stages" and len(checked.clean):
             stages = pd.concat([stages, checked.clean[["pipeline", "stage", "is_won", "is_lost"]]]) \
                 .drop_duplicates(["pipeline", "stage"], keep="last")
@@ -171,7 +197,8 @@ def prepare(batch: ImportBatch, known_stages: pd.DataFrame, *, now: datetime | N
     files = [_reconcile(f, batch.format, good_primary, bad_primary) for f in batch.files]
     quarantine = pd.concat(quarantined, ignore_index=True) if quarantined else pd.DataFrame(columns=QUARANTINE_COLUMNS)
     quarantine = quarantine.drop_duplicates(["import_key", "line", "target_table", "column_name"])
-    return PreparedImport(batch.format, files, upserts, quarantine, tables, list(batch.skipped))
+    return PreparedImport(batch.format, files, upserts, quarantine, tables, list(batch.skipped), full=full,
+                          snapshots=snapshots, inferred=inferred, configure=configure)
 
 
 def _with_source(item: CanonicalFrame, format_name: str) -> pd.DataFrame:

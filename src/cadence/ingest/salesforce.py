@@ -11,9 +11,13 @@ The rules a user may need to know:
 - Ids keep Salesforce's 18-character form. A 15-character id (report exports show those) is
   extended with its case checksum, so Data Loader and report exports of one org join.
 - A record with `IsDeleted` true is quarantined with the reason "deleted in Salesforce".
-- Opportunities belong to the pipeline "salesforce", declared with the standard English stages
-  and default probabilities. Any other stage seen in the file is declared as well: its position
-  from `StageSortOrder`, its probability from `Probability`, won/lost from `IsWon`/`IsClosed`.
+- Opportunities belong to the pipeline "salesforce", whose stages are the ones the org uses: every
+  stage of its Opportunity and OpportunityHistory exports, nothing else. Their order is the file's
+  `StageSortOrder`, else the order deals move through them in the history; won/lost from
+  `IsWon`/`IsClosed`, probability from `Probability`; a stage only the history shows is inferred
+  from its name (`stage_inference`). An import with an Opportunity export replaces the pipeline's
+  list, so a stage the org stopped using disappears. cadence.yml's `pipelines: {salesforce: …}`,
+  when given, is used instead.
 - `Type` becomes kind: "New Customer"/"New Business" → new; an upgrade, upsell or "Existing
   Business" → expansion; anything naming a renewal → renewal; anything else stays empty.
 - `CloseDate` is a date: written `2023-03-31` or `2023-03-31 00:00:00`, it is that day, never shifted
@@ -49,6 +53,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -66,17 +71,11 @@ from cadence.ingest.batch import (
     problem,
 )
 from cadence.ingest.readers import files_in, read_table
+from cadence.ingest.stage_inference import StageFacts
+from cadence.ingest.stage_inference import declare_stages as declare
 
 PIPELINE = "salesforce"
 DESCRIPTION = "Salesforce Data Loader or report exports: Account, Opportunity, OpportunityHistory, User, Task, Event"
-
-# (stage, default probability) in the order of Salesforce's standard sales process.
-STANDARD_STAGES: tuple[tuple[str, float], ...] = (
-    ("Prospecting", 0.10), ("Qualification", 0.10), ("Needs Analysis", 0.20), ("Value Proposition", 0.50),
-    ("Id. Decision Makers", 0.60), ("Perception Analysis", 0.70), ("Proposal/Price Quote", 0.75),
-    ("Negotiation/Review", 0.90), ("Closed Won", 1.0), ("Closed Lost", 0.0),
-)
-WON_STAGE, LOST_STAGE = "Closed Won", "Closed Lost"
 
 # Canonical column -> source columns that may hold it: API field names first, then report labels.
 Aliases = tuple[str, ...]
@@ -94,6 +93,8 @@ OPPORTUNITY: dict[str, Aliases] = {
     "is_won": ("IsWon", "Won"),
     "lead_source": ("LeadSource", "Lead Source"),
     "loss_reason": ("Loss_Reason__c", "Loss Reason", "Closed Lost Reason"),
+    "forecast_category": ("ForecastCategoryName", "Forecast Category", "ForecastCategory"),
+    "modified_at": ("LastModifiedDate", "SystemModstamp", "Last Modified Date"),
 }
 KIND = ("Type", "Opportunity Type")
 LAST_STAGE_CHANGE = ("LastStageChangeDate", "Last Stage Change Date")
@@ -383,37 +384,60 @@ def opportunity_kind(value: object) -> str | None:
     return None
 
 
-def declared_stages(source: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
-    """The standard stages, plus every other stage the file uses, as rows of `stages`.
+def declared_stages(opportunities: list[pd.DataFrame], history: list[pd.DataFrame],
+                    options: ImportOptions) -> pd.DataFrame:
+    """The stages the org uses (in its Opportunity and history exports) as rows of `stages`.
 
-    Order: open stages, then won, then lost; within each, by the file's `StageSortOrder` where it
-    gives one, else by the standard position, else (a custom stage without one) after the others.
+    Order from `StageSortOrder`, else the order deals move through them; won/lost from `IsWon`/`IsClosed`,
+    probability from `Probability`; what the export does not say is inferred (`stage_inference`).
     """
-    order, chance = text(source, STAGE_ORDER), text(source, PROBABILITY)
-    closed, won = truthy(frame["is_closed"].fillna("")), truthy(frame["is_won"].fillna(""))
-    rows = []
-    standard = {stage: (i + 1, probability) for i, (stage, probability) in enumerate(STANDARD_STAGES)}
-    custom = sorted(set(frame["stage"].dropna()) - set(standard))
-    for stage in [*standard, *custom]:
-        mine = frame["stage"] == stage
-        sort_order = pd.to_numeric(order[mine], errors="coerce").dropna()
-        percent = pd.to_numeric(chance[mine], errors="coerce").dropna()
-        probability: float | None
-        if stage in standard:
-            base, probability = standard[stage]
-            is_won, is_lost = stage == WON_STAGE, stage == LOST_STAGE
-        else:
-            base, probability = 1000 + custom.index(stage), (
-                float(percent.mode().iloc[0]) / 100 if len(percent) else None)
-            is_won = bool(won[mine].all())
-            is_lost = bool(closed[mine].all()) and not is_won
-        rows.append({"pipeline": PIPELINE, "stage": stage, "probability": probability, "is_won": is_won,
-                     "is_lost": is_lost, "_group": 1 if is_won else 2 if is_lost else 0,
-                     "_base": float(sort_order.mode().iloc[0]) if len(sort_order) else float(base)})
-    stages = pd.DataFrame(rows).sort_values(["_group", "_base"], kind="stable").reset_index(drop=True)
-    stages["position"] = range(1, len(stages) + 1)
-    stages[LINE] = range(2, len(stages) + 2)
-    return stages.drop(columns=["_group", "_base"])
+    deals = pd.concat(opportunities, ignore_index=True) if opportunities else pd.DataFrame(columns=["stage"])
+    moves = pd.concat([h[["opportunity_id", "stage", "changed_at"]] for h in history], ignore_index=True) \
+        if history else pd.DataFrame(columns=["opportunity_id", "stage", "changed_at"])
+    flagged = {"is_won": deals.get("is_won"), "is_closed": deals.get("is_closed")}
+    facts = []
+    for appearance, stage in enumerate(dict.fromkeys([*deals["stage"].dropna(), *moves["stage"].dropna()])):
+        mine = deals["stage"] == stage
+        won, closed = (_all_said(flagged[c], mine) for c in ("is_won", "is_closed"))
+        order, percent = (_mode(pd.to_numeric(_values(deals, c, mine), errors="coerce"))
+                          for c in ("_stage_order", "_probability"))
+        category = _mode(_values(deals, "forecast_category", mine))
+        born = moments(_values(deals, "created_at", mine)).dropna()
+        facts.append(StageFacts(
+            PIPELINE, str(stage), appearance, won, None if closed is None or (closed and won is None) else
+            bool(closed and not won),
+            order=None if order is None else float(order), forecast=None if category is None else str(category),
+            probability=None if percent is None else float(percent) / 100,
+            created=float(born.map(pd.Timestamp.timestamp).median()) if len(born) else None))
+    return declare(facts, moves.assign(pipeline=PIPELINE), options.pipelines)
+
+
+def _values(frame: pd.DataFrame, column: str, mine: pd.Series) -> pd.Series:
+    return frame.loc[mine, column] if column in frame else pd.Series(dtype="object")
+
+
+def _mode(values: pd.Series) -> Any:
+    present = values.dropna()
+    return present.mode().iloc[0] if len(present) else None
+
+
+def _all_said(flags: pd.Series | None, mine: pd.Series) -> bool | None:
+    """True when every deal in the stage has the flag, False when not; None when the export does not say."""
+    if flags is None or not mine.any() or flags[mine].isna().all():
+        return None
+    return bool(truthy(flags[mine].fillna("")).all())
+
+
+def stages_of(batch: ImportBatch, options: ImportOptions) -> CanonicalFrame | None:
+    """The org's stages from every Opportunity and history file read: they replace the pipeline's list
+    when an Opportunity export is among them (stages the org no longer uses disappear)."""
+    deals = [f for f in batch.frames if f.table == "opportunities"]
+    moves = [f for f in batch.frames if f.table == "opportunity_history"]
+    if not deals and not moves:
+        return None
+    stages = declared_stages([f.frame for f in deals], [f.frame for f in moves], options)
+    return CanonicalFrame("stages", stages, (deals or moves)[0].file, primary=False,
+                          replace_on="pipeline" if deals else None)
 
 
 def read_opportunities(source: pd.DataFrame, context: Context) -> list[tuple[str, pd.DataFrame]]:
@@ -424,7 +448,8 @@ def read_opportunities(source: pd.DataFrame, context: Context) -> list[tuple[str
     frame["currency"] = frame["currency"].where(frame["currency"].notna(), prefixed).fillna(context.options.currency)
     frame["account_id"] = resolve(frame["account_id"], context.account_by_name)
     frame["owner_id"] = resolve(frame["owner_id"], context.user_by_name)
-    stages = declared_stages(source, frame)
+    frame["_stage_order"], frame["_probability"] = text(source, STAGE_ORDER), text(source, PROBABILITY)
+    stages = declared_stages([frame], [], context.options)
     closed_stages = set(stages.loc[stages["is_won"] | stages["is_lost"], "stage"])
     closed = truthy(frame["is_closed"]) if frame["is_closed"].notna().any() else frame["stage"].isin(closed_stages)
     frame["close_date"] = close_days(frame["close_date"])
@@ -434,7 +459,7 @@ def read_opportunities(source: pd.DataFrame, context: Context) -> list[tuple[str
                                          frame["close_date"], strict=True):
         if isinstance(opp, str):
             context.opportunities[opp] = {"stage": stage, "amount": amount, "close_date": close}
-    return [("opportunities", frame), ("stages", stages)]
+    return [("opportunities", frame)]
 
 
 def record_order(source: pd.DataFrame) -> pd.Series:
@@ -657,4 +682,7 @@ class SalesforceImporter:
             batch.files.append(SourceFile.of(str(file), source))
             for i, (table, frame) in enumerate(obj.read(source, context)):
                 batch.add(CanonicalFrame(table, frame, str(file), primary=i == 0))
+        stages = stages_of(batch, options)
+        if stages is not None:
+            batch.add(stages)
         return batch

@@ -16,7 +16,8 @@ The rules, stated once (importers call `declare_stages`; `cadence check` calls `
   deals reached from at least two different stages is a dead end: closed, taken as lost.
 - **Order of open stages**: the explicit order, else probability, else the forecast category its
   deals carry (Pipeline → Best Case → Commit), else the median position at which deals first
-  entered it in their history, else the order the export first shows it. Won stages follow, then
+  entered it in their history, else the median Create Date of its deals (newest first: deals
+  further along are older), else the order the export first shows it. Won stages follow, then
   lost ones.
 
 Whatever was inferred (closed-ness from a name or history, an order not given by the export) is
@@ -78,6 +79,7 @@ class StageFacts:
     order: float | None = None  # explicit order (StageSortOrder)
     probability: float | None = None
     forecast: str | None = None  # the forecast category its deals carry most
+    created: float | None = None  # median creation time (epoch seconds) of the deals in it now
 
 
 @dataclass
@@ -170,20 +172,23 @@ def _closedness(fact: StageFacts, moves: pd.DataFrame) -> Declared:
 
 def _open_key(fact: StageFacts, rank: dict[str, float]) -> tuple[float, ...]:
     forecast = FORECAST_RANK.get((fact.forecast or "").strip().lower(), np.inf)
+    newest_first = -fact.created if fact.created is not None else np.inf  # deals further along are older
     return (_or_inf(fact.order), _or_inf(fact.probability), float(forecast), rank.get(fact.stage, np.inf),
-            float(fact.appearance))
+            newest_first, float(fact.appearance))
 
 
 def _say_order(declared: Declared, fact: StageFacts, rank: dict[str, float]) -> None:
     """Say how an open stage was placed when the export gives neither an order nor a probability."""
     if fact.order is not None or fact.probability is not None:
         return
+    signs = []
     if FORECAST_RANK.get((fact.forecast or "").strip().lower()):
-        declared.why.append(f"placed by its deals' forecast category ({fact.forecast})")
-    elif fact.stage in rank:
-        declared.why.append(f"placed by when deals first enter it (median step {rank[fact.stage] + 1:g})")
-    else:
-        declared.why.append("placed where the export first shows it")
+        signs.append(f"its deals' forecast category ({fact.forecast})")
+    if fact.stage in rank:
+        signs.append(f"when deals first enter it (median step {rank[fact.stage] + 1:g})")
+    if fact.created is not None:
+        signs.append("how old its deals are (deals further along are older)")
+    declared.why.append("placed by " + ", then ".join(signs) if signs else "placed where the export first shows it")
 
 
 def _or_inf(value: float | None) -> float:

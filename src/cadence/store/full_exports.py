@@ -40,10 +40,13 @@ def write_snapshots(warehouse: Warehouse, prepared: PreparedImport, current: pd.
 
 
 def first_open_stages(warehouse: Warehouse) -> dict[str, str]:
-    """Each pipeline's first open stage."""
-    stages = warehouse.table("stages")
-    rows = stages.filter(~stages.is_won, ~stages.is_lost).order_by(["pipeline", "position"]).to_pandas()
-    return {str(p): str(s) for p, s in rows.drop_duplicates("pipeline")[["pipeline", "stage"]].itertuples(index=False)}
+    """Each pipeline's first open stage (read on the writing connection: this import's stages are not committed)."""
+    rows = warehouse.query("SELECT pipeline, stage FROM stages WHERE NOT is_won AND NOT is_lost "
+                           "ORDER BY pipeline, position")
+    first: dict[str, str] = {}
+    for pipeline, stage in rows:
+        first.setdefault(str(pipeline), str(stage))
+    return first
 
 
 def mark_deleted(warehouse: Warehouse, ids: list[str], moment: object) -> None:
