@@ -212,6 +212,8 @@ def test_the_warehouse_and_python_agree_on_every_day(any_workspace: Workspace, t
 def test_the_calendar_without_a_workspace() -> None:
     plain = FiscalCalendar(2)
     assert plain.label(plain.start_of(date(2016, 2, 1), "quarter"), "quarter") == "2017-Q1"
+    assert plain.label(date(2025, 11, 1), "year") == "2026"  # any day names the period holding it
+    assert plain.next_start(date(2025, 11, 1), "year") == date(2026, 2, 1)
     assert plain.parse("2017") == (date(2016, 2, 1), "year")
     q1 = FiscalPeriod("quarter", date(2023, 1, 1), date(2023, 4, 1), 2023, 1)
     custom = FiscalCalendar(1, (q1,))
@@ -219,3 +221,4 @@ def test_the_calendar_without_a_workspace() -> None:
     assert custom.start_of(date(2023, 4, 2), "quarter") == date(2023, 4, 2)
     assert custom.label(date(2023, 4, 2), "quarter") == "2023-Q2"  # most of April to June: a period of its own
     assert custom.next_start(date(2023, 4, 2), "quarter") == date(2023, 7, 1)
+    assert custom.label(date(2023, 2, 10), "year") == "2023" and custom.label(date(2023, 5, 1), "quarter") == "2023-Q2"

@@ -149,10 +149,19 @@ class FiscalCalendar:
         to be a period of their own (under half a period): they then join the rule period that follows."""
         return (self._rule_next(stub, grain) - stub).days < _HALF_PERIOD_DAYS[grain]
 
+    def _joins_next_period(self, start: date, grain: Grain) -> bool:
+        """Whether the period starting on `start` is a few days after an imported run joined to the next rule period."""
+        return start in self._run_ends(grain) and self._rule_start(start, grain) != start \
+            and self._joins_next(start, grain)
+
     def _run_ends(self, grain: str) -> list[date]:
         """Days right after an imported run of periods (an imported period's end not followed by another)."""
-        periods = self.imported(grain)
-        return sorted({p.next_start for p in periods} - {p.start for p in periods})
+        return self._run_ends_by_grain.get(grain, [])
+
+    @cached_property
+    def _run_ends_by_grain(self) -> dict[str, list[date]]:
+        return {grain: sorted({p.next_start for p in periods} - {p.start for p in periods})
+                for grain, periods in self._imported_by_grain.items()}
 
     # -- in the warehouse (Ibis) ------------------------------------------------------------------
     def period_start(self, column: Any, grain: Grain) -> Any:
@@ -214,8 +223,9 @@ class FiscalCalendar:
         held = self._containing(start, grain)
         if held is not None:
             return held.next_start
-        following = self._rule_next(start, grain)
-        if self._rule_start(start, grain) != start and self._joins_next(start, grain):
+        first = self.start_of(start, grain)
+        following = self._rule_next(first, grain)
+        if self._joins_next_period(first, grain):
             following = self._rule_next(following, grain)  # a few days after an imported run, and the next period
         later = [p.start for p in self.imported(grain) if p.start > start]
         return min([following, *later])
@@ -232,9 +242,9 @@ class FiscalCalendar:
             return f"{year}-W{week:02d}"
         held = self._containing(start, grain)
         if held is None:
-            rule = self._rule_start(start, grain)
-            joins = rule != start and self._joins_next(start, grain)
-            return self._rule_label(self._rule_next(start, grain) if joins else rule, grain)
+            first = self.start_of(start, grain)
+            joins = self._joins_next_period(first, grain)
+            return self._rule_label(self._rule_next(first, grain) if joins else self._rule_start(first, grain), grain)
         if grain == "year":
             return str(held.fiscal_year)
         if grain == "quarter":
