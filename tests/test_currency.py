@@ -409,3 +409,29 @@ def test_analyses_refuse_or_say_why_without_rates(any_workspace: Workspace, tmp_
     assert overview.opportunities == {"open": 4, "won": 10, "lost": 4}
     assert overview.open_pipeline is None and overview.bookings_by_fiscal_year == {}
     assert overview.money_note is not None and "PEN" in overview.money_note
+
+
+def test_a_company_metric_adding_amounts_as_entered_is_refused_when_they_mix(workspace: Workspace,
+                                                                              tmp_path: Path) -> None:
+    from cadence.metrics.money import MixedCurrenciesError
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write_opportunities(folder)
+    write_rates(folder)
+    workspace.ingest(folder, "salesforce")
+    with (workspace.root / "cadence.yml").open("a", encoding="utf-8") as config:
+        config.write("\nmetrics:\n"
+                     "  - {name: raw_won, time_column: closed_on, aggregate: sum, column: amount, where: is_won,"
+                     " unit: currency}\n"
+                     "  - {name: won_value, time_column: closed_on, aggregate: sum, column: amount_value,"
+                     " where: is_won, unit: currency}\n")
+    ws = cadence.open(workspace.root)
+    try:
+        with pytest.raises(MixedCurrenciesError, match="amount_value"):
+            ws.metric("raw_won", grain="quarter")
+        assert by_period(ws.metric("won_value", grain="quarter")) == pytest.approx(BOOKINGS_USD)
+        usd_only = ws.metric("raw_won", grain="quarter", where="currency = 'USD'")
+        assert by_period(usd_only) == {"2023-Q1": 10_000.0, "2023-Q3": 7_500.0}
+    finally:
+        ws.close()

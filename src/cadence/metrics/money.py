@@ -42,6 +42,10 @@ class MissingRatesError(CadenceError, ValueError):
     """A money figure needs an exchange rate nobody gave; the message names the currencies and rows."""
 
 
+class MixedCurrenciesError(CadenceError, ValueError):
+    """Amounts as entered, in several currencies, were about to be added up."""
+
+
 class InCurrency:
     """`tables` with every money figure reported in `currency` instead of the corporate currency."""
 
@@ -147,6 +151,16 @@ def require_rates(table: Any, tables: Any, *, amount: str = "amount", what: str 
     error = missing_rates(table, tables, amount=amount, what=what)
     if error is not None:
         raise error
+
+
+def refuse_mixed_amounts(table: Any, *, amount: str = "amount") -> None:
+    """Refuse adding `amount` as entered when the rows hold it in several currencies (use amount_value)."""
+    codes = table.filter(table[amount].notnull()).select(CURRENCY).distinct().order_by(CURRENCY).limit(6)
+    found = [str(c) for c in codes.to_pandas()[CURRENCY]]
+    if len(found) > 1:
+        raise MixedCurrenciesError(f"`{amount}` is as entered, in several currencies ({', '.join(found[:5])}"
+                                   f"{', …' if len(found) > 5 else ''}): its sum means nothing",
+                                   hint=f"use `{AMOUNT_VALUE}` (converted), or cut by currency")
 
 
 def convert_history(history: Any, deals: Any) -> Any:

@@ -23,6 +23,7 @@ from cadence.metrics.money import (
     MissingRatesError,
     corporate_currency,
     in_currency,
+    refuse_mixed_amounts,
     reporting_currency,
     require_rates,
     uses_column,
@@ -154,6 +155,8 @@ def money_ready(table: Any, tables: TableSource, metric: Metric, query: MetricQu
     money = uses_column(metric.measure(table), table, {AMOUNT_VALUE}) or AMOUNT_VALUE in (query.where or "")
     if money and CURRENCY in query.by:
         return table.mutate(**{AMOUNT_VALUE: table.amount.cast("float64")}), None
+    if CURRENCY in table.columns and CURRENCY not in query.by and uses_column(metric.measure(table), table, {"amount"}):
+        refuse_mixed_amounts(table)  # a company's own metric over amounts as entered
     if money:
         require_rates(table, tables)
     elif metric.unit == "currency" and reporting_currency(tables) != corporate_currency(tables):
