@@ -10,12 +10,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cadence.errors import InputError
+from cadence.ingest.batch import SourceFile
 from cadence.ingest.readers import read_table
 from cadence.workspace import Workspace
 from tests.ingest_helpers import quarantine, table
@@ -197,3 +201,38 @@ def test_a_big_regular_file_reads_as_fast_as_pandas(tmp_path: Path) -> None:
     ours = time.perf_counter() - started
     assert len(read) == rows and read["_line"].iloc[-1] == rows + 1
     assert ours < 4 * plain + 0.5
+
+
+def test_extra_fields_on_the_first_record_are_not_taken_for_an_index(workspace: Workspace, tmp_path: Path) -> None:
+    """pandas would read the first column as the index and shift every value: a broken line instead."""
+    lines = [quoted(HEADER), quoted([*deal(1), "sobra"]), quoted(deal(2)), quoted(deal(3))]
+    prepared = workspace.ingest(write_export(tmp_path, lines), "salesforce")
+    assert (prepared.read, prepared.loaded, prepared.quarantined) == (3, 2, 1)
+    assert list(quarantine(workspace)["line"]) == [2]
+    assert sorted(table(workspace, "opportunities")["name"]) == [deal(2)[2], deal(3)[2]]
+
+
+values = st.text(alphabet=st.sampled_from(list('ab ,;"\n\tñ€ü0')), max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.lists(values, min_size=3, max_size=3), max_size=15), broken_at=st.integers(0, 15))
+def test_records_keep_their_values_and_first_lines(rows: list[list[str]], broken_at: int) -> None:
+    """Any well-formed CSV, with or without one broken line: the csv module's values, on the lines they start."""
+    header, out, expected, line = "one,two,three\n", [], [], 2
+    for i, row in enumerate(rows):
+        if i == broken_at:
+            out.append("x,y,z,extra\n")
+            line += 1
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerow(row)
+        out.append(text.getvalue())
+        expected.append((line, row))
+        line += text.getvalue().count("\n")
+    folder = Path(tempfile.mkdtemp())
+    (folder / "rows.csv").write_text(header + "".join(out), encoding="utf-8")
+    frame = read_table(folder / "rows.csv")
+    got = [(int(n), [a, b, c]) for a, b, c, n in frame[["one", "two", "three", "_line"]].itertuples(index=False)]
+    assert got == expected
+    broken = SourceFile.of("rows.csv", frame).broken
+    assert [b.line for b in broken] == ([expected[broken_at][0] - 1] if broken_at < len(rows) else [])
