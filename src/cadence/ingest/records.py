@@ -1,11 +1,11 @@
 """Split CSV text into records, setting aside the lines that are no record of the file.
 
-Most exports are regular: every record on one line, with the header's number of fields. A quick
-scan (the csv module counting fields, in C) says so, and pandas' C parser then reads the file at
-full speed. Otherwise — a record spanning lines (a quoted newline, as Salesforce's Description
-fields hold), a line with too many or too few fields, a quote never closed — the file is read
-record by record, so every record keeps the physical line it starts on and every broken line is
-set aside with its text and what is wrong with it:
+Most exports are regular: every record on one line, with the header's number of fields. pandas'
+C parser reads the file at full speed, and a check in C (counting lines and delimiters, or the csv
+module counting fields where values are quoted) confirms it. Otherwise — a record spanning lines
+(a quoted newline, as Salesforce's Description fields hold), a line with too many or too few
+fields, a quote never closed — the file is read record by record, so every record keeps the
+physical line it starts on and every broken line is set aside with its text and what is wrong:
 
 - a line with more or fewer fields than the header is broken (a blank line is an empty record);
 - a quote that opens and is not closed where a value ends is broken on the line it opens, and
@@ -49,33 +49,61 @@ class Records:
 
 def split_records(text: str, delimiter: str, path: Path, progress: Progress) -> Records:
     """`text` (a whole CSV file, header first) as records; see the module's documentation."""
-    lines = io.StringIO(text, newline="").readlines()
-    if not lines[0].strip():
+    header = text[: _line_end(text)]
+    if not header.strip():
         raise InputError("the first line is blank: the file has no header row", location=Location(str(path), 1),
                          hint="remove the blank lines above the header")
-    total = len(lines) if len(lines) > CHUNK_ROWS else None
-    if _regular(text, lines, delimiter):
-        progress.start(f"reading {path.name}", total)
-        try:
-            frame = _parse_fast(text, lines[0], delimiter, progress)
-        finally:
-            progress.finish()
-        if frame is not None and len(frame) == len(lines) - 1:
-            frame[LINE] = range(2, len(frame) + 2)
-            return Records(frame)
-    progress.start(f"reading {path.name} record by record", total)
+    total = text.count("\n") or None
+    progress.start(f"reading {path.name}", total if total and total > CHUNK_ROWS else None)
+    try:
+        frame = _parse_fast(text, header, delimiter, progress)
+    finally:
+        progress.finish()
+    if frame is not None and _whole(text, delimiter, len(frame), len(frame.columns)):
+        frame[LINE] = range(2, len(frame) + 2)
+        return Records(frame)
+    lines = io.StringIO(text, newline="").readlines()
+    if frame is not None and len(frame) == len(lines) - 1 and _regular(text, lines, delimiter):
+        frame[LINE] = range(2, len(frame) + 2)  # blank lines and a footer aside, all whole
+        return Records(frame)
+    progress.start(f"reading {path.name} record by record", len(lines) if len(lines) > CHUNK_ROWS else None)
     try:
         return _RecordReader(lines, delimiter, path, progress).read()
     finally:
         progress.finish()
 
 
+def _line_end(text: str) -> int:
+    ends = [i for i in (text.find("\n"), text.find("\r")) if i >= 0]
+    return min(ends) if ends else len(text)
+
+
+def _physical_lines(text: str) -> int | None:
+    """How many lines `text` has, or None when some end with a lone carriage return (old Mac files)."""
+    if text.count("\r") != text.count("\r\n"):
+        return None
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
+
+
+def _whole(text: str, delimiter: str, records: int, width: int) -> bool:
+    """Cheaply, in C: one record per line, each with the header's `width` fields (pandas refused more)."""
+    if _physical_lines(text) != records + 1:
+        return False
+    if QUOTE not in text:  # fields never hold a delimiter: count them all at once
+        return text.count(delimiter) == (width - 1) * (records + 1)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        counts = list(map(len, reader))
+    except csv.Error:
+        return False
+    return len(counts) == records + 1 and counts.count(width) == len(counts)
+
+
 def _regular(text: str, lines: list[str], delimiter: str) -> bool:
     """Every record on one line with the header's number of fields, blank lines and a footer aside."""
     if QUOTE in text:
-        reader = csv.reader(lines, delimiter=delimiter)
         try:
-            counts = list(map(len, reader))
+            counts = list(map(len, csv.reader(lines, delimiter=delimiter)))
         except csv.Error:
             return False
         if len(counts) != len(lines):  # a record spans lines
@@ -84,8 +112,6 @@ def _regular(text: str, lines: list[str], delimiter: str) -> bool:
         counts = [n + 1 for n in map(str.count, lines, repeat(delimiter))]
     width = counts[0]
     odd = [i for i, n in enumerate(counts) if n != width]
-    if not odd:
-        return True
     footer = _footer_start(counts)
     return all(i >= footer or not lines[i].strip("\r\n") for i in odd)
 
@@ -99,13 +125,15 @@ def _footer_start(counts: list[int]) -> int:
 
 
 def _parse_fast(text: str, header: str, delimiter: str, progress: Progress) -> pd.DataFrame | None:
-    """pandas' C parser over the whole text; None if it refuses what the scan let through."""
+    """pandas' C parser over the whole text; None if a line has more fields than the header."""
     chunks = []
     try:
         reader = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=str, keep_default_na=False, na_filter=False,
                              sep=delimiter, chunksize=CHUNK_ROWS, skip_blank_lines=False, engine="c",
                              encoding="utf-8")
         for chunk in reader:
+            if not isinstance(chunk.index, pd.RangeIndex):  # pandas took a first column for the index
+                return None
             chunks.append(chunk)
             progress.advance(len(chunk))
     except pd.errors.ParserError:
