@@ -186,7 +186,7 @@ def run() -> None:
     register_commands()
 
     try:
-        app(standalone_mode=False)
+        app(standalone_mode=False, prog_name="cadence")
     except CadenceError as exc:
         if state.debug or os.environ.get("CADENCE_DEBUG"):
             raise
