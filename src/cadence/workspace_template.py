@@ -71,7 +71,7 @@ pipelines: {{}}
 #   grain: month
 #   target: 45000
 #   principles:
-#     - One source of truth: every number has one definition
+#     - "One source of truth: every number has one definition"
 #     - Deliver all year long, not in a quarter-end rush
 
 # Teams, as people.team spells them. `kind` is sales, marketing, product, success, executive or
