@@ -160,6 +160,8 @@ EXPECTED = {
     "opportunity_unknown_owner": ("error", 1, ["o33"]),
     "activity_unknown_owner": ("error", 1, ["act9"]),
     "future_close": ("error", 1, ["o34"]),
+    # o34's close date (2025-03-31) and the day it closed (2025-07-01) are two fiscal quarters apart
+    "close_date_differs": ("warning", 1, ["o34: close date 2025-03-31, closed 2025-07-01 (2 quarters later)"]),
     "duplicate_account_domain": ("warning", 2, ["a06=a07"]),
     "duplicate_account_name": ("warning", 4, ["a08=a09", "a10=a11"]),
     "open_past_close_date": ("warning", 2, ["o25", "o26"]),
