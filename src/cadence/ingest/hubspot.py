@@ -262,7 +262,7 @@ def declare_stages(deals: pd.DataFrame, source: pd.DataFrame, columns: list[Stag
         history = history_from_dates(source, deals, entered, empty)
         history["pipeline"] = history["opportunity_id"].map(dict(zip(deals["opportunity_id"], deals["pipeline"],
                                                                          strict=True)))
-    return declare(facts, history, options.pipelines)
+    return declare(facts, history, options.pipelines, keep_listed=True)
 
 
 def _flags(flags: dict[str, pd.Series], mine: pd.Series) -> tuple[bool | None, bool | None]:
@@ -308,7 +308,9 @@ def read_deals(source: pd.DataFrame, context: Context) -> list[tuple[str, pd.Dat
     closed = truthy(frame["is_closed"]).where(frame["is_closed"].notna(), from_stage).astype(bool)
     before_creation = moments(frame["close_date"]) < moments(frame["created_at"])
     frame["closed_at"] = frame["close_date"].where(closed & ~before_creation, None)
-    out: list[tuple[str, pd.DataFrame, str | None]] = [("opportunities", frame, None), ("stages", stages, None)]
+    listed = bool(len(stages)) and stages["pipeline"].isin(set(context.options.pipelines)).all()
+    out: list[tuple[str, pd.DataFrame, str | None]] = [  # cadence.yml's list replaces the pipeline's stages
+        ("opportunities", frame, None), ("stages", stages, "pipeline" if listed else None)]
     entered = [c for c in columns if c.kind == "Date entered"]
     durations = [c for c in columns if c.kind == "Cumulative time in"]
     if entered:

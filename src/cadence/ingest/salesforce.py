@@ -109,6 +109,7 @@ HISTORY: dict[str, Aliases] = {
     "stage": ("StageName", "To Stage", "Stage"),
     "amount": ("Amount",),
     "close_date": ("CloseDate", "Close Date"),
+    "forecast_category": ("ForecastCategory", "ForecastCategoryName", "Forecast Category"),
 }
 FIELD_HISTORY: dict[str, Aliases] = {
     "opportunity_id": HISTORY["opportunity_id"],
@@ -392,16 +393,21 @@ def declared_stages(opportunities: list[pd.DataFrame], history: list[pd.DataFram
     probability from `Probability`; what the export does not say is inferred (`stage_inference`).
     """
     deals = pd.concat(opportunities, ignore_index=True) if opportunities else pd.DataFrame(columns=["stage"])
-    moves = pd.concat([h[["opportunity_id", "stage", "changed_at"]] for h in history], ignore_index=True) \
-        if history else pd.DataFrame(columns=["opportunity_id", "stage", "changed_at"])
+    moves = pd.concat(history, ignore_index=True) if history \
+        else pd.DataFrame(columns=["opportunity_id", "stage", "changed_at"])
     flagged = {"is_won": deals.get("is_won"), "is_closed": deals.get("is_closed")}
     facts = []
     for appearance, stage in enumerate(dict.fromkeys([*deals["stage"].dropna(), *moves["stage"].dropna()])):
         mine = deals["stage"] == stage
         won, closed = (_all_said(flagged[c], mine) for c in ("is_won", "is_closed"))
-        order, percent = (_mode(pd.to_numeric(_values(deals, c, mine), errors="coerce"))
-                          for c in ("_stage_order", "_probability"))
+        passed = moves["stage"] == stage  # what the history says where no deal sits in the stage now
+        order = _mode(pd.to_numeric(_values(deals, "_stage_order", mine), errors="coerce"))
+        percent = _mode(pd.to_numeric(_values(deals, "_probability", mine), errors="coerce"))
         category = _mode(_values(deals, "forecast_category", mine))
+        if percent is None:
+            percent = _mode(pd.to_numeric(_values(moves, "_probability", passed), errors="coerce"))
+        if category is None:
+            category = _mode(_values(moves, "forecast_category", passed))
         born = moments(_values(deals, "created_at", mine)).dropna()
         facts.append(StageFacts(
             PIPELINE, str(stage), appearance, won, None if closed is None or (closed and won is None) else
@@ -471,6 +477,7 @@ def record_order(source: pd.DataFrame) -> pd.Series:
 
 def read_history(source: pd.DataFrame, context: Context) -> list[tuple[str, pd.DataFrame]]:
     frame = mapped(source, HISTORY)
+    frame["_probability"] = text(source, PROBABILITY)  # for the stages no deal sits in now
     frame["amount"], _ = split_currency(frame["amount"])
     frame["close_date"] = close_days(frame["close_date"])
     mark_deleted(frame, source)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -100,16 +100,21 @@ class Declared:
 
 
 def declare_stages(facts: list[StageFacts], history: pd.DataFrame | None = None,
-                   configured: dict[str, list[Stage]] | None = None) -> pd.DataFrame:
+                   configured: dict[str, list[Stage]] | None = None, *, keep_listed: bool = False) -> pd.DataFrame:
     """The `stages` rows of every pipeline in `facts`, with an `INFERRED` column (reason, or None).
 
-    `history` has pipeline, opportunity_id, stage, changed_at (any order); it may be empty.
+    `history` has pipeline, opportunity_id, stage, changed_at (any order); it may be empty. With
+    `keep_listed`, the stages cadence.yml lists for a pipeline are declared even when the data has none.
     """
     configured = configured or {}
     moves = _moves(history)
     rows: list[Declared] = []
     for pipeline in dict.fromkeys(f.pipeline for f in facts):
         mine = [f for f in facts if f.pipeline == pipeline]
+        if keep_listed:
+            seen = {f.stage for f in mine}
+            mine += [StageFacts(pipeline, s.name, len(facts) + i) for i, s in enumerate(configured.get(pipeline, []))
+                     if s.name not in seen]
         path = moves[moves["pipeline"] == pipeline] if len(moves) else moves
         rows += _pipeline(mine, path, configured.get(pipeline))
     frame = pd.DataFrame([{
@@ -121,25 +126,26 @@ def declare_stages(facts: list[StageFacts], history: pd.DataFrame | None = None,
 
 
 def _pipeline(facts: list[StageFacts], moves: pd.DataFrame, configured: list[Stage] | None) -> list[Declared]:
-    listed = {s.name for s in configured or []}
-    fresh = [_closedness(f, moves) for f in facts if f.stage not in listed]
+    """The stages of one pipeline the data uses; cadence.yml's list, when given, decides for those it names
+    and orders them (the others are inferred and placed among them)."""
+    listed = {s.name: (i, s) for i, s in enumerate(configured or [])}
+    declared, fact_of = [], {}
+    for fact in facts:
+        if fact.stage in listed:
+            index, stage = listed[fact.stage]
+            said = stage.probability if "probability" in stage.model_fields_set else fact.probability
+            declared.append(Declared(fact.pipeline, fact.stage, stage.won, stage.lost, said))
+            fact_of[fact.stage] = replace(fact, order=float(index))
+            continue
+        declared.append(_closedness(fact, moves))
+        if configured:
+            declared[-1].why.insert(0, "not in cadence.yml's list")
+        fact_of[fact.stage] = replace(fact, order=None) if configured else fact
     rank = _entry_rank(moves)
-    fresh_open = sorted([d for d in fresh if not (d.won or d.lost)],
-                        key=lambda d: _open_key(next(f for f in facts if f.stage == d.stage), rank))
-    for d in fresh_open:
-        _say_order(d, next(f for f in facts if f.stage == d.stage), rank)
-    if configured:
-        said = {f.stage: f.probability for f in facts}
-        mine = [Declared(facts[0].pipeline, s.name, s.won, s.lost,
-                         s.probability if "probability" in s.model_fields_set else said.get(s.name))
-                for s in configured]
-        for d in fresh:
-            d.why.insert(0, "not in cadence.yml's list")
-        ordered = [d for d in mine if not (d.won or d.lost)] + fresh_open
-        closed = [d for d in mine if d.won or d.lost] + [d for d in fresh if d.won or d.lost]
-    else:
-        ordered, closed = fresh_open, [d for d in fresh if d.won or d.lost]
-    result = ordered + [d for d in closed if d.won] + [d for d in closed if d.lost]
+    ordered = _order_open([d for d in declared if not (d.won or d.lost)], fact_of, rank)
+    closed = sorted([d for d in declared if d.won or d.lost],
+                    key=lambda d: (not d.won, _or_inf(fact_of[d.stage].order), fact_of[d.stage].appearance))
+    result = ordered + closed
     for position, d in enumerate(result, start=1):
         d.position = position
     return result
@@ -168,6 +174,47 @@ def _closedness(fact: StageFacts, moves: pd.DataFrame) -> Declared:
     else:
         declared.why.append("open: neither its name nor its history says closed")
     return declared
+
+
+def _order_open(stages: list[Declared], fact_of: dict[str, StageFacts], rank: dict[str, float]) -> list[Declared]:
+    """Open stages in order: by the export's order where it gives one; a stage without one (no deal sits in it
+    to carry `StageSortOrder`) goes after the last ordered stage its signals place it after."""
+    if any(fact_of[d.stage].created is None for d in stages):  # deal age only ranks stages that all have deals
+        fact_of = {name: replace(fact, created=None) for name, fact in fact_of.items()}
+    anchors = sorted([d for d in stages if fact_of[d.stage].order is not None],
+                     key=lambda d: _open_key(fact_of[d.stage], rank))
+    others = sorted([d for d in stages if fact_of[d.stage].order is None],
+                    key=lambda d: _open_key(fact_of[d.stage], rank))
+    slots: list[list[Declared]] = [[] for _ in range(len(anchors) + 1)]
+    for d in others:
+        slot, why = _slot(fact_of[d.stage], [fact_of[a.stage] for a in anchors], rank)
+        slots[slot].append(d)
+        if why and anchors:
+            after = f"after {anchors[slot - 1].stage}" if slot else f"before {anchors[0].stage}"
+            d.why.append(f"placed {after} by {why} (the export gives it no order)")
+        else:
+            _say_order(d, fact_of[d.stage], rank)
+    return [d for i, slot_stages in enumerate(slots)
+            for d in [*slot_stages, *([anchors[i]] if i < len(anchors) else [])]]
+
+
+def _signals(fact: StageFacts, rank: dict[str, float]) -> dict[str, float | None]:
+    forecast = FORECAST_RANK.get((fact.forecast or "").strip().lower())
+    return {"its probability": fact.probability, "when deals first enter it": rank.get(fact.stage),
+            "its deals' forecast category": None if forecast is None else float(forecast),
+            "how old its deals are": None if fact.created is None else -fact.created}
+
+
+def _slot(fact: StageFacts, anchors: list[StageFacts], rank: dict[str, float]) -> tuple[int, str | None]:
+    """How many of the ordered `anchors` come before `fact`, by the first signal both have; and which."""
+    mine = _signals(fact, rank)
+    for name, value in mine.items():
+        theirs = [_signals(a, rank)[name] for a in anchors]
+        if value is None or all(t is None for t in theirs):
+            continue
+        before = [i + 1 for i, t in enumerate(theirs) if t is not None and t <= value]
+        return (max(before) if before else 0), name
+    return len(anchors), None
 
 
 def _open_key(fact: StageFacts, rank: dict[str, float]) -> tuple[float, ...]:
@@ -279,7 +326,8 @@ def with_pipelines(text: str, configured: dict[str, list[Stage]], updates: dict[
     merged: dict[str, list[dict[str, object]]] = {
         name: [{"name": s.name, **s.model_dump(exclude_defaults=True, exclude={"name"})} for s in stages]
         for name, stages in configured.items()}
-    merged.update(updates)
+    for name, stages in updates.items():
+        merged[name] = _keep_listed(stages, merged.get(name, []))
     block = "pipelines:\n" + "".join(_pipeline_lines(name, stages) for name, stages in merged.items())
     lines = text.splitlines(keepends=True)
     start = next((i for i, line in enumerate(lines) if re.match(r"pipelines\s*:", line)), None)
@@ -292,6 +340,20 @@ def with_pipelines(text: str, configured: dict[str, list[Stage]], updates: dict[
     while end > start + 1 and not lines[end - 1].strip():  # keep the blank lines before the next key
         end -= 1
     return "".join(lines[:start]) + block + "".join(lines[end:])
+
+
+def _keep_listed(stages: list[dict[str, object]], listed: list[dict[str, object]]) -> list[dict[str, object]]:
+    """`stages`, plus the stages of `listed` (cadence.yml's) it lacks, each after the one it followed there."""
+    out = list(stages)
+    names = [s["name"] for s in out]
+    for i, stage in enumerate(listed):
+        if stage["name"] in names:
+            continue
+        before = [s["name"] for s in listed[:i] if s["name"] in names]
+        at = names.index(before[-1]) + 1 if before else 0
+        out.insert(at, stage)
+        names.insert(at, stage["name"])
+    return out
 
 
 def _pipeline_lines(name: str, stages: list[dict[str, object]]) -> str:
