@@ -22,15 +22,15 @@ PROCESS = [("Prospección", 1, 10, "Pipeline"), ("Calificación", 2, 20, "Pipeli
            ("Diseño Propuesta", 4, 50, "Best Case"), ("Negociación", 5, 75, "Commit"), ("Ganada", 6, 100, "Closed"),
            ("Perdida", 7, 0, "Omitted")]
 SORT, CHANCE, CATEGORY = ({s: row[i] for s, *row in [(p[0], *p[1:]) for p in PROCESS]} for i in range(3))
-P, C, I, D, N, G, L = (p[0] for p in PROCESS)
+PRO, CAL, INT, DIS, NEG, WON, LOST = (p[0] for p in PROCESS)
 # Each deal's path: (day of January 2024 at 09:00 UTC, stage). A and F move backwards.
 PATHS = {
-    "A": [(1, P), (3, C), (6, I), (10, D), (15, N), (20, I), (24, N), (30, G)],
-    "B": [(2, P), (4, I), (9, L)],
-    "C": [(3, P), (5, L)],
-    "D": [(4, P), (8, C), (12, I)],
-    "E": [(5, P), (6, C), (9, I), (14, N), (21, G)],
-    "F": [(6, P), (7, C), (10, I), (13, D), (16, N), (19, I)],
+    "A": [(1, PRO), (3, CAL), (6, INT), (10, DIS), (15, NEG), (20, INT), (24, NEG), (30, WON)],
+    "B": [(2, PRO), (4, INT), (9, LOST)],
+    "C": [(3, PRO), (5, LOST)],
+    "D": [(4, PRO), (8, CAL), (12, INT)],
+    "E": [(5, PRO), (6, CAL), (9, INT), (14, NEG), (21, WON)],
+    "F": [(6, PRO), (7, CAL), (10, INT), (13, DIS), (16, NEG), (19, INT)],
 }
 OPPORTUNITY_HEADER = ["Id", "IsDeleted", "AccountId", "OwnerId", "Name", "StageName", "StageSortOrder", "Amount",
                       "CurrencyIsoCode", "Probability", "IsClosed", "IsWon", "ForecastCategoryName", "CloseDate",
@@ -60,7 +60,7 @@ def write_org(folder: Path, paths: dict[str, list[tuple[int, str]]], *, leave_ou
     deals, history = [], []
     for deal, path in paths.items():
         day, stage = path[-1]
-        closed, won = stage in (G, L), stage == G
+        closed, won = stage in (WON, LOST), stage == WON
         deals.append([opp_id(deal), "false", "001Hs00000AcMeAAA", "005Hs00000Rep1AAA", f"Proyecto {deal}", stage,
                       str(SORT[stage]), "1000", "USD", str(CHANCE[stage]), str(closed).lower(), str(won).lower(),
                       CATEGORY[stage], f"2024-{'01' if closed else '03'}-{day if closed else 31:02d} 00:00:00",
@@ -82,8 +82,9 @@ def org_stages(ws: Workspace) -> list[tuple[str, int, bool, bool, float | None]]
              None if pd.isna(r.probability) else round(float(r.probability), 2)) for r in mine.itertuples()]
 
 
-EXPECTED = [(P, 1, False, False, 0.1), (C, 2, False, False, 0.2), (I, 3, False, False, 0.3),
-            (D, 4, False, False, 0.5), (N, 5, False, False, 0.75), (G, 6, True, False, 1.0), (L, 7, False, True, 0.0)]
+EXPECTED = [(PRO, 1, False, False, 0.1), (CAL, 2, False, False, 0.2), (INT, 3, False, False, 0.3),
+            (DIS, 4, False, False, 0.5), (NEG, 5, False, False, 0.75), (WON, 6, True, False, 1.0),
+            (LOST, 7, False, True, 0.0)]
 
 
 def test_only_the_orgs_own_stages_in_its_order(any_workspace: Workspace, tmp_path: Path) -> None:
@@ -101,14 +102,14 @@ def test_reimport_replaces_the_stage_list_and_is_idempotent(any_workspace: Works
     assert org_stages(any_workspace) == EXPECTED
     assert any_workspace.warehouse.count("opportunity_history") == sum(len(p) for p in PATHS.values())
     # the admin renames Calificación to Calificada: the next export uses only the new name
-    renamed = {d: [(day, "Calificada" if s == C else s) for day, s in path] for d, path in PATHS.items()}
-    SORT["Calificada"], CHANCE["Calificada"], CATEGORY["Calificada"] = SORT[C], CHANCE[C], CATEGORY[C]
+    renamed = {d: [(day, "Calificada" if s == CAL else s) for day, s in path] for d, path in PATHS.items()}
+    SORT["Calificada"], CHANCE["Calificada"], CATEGORY["Calificada"] = SORT[CAL], CHANCE[CAL], CATEGORY[CAL]
     try:
         any_workspace.ingest(write_org(tmp_path / "org2", renamed), "salesforce")
     finally:
         for table in (SORT, CHANCE, CATEGORY):
             del table["Calificada"]
-    assert [s[0] for s in org_stages(any_workspace)] == [P, "Calificada", I, D, N, G, L]
+    assert [s[0] for s in org_stages(any_workspace)] == [PRO, "Calificada", INT, DIS, NEG, WON, LOST]
 
 
 def test_without_stage_sort_order_the_history_gives_the_order(workspace: Workspace, tmp_path: Path) -> None:
@@ -122,12 +123,12 @@ def test_without_stage_sort_order_the_history_gives_the_order(workspace: Workspa
     prepared = workspace.ingest(bare, "salesforce")
     assert org_stages(workspace) == [(stage, n, won, lost, None) for stage, n, won, lost, _ in EXPECTED]
     inferred = {i["stage"]: i for i in prepared.summary()["inferred"]}
-    assert set(inferred) == {P, C, I, D, N}  # won/lost came from IsWon/IsClosed: nothing to infer there
+    assert set(inferred) == {PRO, CAL, INT, DIS, NEG}  # won/lost came from IsWon/IsClosed: nothing to infer there
     assert all(i["outcome"] == "open" and "when deals first enter it" in i["why"] for i in inferred.values())
-    assert "median step 3" in inferred[I]["why"]
+    assert "median step 3" in inferred[INT]["why"]
     written = yaml.safe_load((workspace.root / "cadence.yml").read_text(encoding="utf-8"))["pipelines"]["salesforce"]
     assert [s["name"] for s in written] == [s[0] for s in EXPECTED]
-    assert written[5] == {"name": G, "won": True}
+    assert written[5] == {"name": WON, "won": True}
 
 
 # -- names and history ----------------------------------------------------------------------------------

@@ -62,8 +62,9 @@ def funnel(
         return
     columns = [*(["group"] if by else []), "stage", "reached", "conversion", "median_days", "win_rate", "velocity"]
     period = f"created {result.start or 'any time'} – {result.end or 'now'}"
-    console.print(rich_table(f"Funnel — pipeline {result.pipeline}, {result.deals:,} deals {period}", rows,
-                             columns=columns))
+    dashed = [{**row, **{k: "—" for k in ("conversion", "median_days") if row[k] is None}} for row in rows]
+    console.print(rich_table(f"Funnel — pipeline {result.pipeline}, {result.deals:,} deals {period}", dashed,
+                             columns=columns))  # "—": the last step, or no deal has left the stage yet
     if result.other_pipelines:
         console.print(f"Other pipelines with deals: {', '.join(result.other_pipelines)} (use --pipeline).")
     if result.velocity_note:
