@@ -163,7 +163,7 @@ def test_a_report_footer_is_still_the_importers_to_judge(workspace: Workspace, t
     """Trailing lines holding one value (blank, a confidentiality note) are no broken lines."""
     lines = [quoted(HEADER), *(quoted(deal(i)) for i in range(1, 4)), '""', '""',
              '"Confidential Information - Do Not Distribute"',
-             '"Copyright (c) 2000-2023 salesforce.com, inc. All rights reserved."']
+             '"Copyright (c) 2000-2023 salesforce.com, inc. All rights reserved."', ""]
     prepared = workspace.ingest(write_export(tmp_path, lines), "salesforce")
     assert (prepared.read, prepared.loaded, prepared.quarantined) == (3, 3, 0)
 

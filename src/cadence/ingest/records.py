@@ -19,11 +19,12 @@ physical line it starts on and every broken line is set aside with its text and 
 from __future__ import annotations
 
 import csv
+import gc
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import islice, repeat
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -53,19 +54,17 @@ def split_records(text: str, delimiter: str, path: Path, progress: Progress) -> 
     if not header.strip():
         raise InputError("the first line is blank: the file has no header row", location=Location(str(path), 1),
                          hint="remove the blank lines above the header")
-    total = text.count("\n") or None
-    progress.start(f"reading {path.name}", total if total and total > CHUNK_ROWS else None)
-    try:
-        frame = _parse_fast(text, header, delimiter, progress)
-    finally:
-        progress.finish()
-    if frame is not None and _whole(text, delimiter, len(frame), len(frame.columns)):
-        frame[LINE] = range(2, len(frame) + 2)
-        return Records(frame)
+    physical = _physical_lines(text)
+    if physical and _one_record_per_line(text, header, delimiter, physical):
+        progress.start(f"reading {path.name}", physical if physical > CHUNK_ROWS else None)
+        try:
+            frame = _parse_fast(text, header, delimiter, progress)
+        finally:
+            progress.finish()
+        if frame is not None and len(frame) == physical - 1:  # pandas refused no line, read no other
+            frame[LINE] = range(2, physical + 1)
+            return Records(frame)
     lines = io.StringIO(text, newline="").readlines()
-    if frame is not None and len(frame) == len(lines) - 1 and _regular(text, lines, delimiter):
-        frame[LINE] = range(2, len(frame) + 2)  # blank lines and a footer aside, all whole
-        return Records(frame)
     progress.start(f"reading {path.name} record by record", len(lines) if len(lines) > CHUNK_ROWS else None)
     try:
         return _RecordReader(lines, delimiter, path, progress).read()
@@ -85,35 +84,31 @@ def _physical_lines(text: str) -> int | None:
     return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
-def _whole(text: str, delimiter: str, records: int, width: int) -> bool:
-    """Cheaply, in C: one record per line, each with the header's `width` fields (pandas refused more)."""
-    if _physical_lines(text) != records + 1:
-        return False
-    if QUOTE not in text:  # fields never hold a delimiter: count them all at once
-        return text.count(delimiter) == (width - 1) * (records + 1)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        counts = list(map(len, reader))
-    except csv.Error:
-        return False
-    return len(counts) == records + 1 and counts.count(width) == len(counts)
+def _one_record_per_line(text: str, header: str, delimiter: str, physical: int) -> bool:
+    """Every record on one line with no fewer fields than the header, blank lines and a footer aside.
 
-
-def _regular(text: str, lines: list[str], delimiter: str) -> bool:
-    """Every record on one line with the header's number of fields, blank lines and a footer aside."""
+    Counted in C. A line with more fields than the header is left for pandas to refuse.
+    """
     if QUOTE in text:
         try:
-            counts = list(map(len, csv.reader(lines, delimiter=delimiter)))
+            counts = list(map(len, csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)))
         except csv.Error:
             return False
-        if len(counts) != len(lines):  # a record spans lines
+        if len(counts) != physical:  # a record spans lines
             return False
-    else:
+        blank = [n == 0 for n in counts]
+    else:  # no value holds a delimiter: with no line longer than the header, equal totals mean equal lines
+        width = header.count(delimiter) + 1
+        if text.count(delimiter) == (width - 1) * physical:
+            return True
+        lines = io.StringIO(text, newline="").readlines()
         counts = [n + 1 for n in map(str.count, lines, repeat(delimiter))]
+        blank = [not line.strip("\r\n") for line in lines]
     width = counts[0]
-    odd = [i for i, n in enumerate(counts) if n != width]
+    if counts.count(width) == len(counts):
+        return True
     footer = _footer_start(counts)
-    return all(i >= footer or not lines[i].strip("\r\n") for i in odd)
+    return all(n == width or blank[i] or i >= footer for i, n in enumerate(counts))
 
 
 def _footer_start(counts: list[int]) -> int:
@@ -148,85 +143,90 @@ def header_columns(header: str, delimiter: str) -> list[str]:
     return [str(c) for c in pd.read_csv(io.StringIO(header), sep=delimiter, nrows=0, dtype=str).columns]
 
 
-class _Feed:
-    """The file's lines from `pos` on, one at a time, so a reader can be restarted on any line."""
-
-    def __init__(self, lines: list[str], pos: int) -> None:
-        self.lines, self.pos = lines, pos
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        if self.pos >= len(self.lines):
-            raise StopIteration
-        self.pos += 1
-        return self.lines[self.pos - 1]
-
-
 class _RecordReader:
-    """Reads records one at a time with the csv module, tracking the physical line each starts on."""
+    """Reads records one at a time with the csv module, tracking the physical line each starts on.
+
+    A reader started on line index `base` has consumed `base + reader.line_num` lines at any moment,
+    so it can be restarted on any line (after an unclosed quote) without a Python-level line feed.
+    """
 
     def __init__(self, lines: list[str], delimiter: str, path: Path, progress: Progress) -> None:
         self.lines, self.delimiter, self.progress = lines, delimiter, progress
-        self.feed = _Feed(lines, 0)
+        self.base = 0
+        self.reader = self._reader(0)
         self._skip_header(path)
-        self.columns = header_columns("".join(lines[: self.feed.pos]), delimiter)
+        self.columns = header_columns("".join(lines[: self.pos]), delimiter)
         self.width = len(self.columns)
-        self.rows: list[tuple[int, list[str]]] = []
+        self.rows: list[list[str]] = []
+        self.starts: list[int] = []
         self.broken: list[BrokenLine] = []
-        self.short: list[tuple[int, list[str]]] = []  # one value or none: a footer if nothing follows
+        self.short: list[tuple[int, list[str]]] = []  # one value at most, padded: a footer if nothing follows
 
-    def _reader(self) -> Iterator[list[str]]:
-        return csv.reader(self.feed, delimiter=self.delimiter, strict=True)
+    @property
+    def pos(self) -> int:
+        """Index of the next line the reader will take."""
+        return self.base + self.reader.line_num
+
+    def _reader(self, pos: int) -> Any:
+        self.base = pos
+        return csv.reader(islice(self.lines, pos, None), delimiter=self.delimiter, strict=True)
 
     def _skip_header(self, path: Path) -> None:
         try:
-            next(self._reader())
+            next(self.reader)
         except csv.Error as error:
             raise InputError(f"the header row is not well-formed CSV ({error})", location=Location(str(path), 1),
                              hint="check its quotes") from None
 
     def read(self) -> Records:
-        reader = self._reader()
-        while self.feed.pos < len(self.lines):
-            start = self.feed.pos
+        collecting = gc.isenabled()
+        gc.disable()  # a million small lists: the collector would rescan them all, again and again
+        try:
+            self._read_all()
+        finally:
+            if collecting:
+                gc.enable()
+        return self._records()
+
+    def _read_all(self) -> None:
+        total, width, rows, starts = len(self.lines), self.width, self.rows, self.starts
+        while (start := self.pos) < total:
             try:
-                row = next(reader)
+                row = next(self.reader)
             except StopIteration:
                 break
             except csv.Error as error:
                 self._quote_error(start, str(error))
-                reader = self._restart(start + 1)
+                self.reader = self._reader(start + 1)
                 continue
-            if self.feed.pos - start > 1 and len(row) != self.width:
+            if len(row) == width and not self.short:  # the common case, kept short
+                rows.append(row)
+                starts.append(start + 1)
+                if not len(rows) % CHUNK_ROWS:
+                    self.progress.advance(CHUNK_ROWS)
+            elif self.pos - start > 1 and len(row) != width:
                 self._set_aside(start, UNCLOSED)
-                reader = self._restart(start + 1)
-                continue
-            self._record(start, row)
-            if start // CHUNK_ROWS != self.feed.pos // CHUNK_ROWS:
-                self.progress.advance(CHUNK_ROWS)
-        return self._records()
-
-    def _restart(self, pos: int) -> Iterator[list[str]]:
-        self.feed.pos = pos
-        return self._reader()
+                self.reader = self._reader(start + 1)
+            else:
+                self._record(start, row)
 
     def _record(self, start: int, row: list[str]) -> None:
         if len(row) == self.width:
             self._flush_short()
-            self.rows.append((start + 1, row))
-        elif not row:
-            self.rows.append((start + 1, [""] * self.width))
-        elif len(row) == 1:
-            self.short.append((start + 1, row + [""] * (self.width - 1)))
+            self.rows.append(row)
+            self.starts.append(start + 1)
+        elif not row and not self.short:
+            self.rows.append([""] * self.width)
+            self.starts.append(start + 1)
+        elif len(row) <= 1:
+            self.short.append((start + 1, row + [""] * (self.width - len(row))))
         else:
             self._flush_short()
             self._set_aside(start, self._count_reason(len(row)))
 
     def _quote_error(self, start: int, message: str) -> None:
         """A quote the csv module refuses: read a one-line record leniently, as pandas does; else set it aside."""
-        if self.feed.pos - start > 1 or "end of data" in message:
+        if self.pos - start > 1 or "end of data" in message:
             self._set_aside(start, UNCLOSED)
             return
         row = next(csv.reader([self.lines[start]], delimiter=self.delimiter), [])
@@ -248,13 +248,20 @@ class _RecordReader:
         self.broken.append(BrokenLine(start + 1, self.lines[start].rstrip("\r\n"), reason))
 
     def _flush_short(self) -> None:
-        for line, _ in self.short:
-            self.broken.append(BrokenLine(line, self.lines[line - 1].rstrip("\r\n"), self._count_reason(1)))
+        """Lines of one value are broken when a record follows them; blank ones are empty records."""
+        for line, row in self.short:
+            if any(row):
+                self.broken.append(BrokenLine(line, self.lines[line - 1].rstrip("\r\n"), self._count_reason(1)))
+            else:
+                self.rows.append(row)
+                self.starts.append(line)
         self.short.clear()
 
     def _records(self) -> Records:
-        rows = sorted(self.rows + self.short) if self.short else self.rows
-        frame = pd.DataFrame([r for _, r in rows], columns=self.columns, dtype="object") if rows \
+        for line, row in self.short:  # a footer: records for the importer to judge
+            self.rows.append(row)
+            self.starts.append(line)
+        frame = pd.DataFrame(self.rows, columns=self.columns, dtype="object") if self.rows \
             else pd.DataFrame(columns=self.columns, dtype="object")
-        frame[LINE] = [line for line, _ in rows]
+        frame[LINE] = self.starts
         return Records(frame, sorted(self.broken, key=lambda b: b.line))
