@@ -245,3 +245,40 @@ def test_the_export_date_comes_from_the_newest_last_modified_date_without_a_date
     assert deleted.loc["109", "deleted_at"] == T("2024-03-09 11:00")
     history = workspace.table("opportunity_history").to_pandas().set_index(["opportunity_id", "changed_at"])
     assert history.loc[("110", T("2024-03-09 11:00")), "close_date"] == T("2024-07-31")
+
+
+# -- Salesforce: the same rules for Opportunity exports ---------------------------------------------------
+SF_HEADER = ["Id", "Name", "StageName", "StageSortOrder", "Amount", "CurrencyIsoCode", "IsClosed", "IsWon",
+             "CloseDate", "CreatedDate", "LastModifiedDate"]
+
+
+def test_salesforce_full_exports_without_field_history(any_workspace: Workspace, tmp_path: Path) -> None:
+    x, y = "006Hs00000XxXxXAAA", "006Hs00000YyYyYAAA"
+    first = write_csv(tmp_path / "week1" / "Opportunity-2024-02-05.csv", SF_HEADER, [
+        [x, "Planta Monterrey", "Negociación", "4", "5000", "USD", "false", "false", "2024-03-29",
+         "2024-01-10T15:00:00.000Z", "2024-02-01T10:00:00.000Z"],
+        [y, "Piloto Lima", "Interés", "2", "800", "USD", "false", "false", "2024-04-30",
+         "2024-01-20T15:00:00.000Z", "2024-01-25T10:00:00.000Z"],
+    ])
+    second = write_csv(tmp_path / "week2" / "Opportunity-2024-02-15.csv", SF_HEADER, [
+        [x, "Planta Monterrey", "Ganada", "5", "5200", "USD", "true", "true", "2024-02-10",
+         "2024-01-10T15:00:00.000Z", "2024-02-10T16:00:00.000Z"],
+    ])
+    any_workspace.ingest(first, "salesforce", full=True)
+    any_workspace.ingest(second, "salesforce", full=True)
+    opps = any_workspace.table("opportunities", include_deleted=True).to_pandas().set_index("opportunity_id")
+    assert opps.loc[y, "deleted_at"] == T("2024-02-15") and pd.isna(opps.loc[x, "deleted_at"])
+    history = any_workspace.table("opportunity_history", include_deleted=True).to_pandas()
+    assert {(r.opportunity_id, T(r.changed_at), r.stage, float(r.amount)) for r in history.itertuples()} == {
+        (x, T("2024-01-10 15:00"), "Negociación", 5000.0), (x, T("2024-02-10 16:00"), "Ganada", 5200.0),
+        (y, T("2024-01-20 15:00"), "Interés", 800.0)}
+    assert set(history["source"]) == {"salesforce snapshot"}
+
+
+def test_a_full_export_with_its_own_history_adds_none(workspace: Workspace, tmp_path: Path) -> None:
+    from tests.test_stages import PATHS, write_org
+
+    workspace.ingest(write_org(tmp_path / "org", PATHS), "salesforce", full=True)
+    history = workspace.table("opportunity_history").to_pandas()
+    assert set(history["source"]) == {"salesforce"}
+    assert len(history) == sum(len(path) for path in PATHS.values())

@@ -6,7 +6,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -137,6 +137,21 @@ def ingest(
     console.print(f"[{colour}]read {summary['read']:,} = loaded {summary['loaded']:,} + quarantined "
                   f"{summary['quarantined']:,}[/]"
                   + ("  (see `cadence quarantine`)" if summary["quarantined"] else ""))
+    _say_inferred_and_full(summary)
+
+
+def _say_inferred_and_full(summary: dict[str, Any]) -> None:
+    """What the import inferred about stages (written to cadence.yml) and what a full export changed."""
+    if summary.get("inferred"):
+        console.print(rich_table("Stages inferred (written to cadence.yml `pipelines:` — correct them there)",
+                                 summary["inferred"], columns=["pipeline", "position", "stage", "outcome", "why"]))
+    full = summary.get("full")
+    if full:
+        for export in full["exports"]:
+            console.print(f"  {export['path']}: taken {export['date']} (from {export['dated_by']})")
+        console.print(f"full export: deals no longer in it marked deleted (kept, never counted): {full['deleted']:,}; "
+                      f"back again: {full['undeleted']:,}; history rows added: {full['history_rows']:,} changes since "
+                      f"the last export, {full['first_states']:,} for deals seen the first time")
 
 
 @app.command()

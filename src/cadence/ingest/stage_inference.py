@@ -172,7 +172,7 @@ def _closedness(fact: StageFacts, moves: pd.DataFrame) -> Declared:
         declared.lost = True
         declared.why.append(f"lost: {entered} deals entered it from {sources} different stages and none left")
     else:
-        declared.why.append("open: neither its name nor its history says closed")
+        declared.why.append("open: its name and history do not say closed")
     return declared
 
 
@@ -200,9 +200,9 @@ def _order_open(stages: list[Declared], fact_of: dict[str, StageFacts], rank: di
 
 def _signals(fact: StageFacts, rank: dict[str, float]) -> dict[str, float | None]:
     forecast = FORECAST_RANK.get((fact.forecast or "").strip().lower())
-    return {"its probability": fact.probability, "when deals first enter it": rank.get(fact.stage),
-            "its deals' forecast category": None if forecast is None else float(forecast),
-            "how old its deals are": None if fact.created is None else -fact.created}
+    return {"probability": fact.probability, "when deals first enter it": rank.get(fact.stage),
+            "forecast category": None if forecast is None else float(forecast),
+            "the age of its deals": None if fact.created is None else -fact.created}
 
 
 def _slot(fact: StageFacts, anchors: list[StageFacts], rank: dict[str, float]) -> tuple[int, str | None]:
@@ -230,11 +230,11 @@ def _say_order(declared: Declared, fact: StageFacts, rank: dict[str, float]) -> 
         return
     signs = []
     if FORECAST_RANK.get((fact.forecast or "").strip().lower()):
-        signs.append(f"its deals' forecast category ({fact.forecast})")
+        signs.append(f"forecast category ({fact.forecast})")
     if fact.stage in rank:
         signs.append(f"when deals first enter it (median step {rank[fact.stage] + 1:g})")
     if fact.created is not None:
-        signs.append("how old its deals are (deals further along are older)")
+        signs.append("the age of its deals (older further along)")
     declared.why.append("placed by " + ", then ".join(signs) if signs else "placed where the export first shows it")
 
 
