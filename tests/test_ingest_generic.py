@@ -308,8 +308,8 @@ def test_a_single_problem_is_raised_as_itself(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("files:\n  - file: a.csv\n    table: leads\n    columns: {lead_id: Id}\n",
-     "line 3: table leads needs created_at"),
+    ("files:\n  - file: a.csv\n    table: activities\n    columns: {activity_id: Id}\n",
+     "line 3: table activities needs person_id, kind, occurred_at"),
     ("files:\n  - file: a.csv\n    table: leads\n    columns: {lead_id: Id, created_at: C}\n"
      "    constants: {created_at: '2024-01-01'}\n", "line 5: created_at is set by both `columns` and `constants`"),
     ("files:\n  - file: a.csv\n    table: leads\n    columns: {lead_id: Id, created_at: C}\n"
