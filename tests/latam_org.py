@@ -103,7 +103,8 @@ def _deal(rng: random.Random, n: int, history: list[list[str]], org: Org) -> dic
         quarter_end = [date(2023, 3, 31), date(2023, 6, 30), date(2023, 9, 30)][n // 15 % 3]
         created = datetime.combine(quarter_end, datetime.min.time()) - timedelta(days=40)
         close = quarter_end
-        closed_utc = datetime.combine(quarter_end + timedelta(days=1), datetime.min.time()) + timedelta(hours=2, minutes=30)
+        next_day = datetime.combine(quarter_end + timedelta(days=1), datetime.min.time())
+        closed_utc = next_day + timedelta(hours=2, minutes=30)
         stage = "Ganada"
     elif fate < 0.45:
         close = (created + timedelta(days=rng.randrange(10, 80))).date()

@@ -150,10 +150,11 @@ PLANTED_HISTORY: Rows = [
 ]
 PLANTED_LEADS = {"marketing": {"2025-01": 10, "2025-02": 11, "2025-03": 10, "2025-04": 5},
                  "crm": {"2025-01": 10, "2025-02": 10, "2025-03": 8, "2025-05": 10}}
-# marketing's webinar file, where two rows lack the required created_at: quarantined
+# marketing's webinar file, where two rows have no lead id (required): quarantined. An undated lead is
+# legitimate (a list without dates); a lead nobody can refer to is not.
 BAD_LEADS: Rows = [{"lead_id": "w1", "created_at": "2025-01-02", "source": "marketing"},
-             {"lead_id": "w2", "created_at": None, "source": "marketing"},
-             {"lead_id": "w3", "created_at": "", "source": "marketing"}]
+             {"lead_id": None, "created_at": "2025-01-03", "source": "marketing"},
+             {"lead_id": "", "created_at": "2025-01-04", "source": "marketing"}]
 
 EXPECTED = {
     "orphan_opportunity": ("error", 1, ["o32"]),
@@ -228,7 +229,7 @@ def test_quarantine_finding_names_file_and_commonest_reason(workspace: Workspace
     build_planted(workspace)
     waiting = {f.count: f.message for f in check_data_quality(workspace, today=TODAY) if f.check == "quarantine"}
     assert "webinar_leads.csv" in waiting[2]
-    assert "(created_at): required value is missing" in waiting[2]
+    assert "(lead_id): required value is missing" in waiting[2]
     assert "more_deals.csv" in waiting[1] and "not a stage" in waiting[1]
 
 

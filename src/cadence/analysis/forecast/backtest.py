@@ -24,7 +24,7 @@ from cadence.metrics.relations import TableSource
 from cadence.progress import Progress, Silent
 
 CHECKPOINTS = {"start": 0, "day30": 30, "day60": 60}
-MIN_QUARTERS_TO_RANK = 4  # replayed quarters before a "best method" is named
+MIN_QUARTERS_TO_RANK = 3  # replayed quarters before a "best method" is named: a median of at least three
 MISSING_REASONS = {
     "historical": "no quarter before the replayed ones had won deals to learn conversion rates from",
     "win_model": f"too few won deals before each replayed quarter to fit the model (it needs at least {MIN_WINS} won "
