@@ -99,7 +99,7 @@ class FitTable:
 
     def table(self, *, compact: bool = False, widths: list[int] | None = None) -> Table:
         """Bordered; `compact`: no borders, two spaces between columns (fits 2 more characters per column)."""
-        table = Table(title=self.title, title_justify="left", header_style="bold")
+        table = Table(header_style="bold")  # the title is printed above it, so it never wraps to the table's width
         if compact:
             table.box, table.show_edge, table.padding = box.SIMPLE_HEAD, False, (0, 1, 0, 0)
         for i, (header, number) in enumerate(zip(self.headers, self.numeric, strict=True)):
@@ -129,6 +129,8 @@ class FitTable:
         return sum(self._widths("min")) + self._overhead(compact)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.title and self.headers:
+            yield Text(self.title, style="bold")
         if not self.headers:
             yield self.table()
             return
@@ -144,8 +146,6 @@ class FitTable:
         yield from self._vertical()
 
     def _vertical(self) -> RenderResult:
-        if self.title:
-            yield Text(self.title, style="bold")
         label_width = max(cell_len(h) for h in self.headers)
         for row in self.rows:
             block = Table.grid(padding=(0, 2))

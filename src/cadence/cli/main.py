@@ -129,10 +129,9 @@ def ingest(
         emit_json(summary)
         return
     console.print(rich_table(None, [{"table": k, **v} for k, v in summary["tables"].items()]))
-    for item in summary["files"]:
-        console.print(f"  {item['path']}: read {item['read']:,} = loaded {item['loaded']:,} "
-                      f"+ quarantined {item['quarantined']:,}"
-                      + (f"  (encoding {item['encoding']})" if item.get("encoding") else ""))
+    console.print(rich_table(f"Files read from {path}", [
+        {"file": Path(item["path"]).name, "encoding": item.get("encoding") or "", "read": item["read"],
+         "loaded": item["loaded"], "quarantined": item["quarantined"]} for item in summary["files"]]))
     colour = "green" if summary["quarantined"] == 0 else "yellow"
     console.print(f"[{colour}]read {summary['read']:,} = loaded {summary['loaded']:,} + quarantined "
                   f"{summary['quarantined']:,}[/]"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any
 
 import typer
 from rich.panel import Panel
@@ -146,7 +147,7 @@ def explain(
         console.print(f"[bold]{d['period']}:[/] {_format_value(d['value'], d['unit'])}{code} "
                       f"from {d['row_count']:,} rows")
     if d["rows"]:
-        console.print(rich_table(f"Rows behind the figure (first {len(d['rows'])})", d["rows"]))
+        console.print(rich_table(f"Rows behind the figure (first {len(d['rows'])})", _drill_rows(d["rows"])))
 
 
 @app.command()
@@ -175,3 +176,18 @@ def scorecard(
     console.print(render_scorecard(card))
     if html:
         console.print(f"Wrote {html}")
+
+
+def _drill_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows behind a figure as people read them: columns empty on every row left out, a date at
+    midnight shown as the day, amounts with thousands separators (ids and names exactly as stored)."""
+    shown = [c for c in rows[0] if any(r.get(c) not in (None, "") for r in rows)]
+
+    def cell(column: str, value: Any) -> Any:
+        if hasattr(value, "isoformat") and str(value).endswith("00:00:00"):
+            return str(value)[:10]
+        if column.startswith("amount") and isinstance(value, (int, float, Decimal)):
+            return f"{float(value):,.2f}"
+        return value
+
+    return [{c: cell(c, r.get(c)) for c in shown} for r in rows]
