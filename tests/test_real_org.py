@@ -127,3 +127,16 @@ def test_without_rates_money_is_refused_and_counts_still_work(tmp_path: Path) ->
     check = cadence(root, "check", "--format", "json")
     assert check.returncode in (0, 1), check.stderr
     assert "COP" in check.stdout
+
+
+def test_import_says_when_cadence_yml_disagrees_with_the_org_calendar(tmp_path: Path) -> None:
+    org = build_org(tmp_path / "org")
+    root = tmp_path / "ws"
+    subprocess.run([*CADENCE, "init", str(root)], check=True, capture_output=True, timeout=120)
+    config = root / "cadence.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("fiscal_year_start_month: 1",
+                                                                 "fiscal_year_start_month: 4"), encoding="utf-8")
+    assert "fiscal_year_start_month: 4" in config.read_text(encoding="utf-8")
+    summary = _json(cadence(root, "ingest", str(org.folder), "--from", "salesforce", "--format", "json"))
+    (note,) = summary["notes"]
+    assert "April" in note and "January" in note and "fiscal_year_start_month: 1" in note

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -122,7 +123,8 @@ def ingest(
     """Import an export into the warehouse: one transaction, idempotent, reconciled."""
     with open_workspace() as ws:
         prepared = ws.ingest(path, from_, mapping=mapping, encoding=encoding, full=full, progress=RichProgress())
-    summary = prepared.summary()
+        summary = prepared.summary()
+        summary["notes"] = _calendar_notes(ws, summary)
     for file, reason in prepared.skipped:
         errors.print(f"[yellow]skipped {file}: {reason}[/]")
     if output is Output.json:
@@ -137,6 +139,17 @@ def ingest(
                   f"{summary['quarantined']:,}[/]"
                   + ("  (see `cadence quarantine`)" if summary["quarantined"] else ""))
     _say_inferred_and_full(summary)
+    for note in summary["notes"]:
+        errors.print(f"[yellow]{note}[/]")
+
+
+def _calendar_notes(ws: Workspace, summary: dict[str, Any]) -> list[str]:
+    """When the import brought a fiscal calendar that cadence.yml disagrees with, say so now, not only in check."""
+    if not summary["tables"].get("fiscal_periods", {}).get("loaded"):
+        return []
+    from cadence.analysis.quality.fiscal_calendar import fiscal_start_disagrees
+
+    return [finding.message for finding in fiscal_start_disagrees(ws, date.today())]
 
 
 def _say_inferred_and_full(summary: dict[str, Any]) -> None:
