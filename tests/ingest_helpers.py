@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
+import cadence
 from cadence.workspace import Workspace
 
 
@@ -36,3 +39,17 @@ def table(ws: Workspace, name: str) -> pd.DataFrame:
 
 def quarantine(ws: Workspace) -> pd.DataFrame:
     return table(ws, "quarantine").sort_values(["file", "line", "column_name"]).reset_index(drop=True)
+
+
+@contextmanager
+def reopened(ws: Workspace, **settings: object) -> Iterator[Workspace]:
+    """The workspace again, after writing `settings` into its cadence.yml as a user would."""
+    path = ws.root / "cadence.yml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config.update(settings)
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    again = cadence.open(ws.root)
+    try:
+        yield again
+    finally:
+        again.close()

@@ -10,21 +10,17 @@ out by hand below, or recomputed from the CSV with plain pandas.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
-import cadence
 from cadence.analysis.quality import check_data_quality
 from cadence.analysis.quality.findings import Finding
 from cadence.metrics.explain import explain_metric
 from cadence.workspace import Workspace
-from tests.ingest_helpers import write_csv
+from tests.ingest_helpers import reopened, write_csv
 
 HEADER = ["Id", "AccountId", "OwnerId", "Name", "StageName", "Amount", "CurrencyIsoCode", "Probability",
           "CloseDate", "CreatedDate", "LastStageChangeDate", "IsClosed", "IsWon", "Type"]
@@ -51,20 +47,6 @@ DEALS = [
     (4, "Closed Lost", "2023-06-30 00:00:00", "2023-04-05T15:00:00.000Z", "2023-06-30T23:30:00.000Z"),
     (5, "Prospecting", "2023-09-30 00:00:00", "2023-05-01T15:00:00.000Z", "2023-05-01T15:00:00.000Z"),
 ]
-
-
-@contextmanager
-def reopened(ws: Workspace, **settings: object) -> Iterator[Workspace]:
-    """The workspace again, after writing `settings` into its cadence.yml as a user would."""
-    path = ws.root / "cadence.yml"
-    config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    config.update(settings)
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    again = cadence.open(ws.root)
-    try:
-        yield again
-    finally:
-        again.close()
 
 
 def _ingest(ws: Workspace, folder: Path, deals: list[list[str]]) -> None:

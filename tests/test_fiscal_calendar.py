@@ -8,20 +8,16 @@ is worked out by hand in the tables below, not by the calendar under test.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
-import cadence
 from cadence.analysis.quality import check_data_quality
 from cadence.metrics.calendar import FiscalCalendar, FiscalPeriod
 from cadence.workspace import Workspace
-from tests.ingest_helpers import write_csv
+from tests.ingest_helpers import reopened, write_csv
 
 SETTINGS = ["Id", "Name", "StartDate", "EndDate", "PeriodId", "YearType", "QuarterLabelScheme", "PeriodLabelScheme",
             "WeekLabelScheme", "QuarterPrefix", "PeriodPrefix", "WeekStartDay", "Description", "IsStandardYear"]
@@ -82,19 +78,6 @@ def won_deals(folder: Path, days: list[str]) -> Path:
             for i, day in enumerate(days, start=1)]
     write_csv(folder / "Opportunity.csv", OPPORTUNITY, rows)
     return folder
-
-
-@contextmanager
-def reopened(ws: Workspace, **settings: object) -> Iterator[Workspace]:
-    path = ws.root / "cadence.yml"
-    config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    config.update(settings)
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    again = cadence.open(ws.root)
-    try:
-        yield again
-    finally:
-        again.close()
 
 
 def quarter_of(calendar: FiscalCalendar, day: str) -> str:
