@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.panel import Panel
 from rich.syntax import Syntax
+from rich.text import Text
 
 from cadence.cli.console import console, emit_csv, emit_json, rate_with_count, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
@@ -76,6 +77,8 @@ def metric(
         rows = [{**row, "value": rate_with_count(value, hits, trials)} for row, value, hits, trials
                 in zip(rows, counts["value"], counts[HITS], counts[TRIALS], strict=True)]
     console.print(rich_table(f"{result.metric.label} ({_unit_label(data)}) by {grain}", rows))
+    for note in result.undated_notes():  # rows no period can hold are said, not silently dropped
+        console.print(Text(note, style="yellow"))
 
 
 def _unit_label(data: dict[str, object]) -> str:

@@ -20,14 +20,15 @@ Lost; amount is close_value (empty for open deals, 0 for the lost ones as the fi
 pipeline spells one product "GTXPro" where products.csv says "GTX Pro", and the latter is kept.
 1,425 open deals name no account: they are real deals and load with account_id empty.
 
-**Prospecting deals carry no date at all.** Their created_at is the date the export reflects — the
-latest engage or close date in the file — which is the latest they can have been created: an
-"as of" view of the pipeline then never shows them on an earlier day than the file proves they
-existed. Their history is one row on that date in Prospecting.
+**Prospecting deals carry no date at all**, and none is made up for them: their created_at is left
+empty. They count wherever no date is needed (open pipeline by stage, deals per owner); figures dated
+by creation leave them out and say how many (`cadence metric opportunities_created`), and an "as of"
+replay of the pipeline (the forecast's backtest) cannot place them in time and says so. They have no
+history row either: a stage change needs a moment.
 
-Each deal's history (replaced whole on re-import) is one row when it was engaged (stage Engaging)
-and, once closed, one row on its close date (Won or Lost, with the closed value). A deal engaged and
-closed on the same day has only its closing row.
+Each dated deal's history (replaced whole on re-import) is one row when it was engaged (stage
+Engaging) and, once closed, one row on its close date (Won or Lost, with the closed value). A deal
+engaged and closed on the same day has only its closing row.
 
 Not derived on purpose: discount_pct (close_value is above list price on about half of the won deals,
 so the difference is not a discount) and kind (the sample does not say new or expansion).
@@ -153,10 +154,7 @@ def read_pipeline(source: pd.DataFrame, file: str, batch: ImportBatch) -> None:
     stage = _text(source["deal_stage"])
     engaged, closed_on = _text(source["engage_date"]), _text(source["close_date"])
     value = _text(source["close_value"])
-    as_of = _as_of(engaged, closed_on)
     is_closed = stage.isin(CLOSED_STAGES)
-    undated = (engaged == "") & (stage == "Prospecting")
-    created = engaged.where(~undated, as_of or "")
     frame = _frame(source, {
         "opportunity_id": _text(source["opportunity_id"]),
         "account_id": _slugs(source["account"]),
@@ -166,12 +164,10 @@ def read_pipeline(source: pd.DataFrame, file: str, batch: ImportBatch) -> None:
         "stage": stage,
         "amount": value,
         "currency": value.map(lambda v: "USD" if v else ""),
-        "created_at": created,
+        "created_at": engaged,  # empty for Prospecting deals: the file does not say when they were created
         "close_date": closed_on,
         "closed_at": closed_on.where(is_closed, ""),
     })
-    problem(frame, undated & (as_of is None), "created_at",
-            "a Prospecting deal has no date, and the file has no other date to date it by")
     problem(frame, is_closed & (closed_on == ""), "closed_at", "a Won or Lost deal needs its close_date")
     batch.add(_stages_frame(file))
     batch.add(CanonicalFrame("opportunities", frame, file))
@@ -179,21 +175,15 @@ def read_pipeline(source: pd.DataFrame, file: str, batch: ImportBatch) -> None:
                              replace_on="opportunity_id"))
 
 
-def _as_of(*dates: pd.Series) -> str | None:
-    """The latest readable date in the file: the day the export reflects."""
-    parsed = pd.concat([pd.to_datetime(d.where(d != ""), errors="coerce", format="mixed") for d in dates])
-    latest = parsed.max()
-    return None if pd.isna(latest) else latest.date().isoformat()
-
-
 def _history(deals: pd.DataFrame) -> pd.DataFrame:
-    """One row when a deal entered the pipeline, one when it closed; none for rows already refused."""
+    """One row when a deal entered the pipeline, one when it closed; none for rows already refused, and no
+    opening row for a deal with no date (a stage change needs a moment)."""
     accepted = deals[deals["_problem"].isna()] if "_problem" in deals else deals
     opened = accepted["stage"].map(lambda s: "Prospecting" if s == "Prospecting" else "Engaging")
     closing = accepted[accepted["closed_at"] != ""]
     first = pd.DataFrame({"opportunity_id": accepted["opportunity_id"], "changed_at": accepted["created_at"],
                           "stage": opened, "amount": "", "close_date": "", LINE: accepted[LINE]})
-    first = first[accepted["created_at"] != accepted["closed_at"]]
+    first = first[(accepted["created_at"] != accepted["closed_at"]) & (accepted["created_at"] != "")]
     last = pd.DataFrame({"opportunity_id": closing["opportunity_id"], "changed_at": closing["closed_at"],
                          "stage": closing["stage"], "amount": closing["amount"],
                          "close_date": closing["close_date"], LINE: closing[LINE]})

@@ -35,6 +35,9 @@ from cadence.metrics.where import parse_where
 PERIOD = "period"
 PERIOD_START = "period_start"
 VALUE = "value"
+ROW_NOUNS = {"deals": ("deal", "deals"), "leads": ("lead", "leads"), "activities": ("activity", "activities"),
+             "usage": ("usage row", "usage rows"), "nps": ("NPS response", "NPS responses"),
+             "mrr_months": ("customer month", "customer months")}
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,23 @@ class MetricResult:
     frame: pd.DataFrame  # period, period_start, <by…>, value
     expressions: list[Any] = field(default_factory=list)  # the Ibis expressions that ran
     currency: str | None = None  # the currency of the values, when they are amounts (None: not money, or per row)
+    # (relation, time column) -> rows the metric would count but cannot date, so every period leaves them out
+    undated: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def undated_count(self) -> int:
+        return sum(self.undated.values())
+
+    def undated_notes(self) -> list[str]:
+        """"12 leads have no created_at and are left out", one line per relation and time column."""
+        notes = []
+        for (rel, column), count in self.undated.items():
+            if count:
+                one, many = ROW_NOUNS.get(rel, ("row", "rows"))
+                verb = "has" if count == 1 else "have"
+                notes.append(f"{count:,} {one if count == 1 else many} {verb} no {column} and "
+                             f"{'is' if count == 1 else 'are'} left out")
+        return notes
 
     @property
     def sql(self) -> list[str]:
@@ -73,7 +93,8 @@ class MetricResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"metric": self.metric.name, "unit": self.metric.unit, "grain": self.query.grain,
-                "by": list(self.query.by), "currency": self.currency, "rows": self.rows()}
+                "by": list(self.query.by), "currency": self.currency, "undated": self.undated_count,
+                "rows": self.rows()}
 
 
 class DimensionError(CadenceError, ValueError):
@@ -94,6 +115,17 @@ def filtered_relation(tables: TableSource, metric: Metric, calendar: FiscalCalen
     if query.where:
         table = table.filter(parse_where(query.where, table))
     return table.mutate(**{PERIOD_START: calendar.period_start(table[metric.time_column], query.grain)})
+
+
+def count_undated(tables: TableSource, metric: Metric, query: MetricQuery) -> int:
+    """Rows the metric would count (its own filter and the query's `where`) whose time column is empty:
+    no period can hold them, so every figure leaves them out — and says so."""
+    table = relation(metric.relation, tables)
+    if metric.where is not None:
+        table = table.filter(metric.where(table))
+    if query.where:
+        table = table.filter(parse_where(query.where, table))
+    return int(table.filter(table[metric.time_column].isnull()).count().execute())
 
 
 def _aggregate(metric: Metric, table: Any, query: MetricQuery) -> Any:
@@ -142,7 +174,8 @@ def compute_metric(tables: TableSource, registry: Registry, calendar: FiscalCale
     frame = expr.to_pandas()
     frame[VALUE] = pd.to_numeric(frame[VALUE], errors="coerce").astype("float64")
     frame = _finish(frame, calendar, query)
-    return MetricResult(metric, query, frame, [expr], currency)
+    undated = {(metric.relation, metric.time_column): count_undated(tables, metric, query)}
+    return MetricResult(metric, query, frame, [expr], currency, undated)
 
 
 def money_ready(table: Any, tables: TableSource, metric: Metric, query: MetricQuery) -> tuple[Any, str | None]:
@@ -185,12 +218,15 @@ def _compute_derived(tables: TableSource, registry: Registry, calendar: FiscalCa
     merged: pd.DataFrame | None = None
     expressions: list[Any] = []
     currency: str | None = None
+    undated: dict[tuple[str, str], int] = {}
     for name in metric.inputs:
         part = compute_metric(tables, registry, calendar,
                               MetricQuery(name, query.by, query.grain, query.start, query.end, query.where),
                               targets=targets)
         expressions += part.expressions
         currency = currency or part.currency
+        for key, count in part.undated.items():  # inputs over the same rows leave out the same undated ones
+            undated[key] = max(undated.get(key, 0), count)
         values = part.frame.rename(columns={VALUE: name})
         merged = values if merged is None else merged.merge(values, on=keys, how="outer")
     assert merged is not None
@@ -205,7 +241,7 @@ def _compute_derived(tables: TableSource, registry: Registry, calendar: FiscalCa
     merged[VALUE] = metric.combine(merged, None)
     frame = merged.sort_values([PERIOD_START, *query.by]).reset_index(drop=True)
     amount = metric.unit in ("currency", "per_day")  # velocity is money per day; coverage a plain ratio
-    return MetricResult(metric, query, frame[[*keys, VALUE]], expressions, currency if amount else None)
+    return MetricResult(metric, query, frame[[*keys, VALUE]], expressions, currency if amount else None, undated)
 
 
 def period_bounds(calendar: FiscalCalendar, label: str) -> tuple[date, date, Grain]:

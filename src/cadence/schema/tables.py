@@ -174,7 +174,7 @@ TABLES: tuple[Table, ...] = (
             _c("stage", S, "Current stage (stages.stage)", required=True),
             _c("amount", M, "Deal value; the closed value once closed", minimum=0),
             _c("currency", S, "ISO currency of amount"),
-            _c("created_at", T, "When the deal was created (engaged)", required=True),
+            _c("created_at", T, "When the deal was created (engaged); empty when the source does not say"),
             _c("close_date", D, "Expected or actual close date"),
             _c("closed_at", T, "When it was closed, won or lost"),
             _c("is_closed", B, "Closed, won or lost", required=True),

@@ -34,6 +34,7 @@ class ForecastData:
     history: pd.DataFrame  # sorted by opportunity_id, changed_at; with valid_until, position, is_won, is_lost
     stages: pd.DataFrame  # pipeline, stage, position, probability, is_won, is_lost, open_rank
     activity: pd.DataFrame  # opportunity_id, occurred_at (activities logged against a deal)
+    undated: int = 0  # deals with no created_at and no history row: no replay can place them in time
 
     @property
     def first_day(self) -> date:
@@ -62,13 +63,20 @@ def load_forecast_data(tables: TableSource) -> ForecastData:
             "the pipeline as it stood on past dates, and the table is empty",
             hint="import a CRM export that includes stage history")
     stages = _stage_table(tables)
-    return ForecastData(_deals(frame), _history(history, frame, stages), stages, _activity(tables))
+    history = _history(history, frame, stages)
+    deal_rows = _deals(frame, history)
+    return ForecastData(deal_rows, history, stages, _activity(tables),
+                        undated=int(deal_rows["created_at"].isna().sum()))
 
 
-def _deals(frame: pd.DataFrame) -> pd.DataFrame:
+def _deals(frame: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """One row per deal. A deal the CRM does not date (Maven's Prospecting deals) is known to exist from its
+    first history row; with no history either it stays undated, and no snapshot holds it."""
     frame = frame.rename(columns={"amount_value": "final_amount"})
     for column in ("created_at", "closed_at"):
         frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
+    first_seen = history.groupby("opportunity_id")["changed_at"].min()
+    frame["created_at"] = frame["created_at"].fillna(frame["opportunity_id"].map(first_seen))
     frame["is_won"] = frame["is_won"].fillna(False).astype(bool)
     for column in ("pipeline", "owner_id", "segment", "kind", "product"):
         frame[column] = frame[column].astype("object").where(frame[column].notna(), None)

@@ -57,7 +57,7 @@ class Forecaster:
         if as_of >= end:
             open_deals = open_deals.iloc[0:0]
         booked = float(won_between(self.closes, start, as_of)["amount"].fillna(0).sum())
-        notes = _snapshot_notes(snapshot, open_deals)
+        notes = _snapshot_notes(snapshot, open_deals, self.data.undated)
         results = [self._stage_weighted(open_deals, booked, as_of, start, end, notes)]
         lessons = self._training(start, [offset])
         if lessons.empty or not lessons["won"].any():
@@ -165,8 +165,11 @@ class Forecaster:
         return self._stretches[key]
 
 
-def _snapshot_notes(snapshot: Snapshot, open_deals: pd.DataFrame) -> list[str]:
+def _snapshot_notes(snapshot: Snapshot, open_deals: pd.DataFrame, undated: int = 0) -> list[str]:
     notes = []
+    if undated:
+        notes.append(f"{undated:,} deals have no created_at and no history: no pipeline as of a day can place them "
+                     "in time, so every open pipeline here (and in the backtest) leaves them out")
     if snapshot.fallback_count:
         notes.append(f"{snapshot.fallback_count:,} deals created before the as-of date had no history row by then: "
                      "their state comes from the deal row (closed if closed_at is earlier, else open in the first "
