@@ -31,7 +31,8 @@ class AsOf:
     """The day figures are computed for, and where that day came from."""
 
     day: date
-    source: str  # "data" (the data's last day), "calendar" (no dated data: today's date) or the option that gave it
+    source: str  # "data" (the data's last day), "calendar" (no dated data: today's date), "clock" (today's date by
+    # design: what is judged lives outside the data, e.g. a course kept in cadence.yml) or the option that gave it
 
     @property
     def next_day(self) -> date:
@@ -39,7 +40,8 @@ class AsOf:
         return self.day + timedelta(days=1)
 
     def header(self) -> str:
-        reasons = {"data": "the data's last day", "calendar": "today's date: no dated data yet"}
+        reasons = {"data": "the data's last day", "calendar": "today's date: no dated data yet",
+                   "clock": "today's date", "record": "the end of the hiring record"}
         reason = reasons.get(self.source, f"given with {self.source}")
         return f"as of {self.day.isoformat()} ({reason})"
 

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from cadence.cli.console import console, emit_csv, emit_json, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
+from cadence.cli.options import as_of, as_of_line
 
 VERDICT_STYLE = {"aligned": "bold green", "weak": "bold yellow", "not aligned": "bold red", "not enough data": "dim"}
 
@@ -30,16 +31,18 @@ def alignment(
     from cadence.report.sections.alignment import alignment_row
 
     with open_workspace() as ws:
-        results = alignment_report(ws, grain.value if grain else None)  # type: ignore[arg-type]
+        day = as_of(ws)  # the complete periods before the one holding the day after it
+        results = alignment_report(ws, grain.value if grain else None, as_of=day.next_day)  # type: ignore[arg-type]
         mission = ws.config.mission.metric if ws.config.mission else None
     if output is Output.json:
-        emit_json({"mission_metric": mission, "method": f"{METHOD}; {PER_DAY}", "rule": RULE,
+        emit_json({**day.as_dict(), "mission_metric": mission, "method": f"{METHOD}; {PER_DAY}", "rule": RULE,
                    "kpis": [r.as_dict() for r in results]})
         return
     rows = [{**alignment_row(r), "p": r.p_value, "reason": r.reason} for r in results]
     if output is Output.csv:
         emit_csv(rows)
         return
+    console.print(as_of_line(day))
     unit = results[0].grain if results else "period"
     console.print(rich_table(f"Does each team's KPI move {mission}? (best lag in {unit}s; + means the KPI leads)",
                              rows, columns=["team", "kpi", "verdict", "r", "best_lag", "points", "p"]))

@@ -18,10 +18,11 @@ from rich.text import Text
 
 from cadence.cli.console import console, emit_csv, emit_json, errors, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
-from cadence.cli.options import parse_day
+from cadence.cli.options import as_of_line, parse_day
 from cadence.errors import InputError, Location, UnknownNameError, WorkspaceError
 
 if TYPE_CHECKING:
+    from cadence.analysis.as_of import AsOf
     from cadence.analysis.hiring import HiringFit
     from cadence.hiring_config import HiringConfig
     from cadence.workspace import Workspace
@@ -47,6 +48,27 @@ class Breadth(StrEnum):
     balanced = "balanced"
 
 
+def _known_before(as_of: str | None) -> tuple[date | None, str]:
+    """The first day a hiring analysis does not know (exclusive): --as-of, else the day after the global --today,
+    else None (the end of the hiring record); and which of them it was."""
+    from cadence.cli.main import state
+
+    given = parse_day(as_of, "--as-of")
+    if given is not None:
+        return given, "--as-of"
+    today = parse_day(state.today, "--today")
+    return (today + timedelta(days=1), "--today") if today is not None else (None, "record")
+
+
+def _as_of_line(before: date, source: str) -> Text:
+    """The header of a hiring command: the last day it knows, and where that day came from."""
+    from cadence.analysis.as_of import AsOf
+
+    if source == "--as-of":
+        return Text(f"knowing what was recorded before {before.isoformat()} (given with --as-of)", style="dim")
+    return as_of_line(AsOf(before - timedelta(days=1), source))
+
+
 def _settings(ws: Workspace) -> HiringConfig:
     from cadence.hiring_config import HiringConfig
 
@@ -65,15 +87,16 @@ def fit(
     """Which criteria predict performance: standardised weights, intervals, cross-validated R², warnings."""
     from cadence.analysis.hiring import fit_hiring
 
+    before, source = _known_before(as_of)
     with open_workspace() as ws:
-        result = fit_hiring(ws, _settings(ws), as_of=parse_day(as_of, "--as-of"),
-                            measure=measure.value if measure else None)
+        result = fit_hiring(ws, _settings(ws), as_of=before, measure=measure.value if measure else None)
         saved = _save_fit(ws, result) if save else None
     if output is Output.json:
         emit_json(result.summary())
     elif output is Output.csv:
         emit_csv(result.summary()["criteria"])
     else:
+        console.print(_as_of_line(date.fromisoformat(result.context["as_of"]), source))
         render_fit(result)
     if saved:
         (errors if output is not Output.table else console).print(f"Saved as version {saved.stem}: {saved}")
@@ -152,10 +175,12 @@ def score(
     output: FormatOption = Output.table,
 ) -> None:
     """Enter one interview score by hand: validated like an import, logged, refused with the reason if bad."""
+    from cadence.cli.main import state
     from cadence.ingest.hiring_sources import criterion_name, hand_entered
     from cadence.ingest.prepare import prepare
 
-    day = parse_day(on, "--date") or date.today()
+    # an interview entered by hand happened today on the calendar (the real clock), unless a day is named
+    day = parse_day(on, "--date") or parse_day(state.today, "--today") or date.today()
     with open_workspace() as ws:
         known = [c.name for c in _settings(ws).criteria]
         if known and criterion_name(criterion) not in known:
@@ -187,9 +212,10 @@ def index(
     """A candidate's predicted performance under the hiring formula, with an 80% prediction interval."""
     from cadence.analysis.hiring import fit_from_data, index_candidate, index_open_candidates, read_hiring_data
 
+    before, source = _known_before(None)
     with open_workspace() as ws:
         settings = _settings(ws)
-        data = read_hiring_data(ws, settings)
+        data = read_hiring_data(ws, settings, as_of=before)
         label, formula = _formula(ws, version)
         if formula is None:
             label, formula = f"fitted now on data to {data.as_of.isoformat()}", fit_from_data(data, settings)
@@ -203,6 +229,7 @@ def index(
              f"predicted {r.measure.replace('_', ' ')}": r.predicted, "range": _range(r.predicted_low,
                                                                                       r.predicted_high),
              "missing": ", ".join(r.missing)} for r in results]
+    console.print(_as_of_line(data.as_of, source))
     console.print(rich_table(f"Predictive index (0 = the average hire, in standard deviations; 80% interval) — "
                              f"formula {label}", rows))
     for warning in (results[0].warnings if results else formula.warnings):
@@ -230,8 +257,9 @@ def interviewers(as_of: AsOfOption = None, output: FormatOption = Output.table) 
     """Does one interviewer score systematically high or low? Offsets against colleagues on the same candidates."""
     from cadence.analysis.hiring import read_hiring_data
 
+    before, source = _known_before(as_of)
     with open_workspace() as ws:
-        data = read_hiring_data(ws, _settings(ws), as_of=parse_day(as_of, "--as-of"))
+        data = read_hiring_data(ws, _settings(ws), as_of=before)
         names = _names(ws)
     calibration = data.calibration
     rows = [{**i.as_dict(), "name": names.get(i.interviewer_id, "")} for i in calibration.interviewers]
@@ -241,6 +269,7 @@ def interviewers(as_of: AsOfOption = None, output: FormatOption = Output.table) 
     if output is Output.csv:
         emit_csv(rows)
         return
+    console.print(_as_of_line(data.as_of, source))
     console.print(rich_table(f"Interviewer calibration (points on the 1–10 scale; {calibration.confidence:.0%} "
                              "interval)", rows, columns=["interviewer_id", "name", "candidates", "mean_score",
                                                          "raw_difference", "offset", "ci_low", "ci_high"]))
@@ -267,9 +296,10 @@ def managers(
     from cadence.analysis.hiring import manager_candidates, rank_managers, read_hiring_data
     from cadence.analysis.hiring.managers import JOB_METRICS
 
+    before, source = _known_before(None)
     with open_workspace() as ws:
         settings = _settings(ws)
-        data = read_hiring_data(ws, settings)
+        data = read_hiring_data(ws, settings, as_of=before)
     chosen = method.value if method else settings.manager_breadth
     pool = manager_candidates(data.performance, data.candidate_scores, data.criteria, as_of=data.as_of)
     ranked = rank_managers(pool, [*data.criteria, *JOB_METRICS], method=chosen)  # type: ignore[arg-type]
@@ -280,6 +310,7 @@ def managers(
     if output is Output.csv:
         emit_csv([{k: v for k, v in r.items() if k != "not_scored"} for r in rows])
         return
+    console.print(_as_of_line(data.as_of, source))
     console.print(rich_table(f"Manager candidates by breadth ({chosen}) beside the top-seller ranking", rows[:top],
                              columns=["person_id", "name", "team", "breadth", "breadth_rank", "seller_rank",
                                       "seller", "weakest"]))
@@ -299,7 +330,8 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 
 @hiring_app.command()
 def course(
-    on: Annotated[str | None, typer.Option("--as-of", help="Day to judge progress on (default today).")] = None,
+    on: Annotated[str | None, typer.Option("--as-of", help="Day to judge progress on (default: --today, else "
+                                                       "today's date).")] = None,
     output: FormatOption = Output.table,
 ) -> None:
     """The leadership course: each new manager's modules done against the schedule."""
@@ -311,10 +343,25 @@ def course(
     if settings.leadership_course is None:
         raise WorkspaceError("no leadership course in cadence.yml",
                              hint="add hiring.leadership_course with its modules and participants")
-    progress = course_progress(settings.leadership_course, parse_day(on, "--as-of") or date.today())
+    day = _course_day(on)
+    progress = course_progress(settings.leadership_course, day.day)
     rows = [{**p.as_dict(), "name": names.get(p.person_id, "")} for p in progress]
     if output is Output.json:
-        emit_json({"modules": settings.leadership_course.modules, "participants": rows})
+        emit_json({**day.as_dict(), "modules": settings.leadership_course.modules, "participants": rows})
         return
+    console.print(as_of_line(day))
     console.print(rich_table("Leadership course", rows, columns=["person_id", "name", "started", "completed",
                                                                "expected", "modules", "next_module", "status"]))
+
+
+def _course_day(on: str | None) -> AsOf:
+    """The day course progress is judged on: --as-of, else the global --today, else today's date — the course
+    and who finished which module live in cadence.yml, kept up to date by hand, not in the imported data."""
+    from cadence.analysis.as_of import AsOf
+    from cadence.cli.main import state
+
+    given = parse_day(on, "--as-of")
+    if given is not None:
+        return AsOf(given, "--as-of")
+    today = parse_day(state.today, "--today")
+    return AsOf(today, "--today") if today is not None else AsOf(date.today(), "clock")

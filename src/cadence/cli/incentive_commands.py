@@ -12,6 +12,7 @@ from rich.text import Text
 
 from cadence.cli.console import console, emit_csv, emit_json, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
+from cadence.cli.options import as_of, as_of_line
 from cadence.errors import InputError, Location
 
 if TYPE_CHECKING:
@@ -35,13 +36,15 @@ def incentives(ctx: typer.Context, seed: SeedOption = 0, output: FormatOption = 
     from cadence.analysis.incentives import incentive_report
 
     with open_workspace() as ws:
-        report = incentive_report(ws, ws.calendar, seed=seed)
+        day = as_of(ws)
+        report = incentive_report(ws, ws.calendar, as_of=day, seed=seed)
     data = report.as_dict()
     if output is Output.json:
         emit_json(data)
     elif output is Output.csv:
         emit_csv(data["quarters"])
     else:
+        console.print(as_of_line(day))
         render_report(report, data)
 
 
@@ -62,14 +65,16 @@ def simulate(
         raise InputError("say what to simulate: either --stagger (e.g. 4w) or --due-dates FILE")
     proposal = read_due_dates(due_dates) if due_dates else None
     with open_workspace() as ws:
-        result = simulate_goal_dates(ws, ws.calendar, proposal=proposal,
+        day = as_of(ws)
+        result = simulate_goal_dates(ws, ws.calendar, proposal=proposal, today=day.day,
                                      stagger_days=parse_step(stagger) if stagger else None, years=year, seed=seed)
-    data = result.as_dict()
+    data = {**day.as_dict(), **result.as_dict()}
     if output is Output.json:
         emit_json(data)
     elif output is Output.csv:
         emit_csv(data["quarters"])
     else:
+        console.print(as_of_line(day))
         render_simulation(result)
 
 

@@ -54,6 +54,13 @@ def parse_day(text: str, what: str) -> date:
         raise InputError(f"{what}: not a date: {text!r}", hint="write it as YYYY-MM-DD, e.g. 2026-02-15") from None
 
 
+def calendar_today() -> date:
+    """The global --today, else today's date: tempo entries (a review, a target) are made now, on the calendar."""
+    from cadence.cli.main import state
+
+    return parse_day(state.today, "--today") if state.today is not None else date.today()
+
+
 def parse_moment(text: str | None) -> datetime:
     """A shipment's time: a date (midnight UTC), a date and time, or now."""
     if text is None:
@@ -68,11 +75,9 @@ def parse_moment(text: str | None) -> datetime:
 def load_board(as_of: str | None) -> TempoBoard:
     """The board as of --as-of, or of the last day of data with every review recorded up to now."""
     from cadence.analysis.tempo import load_tempo, tempo_board
-    from cadence.cli.main import state
     from cadence.report.sections.tempo import board_as_of
 
-    given = state.today
-    today = parse_day(given, "--today") if given is not None else date.today()
+    today = calendar_today()
     with open_workspace() as ws:
         data = load_tempo(ws)
         if as_of:
@@ -180,7 +185,7 @@ def target_set(
     from cadence.report.tempo_entries import set_target
 
     with open_workspace() as ws:
-        start = parse_day(valid_from, "--from") if valid_from else ws.calendar.start_of(date.today(), per.value)
+        start = parse_day(valid_from, "--from") if valid_from else ws.calendar.start_of(calendar_today(), per.value)
         set_target(ws, team, kind, count, per.value, valid_from=start, size=size)
     label = f"{size} {kind}" if size else kind
     console.print(f"{team}: {count} {label} a {per.value}, for periods starting on or after {start}")
@@ -226,7 +231,7 @@ def review_add(
 
     with open_workspace() as ws:
         review_id = record_review(ws, team, kind, cause=cause.value, action=action, owner=owner,
-                                  due=parse_day(due, "--due"), period=period, size=size)
+                                  due=parse_day(due, "--due"), period=period, size=size, today=calendar_today())
     console.print(f"Recorded gap review {review_id} for {team} · {kind}")
 
 

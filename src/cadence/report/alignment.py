@@ -8,12 +8,13 @@ at the mission's grain (a KPI keeps its `where` filter), and hands them to
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
 from cadence.analysis.alignment import KpiAlignment, check_alignment
+from cadence.analysis.as_of import resolve_as_of
 from cadence.config import Kpi
 from cadence.errors import ConfigError, InputError
 from cadence.metrics.registry import AnyMetric, Metric
@@ -65,18 +66,13 @@ def _series(ws: Workspace, name: str, grain: AlignmentGrain, end: date, where: s
     return _complete(frame, ws.calendar, grain, flow=_is_flow(ws.registry.get(name)))
 
 
-def _last_day(ws: Workspace) -> date:
-    from cadence.report.scorecard import data_today  # lazily: the scorecard imports this module's section
-
-    return data_today(ws, date.today())
-
-
 def alignment_report(ws: Workspace, grain: AlignmentGrain | None = None, *,
                      as_of: date | None = None) -> list[KpiAlignment]:
     """How every team KPI in cadence.yml moves with the mission metric, over the complete periods before `as_of`.
 
     `grain` defaults to the mission's; `as_of` (exclusive) to the day after the last day of data, and the
     period it falls in is left out unless it starts there, so a half-finished period never reads as a drop.
+    The day after the last day of data is the workspace's one "as of" (`resolve_as_of`), as in every command.
     """
     mission = ws.config.mission
     if mission is None:
@@ -84,7 +80,7 @@ def alignment_report(ws: Workspace, grain: AlignmentGrain | None = None, *,
     grain = grain or mission.grain
     if grain not in ("month", "quarter"):
         raise InputError(f"alignment is measured by month or quarter, not {grain!r}", hint="use --grain month")
-    end = ws.calendar.start_of(as_of or _last_day(ws) + timedelta(days=1), grain)
+    end = ws.calendar.start_of(as_of or resolve_as_of(ws).next_day, grain)
     registry = ws.registry
     kpis: dict[str, tuple[str, Kpi]] = {}
     for team in ws.config.teams:

@@ -141,7 +141,7 @@ def record_review(ws: Workspace, team: str, deliverable: str, *, cause: str, act
     if track not in set(tracks(data)):
         raise UnknownNameError(f"tempo target of {team}", track.label,
                                [t.label for t in tracks(data) if t.team == team] or ["(none)"])
-    as_of = board_as_of(ws, data, today or date.today())
+    as_of = board_as_of(ws, data, today or date.today())  # a review is held now: the real clock, unless given
     status = track_status(data, track, ws.calendar, as_of)
     chosen = _period_for(status.periods, under_review(status, as_of), period)
     now = datetime.now(UTC).replace(tzinfo=None)

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
+from cadence.analysis.as_of import resolve_as_of
+
 if TYPE_CHECKING:
     from cadence.metrics.calendar import FiscalCalendar
 
@@ -53,7 +55,7 @@ def hire_performance(source: HiringSource, *, as_of: date | None = None, min_per
     hires = _hires(source)
     periods = _periods(source)
     bookings = source.metric("bookings", by=["owner_id"], grain="month", end=as_of)
-    as_of = as_of or _data_end(periods, bookings)
+    as_of = as_of or _data_end(periods, bookings) or resolve_as_of(source).next_day
     periods = periods[periods["end"] <= pd.Timestamp(as_of)]
     out = hires.merge(_attainment(periods, min_periods), on="person_id", how="left")
     out = out.merge(_bookings(source, hires, bookings, as_of), on="person_id", how="left")
@@ -62,8 +64,10 @@ def hire_performance(source: HiringSource, *, as_of: date | None = None, min_per
 
 
 def data_end(source: HiringSource) -> date:
-    """The first day after the record: the end of the last performance period or month of bookings."""
-    return _data_end(_periods(source), source.metric("bookings", by=["owner_id"], grain="month"))
+    """The first day after the record: the end of the last performance period or month of bookings (with
+    neither, the day after the workspace's one "as of")."""
+    record_end = _data_end(_periods(source), source.metric("bookings", by=["owner_id"], grain="month"))
+    return record_end or resolve_as_of(source).next_day
 
 
 def _hires(source: HiringSource) -> pd.DataFrame:
@@ -93,12 +97,12 @@ def _periods(source: HiringSource) -> pd.DataFrame:
     return frame
 
 
-def _data_end(periods: pd.DataFrame, bookings: pd.DataFrame) -> date:
+def _data_end(periods: pd.DataFrame, bookings: pd.DataFrame) -> date | None:
     ends = [periods["end"].max()] if len(periods) else []
     if len(bookings):
         last = pd.Timestamp(max(bookings["period_start"]))
         ends.append(last + pd.offsets.MonthBegin(1))
-    return max(ends).date() if ends else date.today()
+    return max(ends).date() if ends else None
 
 
 def _attainment(periods: pd.DataFrame, min_periods: int) -> pd.DataFrame:

@@ -13,8 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from cadence.analysis.as_of import AsOf, resolve_as_of
 from cadence.analysis.incentives.bunching import Bunching, bookings_bunching, measure_bunching
-from cadence.analysis.incentives.data import MetricSource, MissingDataError, data_through, won_deals
+from cadence.analysis.incentives.data import MetricSource, MissingDataError, won_deals
 from cadence.analysis.incentives.goal_pressure import (
     PressureModel,
     PressureWeek,
@@ -43,19 +44,21 @@ __all__ = ["IncentiveReport", "MissingDataError", "Simulation", "incentive_repor
 
 @dataclass
 class IncentiveReport:
-    through: date | None  # the data's last day
+    through: date | None  # the last day counted (the workspace's "as of")
     bunching: Bunching | None = None
     effects: list[Effect] = field(default_factory=list)
     pressure: list[PressureWeek] = field(default_factory=list)
     model: PressureModel | None = None
     movements: Movements | None = None
     unavailable: dict[str, str] = field(default_factory=dict)  # part → what it needs
+    as_of: AsOf | None = None  # where `through` came from (the data's last day, or --today)
 
     def as_dict(self) -> dict[str, Any]:
         bunching = self.bunching
         peak = max((p.executives_due for p in self.pressure), default=0)
         return {
             "through": self.through.isoformat() if self.through else None,
+            **(self.as_of.as_dict() if self.as_of else {}),
             "quarters": [{k: v for k, v in q.as_dict().items() if k != "weekly"} for q in bunching.quarters]
             if bunching else [],
             "years": [y.as_dict() for y in bunching.years] if bunching else [],
@@ -83,10 +86,13 @@ def _run_part(report: IncentiveReport, part: str, run: Any) -> Any:
         return None
 
 
-def incentive_report(source: MetricSource, calendar: FiscalCalendar, *, seed: int = 0) -> IncentiveReport:
-    """Every part of the incentive analysis that the data allows."""
-    through = data_through(source)
-    report = IncentiveReport(through)
+def incentive_report(source: MetricSource, calendar: FiscalCalendar, *, as_of: AsOf | None = None,
+                     seed: int = 0) -> IncentiveReport:
+    """Every part of the incentive analysis that the data allows, counting up to `as_of` (default: the
+    workspace's one "as of", the data's last day)."""
+    as_of = as_of or resolve_as_of(source)
+    through = as_of.day
+    report = IncentiveReport(through, as_of=as_of)
     won: pd.DataFrame | None = _run_part(report, "bunching", lambda: won_deals(source, calendar))
     if won is not None:
         report.bunching = measure_bunching(won, calendar, through=through, seed=seed)
@@ -115,14 +121,14 @@ def incentive_report(source: MetricSource, calendar: FiscalCalendar, *, seed: in
 
 def simulate_goal_dates(source: MetricSource, calendar: FiscalCalendar, *, proposal: dict[str, date] | None = None,
                         stagger_days: int | None = None, years: list[str] | None = None,
-                        seed: int = 0) -> Simulation:
+                        seed: int = 0, today: date | None = None) -> Simulation:
     """Expected pressure and bunching if goals fell due on other dates: staggered, or as `proposal` says.
 
     The model is fitted on the company's own bookings and goals; `years` default to the fiscal years
     the moved goals fall due in (with `proposal`) or the latest year with goals (with a stagger).
     """
     goals = read_goals(source)
-    bunching = bookings_bunching(source, calendar, seed=seed)
+    bunching = bookings_bunching(source, calendar, seed=seed, today=today)
     model = fit_pressure_model(bunching.quarters, goals, calendar, seed=seed)
     if proposal is not None:
         description = f"{len(proposal)} due dates as proposed"

@@ -145,10 +145,11 @@ def measure_bunching(won: pd.DataFrame, calendar: FiscalCalendar, *, through: da
 
 
 def bookings_bunching(tables: TableSource, calendar: FiscalCalendar, *, before: date | None = None,
-                      seed: int = 0) -> Bunching:
-    """Bunching of the closed-won deals in `tables`, counting only closes before `before` when given."""
+                      seed: int = 0, today: date | None = None) -> Bunching:
+    """Bunching of the closed-won deals in `tables`, counting only closes before `before` when given; quarters
+    are complete up to the workspace's "as of" (`today` when given)."""
     won = won_deals(tables, calendar)
-    through = data_through(tables)
+    through: date | None = data_through(tables, today)
     if before is not None:
         won = won[won["day"] < before]
         if won.empty:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from cadence.analysis.as_of import resolve_as_of
 from cadence.errors import MissingDataError
 from cadence.metrics.calendar import FiscalCalendar
 from cadence.metrics.money import require_rates
@@ -108,10 +109,7 @@ def with_quarter_position(frame: pd.DataFrame, calendar: FiscalCalendar, column:
     return out
 
 
-def data_through(tables: TableSource) -> date | None:
-    """The last day the data speaks of: the latest close of a deal or start of a subscription period."""
-    rel = deals(tables)
-    closed = rel.filter(rel.is_closed).closed_on.max().execute()
-    subs = tables.table("subscriptions").started_at.max().execute()
-    days = [pd.Timestamp(v).date() for v in (closed, subs) if v is not None and not pd.isna(v)]
-    return max(days) if days else None
+def data_through(tables: TableSource, today: date | None = None) -> date:
+    """The last day counted: the workspace's one "as of" (`today` when given, else the data's last day), so a
+    quarter is complete here exactly when it is for the forecast and the scorecard."""
+    return resolve_as_of(tables, today).day
