@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 import cadence
@@ -109,3 +111,43 @@ def test_owners_without_a_user_export_show_their_id(org_ws: Workspace) -> None:
 
 def test_org_folder_has_no_user_export(org_ws: Workspace) -> None:
     assert org_ws.table("people").count().execute() == 0  # the premise of the test above
+
+
+def test_today_reaches_incentives(org_ws: Workspace) -> None:
+    day = last_day(org_ws)
+    data = json.loads(cli(org_ws, "incentives", "--format", "json"))
+    assert (data["through"], data["as_of_source"]) == (day.isoformat(), "data")
+    assert f"as of {day.isoformat()} (the data's last day)" in cli(org_ws, "incentives")
+    given = date(2023, 11, 15)
+    moved = json.loads(cli(org_ws, "--today", given.isoformat(), "incentives", "--format", "json"))
+    assert (moved["through"], moved["as_of_source"]) == (given.isoformat(), "--today")
+    # a calendar quarter is complete when it ended by the day given (the org's fiscal year is the calendar's)
+    for quarter in moved["quarters"]:
+        year, number = int(quarter["quarter"][:4]), int(quarter["quarter"][-1])
+        end = date(year + number // 4, number % 4 * 3 + 1, 1)
+        assert quarter["complete"] == (end <= given + timedelta(days=1)), quarter["quarter"]
+    assert "as of 2023-11-15 (given with --today)" in cli(org_ws, "--today", "2023-11-15", "incentives")
+
+
+def test_today_reaches_the_leadership_course(tmp_path: Path) -> None:
+    root = init_workspace(tmp_path / "ws")
+    config = yaml.safe_load((root / "cadence.yml").read_text(encoding="utf-8"))
+    config["hiring"] = {"leadership_course": {"modules": 12, "weeks_per_module": 1, "participants": [
+        {"person_id": "mgr-1", "started": "2024-01-01", "completed": [1, 2]}]}}
+    (root / "cadence.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    given = date(2024, 1, 29)
+    data = json.loads(cli_at(root, "--today", given.isoformat(), "hiring", "course", "--format", "json"))
+    assert (data["as_of"], data["as_of_source"]) == (given.isoformat(), "--today")
+    weeks = (given - date(2024, 1, 1)).days // 7  # one module a week: 4 due, 2 done
+    assert data["participants"][0]["expected"] == weeks == 4
+    # the course lives in cadence.yml, kept by hand: without --today it is judged on today's date
+    plain = json.loads(cli_at(root, "hiring", "course", "--format", "json"))
+    assert (plain["as_of"], plain["as_of_source"]) == (date.today().isoformat(), "clock")
+    assert "as of 2024-01-29 (given with --today)" in cli_at(root, "--today", "2024-01-29", "hiring", "course")
+
+
+def cli_at(root: Path, *args: str) -> str:
+    result = CliRunner().invoke(app, ["-w", str(root), *args])
+    state.today = None
+    assert result.exit_code == 0, result.output
+    return result.output
