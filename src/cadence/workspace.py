@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from cadence.metrics.calendar import FiscalCalendar, Grain, periods_from_frame
 from cadence.metrics.catalog import build_registry
 from cadence.metrics.custom import custom_metric
 from cadence.metrics.dating import DealDating, dating_of
-from cadence.metrics.money import config_rates_frame, refuse_other_corporate
+from cadence.metrics.money import config_rates_frame, in_currency, refuse_other_corporate
 from cadence.metrics.query import MetricQuery, MetricResult, compute_metric
 from cadence.metrics.registry import Registry
 from cadence.progress import Progress, Silent
@@ -39,6 +41,7 @@ class Workspace:
         self._registry: Registry | None = None
         self._materialised: dict[str, Any] = {}
         self._calendar: FiscalCalendar | None = None
+        self._reporting: str | None = None  # --currency for one build (see `reporting_in`)
 
     def materialised(self, name: str, build: Any) -> Any:
         """`build(self)` computed once into a temporary table and reused until the next write."""
@@ -57,7 +60,18 @@ class Workspace:
     @property
     def currency(self) -> str:
         """The currency money figures are reported in (`money.in_currency(ws, "EUR")` reports in another)."""
-        return self.config.currency
+        return self._reporting or self.config.currency
+
+    @contextmanager
+    def reporting_in(self, currency: str | None) -> Iterator[Workspace]:
+        """Within the block every money figure of this workspace (metrics, analyses, the scorecard) is
+        converted to `currency` (None: the corporate currency); `currency` is checked as `--currency` is."""
+        before = self._reporting
+        self._reporting = in_currency(self, currency).currency if currency else None
+        try:
+            yield self
+        finally:
+            self._reporting = before
 
     @property
     def calendar(self) -> FiscalCalendar:

@@ -157,6 +157,7 @@ def explain(
 def scorecard(
     week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W47 (default: last complete week).")] = None,
     html: Annotated[str | None, typer.Option(help="Also write a self-contained HTML report to this file.")] = None,
+    currency: CurrencyOption = None,
     output: FormatOption = Output.table,
 ) -> None:
     """The weekly executive scorecard: mission metric, team KPIs vs target, pipeline, data quality."""
@@ -168,7 +169,7 @@ def scorecard(
     from cadence.report.scorecard import build_scorecard
 
     with open_workspace() as ws:
-        card = build_scorecard(ws, week=week, today=parse_day(state.today, "--today"))
+        card = build_scorecard(ws, week=week, today=parse_day(state.today, "--today"), currency=currency)
     if html:
         from cadence.report.html import render_html
 

@@ -9,6 +9,7 @@ from cadence.errors import UnknownNameError
 from cadence.metrics import relations
 from cadence.metrics.dating import DealDating
 from cadence.metrics.definitions import builtin_metrics
+from cadence.metrics.money import reporting_currency
 from cadence.metrics.registry import AnyMetric, Registry
 from cadence.metrics.relations import TableSource
 from cadence.metrics.revenue import mrr_months, revenue_metrics
@@ -33,8 +34,8 @@ def relation(name: str, tables: TableSource) -> Any:
     if name not in RELATIONS:
         raise UnknownNameError("relation", name, list(RELATIONS))
     cache = getattr(tables, "materialised", None)
-    if name in MATERIALISED and cache is not None:
-        return cache(name, RELATIONS[name])
+    if name in MATERIALISED and cache is not None:  # one copy per currency its money is reported in
+        return cache(f"{name}_{reporting_currency(tables).lower()}", lambda _: RELATIONS[name](tables))
     return RELATIONS[name](tables)
 
 

@@ -18,7 +18,9 @@ def metrics_markdown(registry: Registry) -> str:
         "Fiscal years and quarters are the company's imported fiscal periods (Salesforce Period, 4-4-5 years "
         "included) where it has them, else follow `fiscal_year_start_month`, named after the fiscal year in which "
         "they end. "
-        "MRR is measured on each month's last day (a subscription's `ended_at` is the first day not billed).",
+        "MRR is measured on each month's last day (a subscription's `ended_at` is the first day not billed), "
+        "each subscription converted at the rate on the month's first day; a customer's movement compares both "
+        "months at the later month's rate, and what the rates did is the currency effect (docs/currencies.md).",
         "",
         "| metric | definition | unit | better | owner | dated by | can be cut by |",
         "|---|---|---|---|---|---|---|",

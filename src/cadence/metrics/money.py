@@ -133,6 +133,27 @@ def convert(table: Any, tables: Any, *, amount: str = "amount", currency: str = 
     return out.mutate(**{into: out[amount].cast("float64") / out[RATE]})
 
 
+def rates_on(pairs: Any, tables: Any, *, currency: str = CURRENCY, day: str = RATE_ON) -> Any:
+    """Each (currency, day) row of `pairs` with its `rate` to the reporting currency that day, found as
+    `convert` finds it (empty when missing), and `rate_missing`: the currency whose rate is missing."""
+    out = convert(pairs.mutate(_unit=ibis.literal(1.0)), tables, amount="_unit", currency=currency, day=day,
+                  into="_unit_value")
+    return out.drop("_unit", "_unit_value")
+
+
+def corporate_amount_in_reporting(tables: Any, amount: float | None, day: Any) -> float | None:
+    """An amount given in the corporate currency (a target in cadence.yml) in the reporting currency, at the
+    rate in force on `day`; refused (MissingRatesError) when the reporting currency has no rate that day."""
+    corporate, target = corporate_currency(tables), reporting_currency(tables)
+    if amount is None or target == corporate:
+        return amount
+    pair = ibis.memtable(pd.DataFrame({CURRENCY: [corporate], "day": [pd.Timestamp(day).date()]}))
+    rate = rates_on(pair, tables, day="day").to_pandas()[RATE].iloc[0]  # corporate units per reported unit
+    if pd.isna(rate):
+        raise MissingRatesError(f"no exchange rate for {target} on {day}", hint=ADD_RATES_HINT)
+    return float(amount) / float(rate)
+
+
 def missing_rates(table: Any, tables: Any, *, amount: str = "amount", what: str = "deals") -> MissingRatesError | None:
     """The error naming the currencies whose rates rows of `convert`ed `table` lack (None: every amount converts)."""
     missing = table.filter(table[amount].notnull() & table[RATE].isnull())

@@ -30,6 +30,7 @@ from cadence.metrics.money import (
 )
 from cadence.metrics.registry import AnyMetric, DerivedMetric, Metric, Registry
 from cadence.metrics.relations import TableSource
+from cadence.metrics.revenue import require_mrr_rates
 from cadence.metrics.where import parse_where
 
 PERIOD = "period"
@@ -192,6 +193,8 @@ def money_ready(table: Any, tables: TableSource, metric: Metric, query: MetricQu
         refuse_mixed_amounts(table)  # a company's own metric over amounts as entered
     if money:
         require_rates(table, tables)
+    elif metric.relation == "mrr_months" and metric.unit != "count":
+        require_mrr_rates(table, tables)  # recurring revenue converts per month (metrics/revenue.py)
     elif metric.unit == "currency" and reporting_currency(tables) != corporate_currency(tables):
         raise MissingRatesError(f"{metric.name} is not converted between currencies yet: it is shown in "
                                 f"{corporate_currency(tables)} only", hint="leave out --currency")

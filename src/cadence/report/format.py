@@ -15,12 +15,11 @@ def format_value(value: float | None, unit: str, currency: str = "USD") -> str:
         return f"{value:.1%}"
     if unit == "multiple":
         return f"{value:.1f}×"
-    if unit == "currency":
-        symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, "")
+    if unit == "currency":  # always the ISO code: "$" is also the peso's sign, and MXN, COP and USD sit side by side
         for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
             if abs(value) >= size:
-                return f"{symbol}{value / size:,.1f}{suffix}" + ("" if symbol else f" {currency}")
-        return f"{symbol}{value:,.0f}" + ("" if symbol else f" {currency}")
+                return f"{value / size:,.1f}{suffix} {currency}"
+        return f"{value:,.0f} {currency}"
     if unit in ("days",):
         return f"{value:,.0f} days"
     if unit in ("score", "per_day"):

@@ -41,7 +41,14 @@ def week_context(ws: Workspace, week: str | None, today: date | None = None) -> 
                             today=as_of)
 
 
-def build_scorecard(ws: Workspace, *, week: str | None = None, today: date | None = None) -> Scorecard:
+def build_scorecard(ws: Workspace, *, week: str | None = None, today: date | None = None,
+                    currency: str | None = None) -> Scorecard:
+    """The scorecard of the week under review, every money figure in `currency` (None: the corporate one)."""
+    with ws.reporting_in(currency):
+        return _build(ws, week, today)
+
+
+def _build(ws: Workspace, week: str | None, today: date | None) -> Scorecard:
     context = week_context(ws, week, today)
     sections = []
     setup = configure_next(ws.config)  # an unconfigured company sees what to add, not empty columns
@@ -59,4 +66,4 @@ def build_scorecard(ws: Workspace, *, week: str | None = None, today: date | Non
     definitions = [{"name": m.name, "label": m.label, "description": m.description, "formula": m.formula,
                     "unit": m.unit, "direction": m.direction, "owner": m.owner}
                    for m in ws.registry if m.name in shown]
-    return Scorecard(ws.config.company, ws.config.currency, context, mission, sections, definitions)
+    return Scorecard(ws.config.company, ws.currency, context, mission, sections, definitions)

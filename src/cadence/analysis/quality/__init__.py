@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 
 from cadence.analysis.quality.close_dates import close_date_differs, closed_before_created, won_on_creation_day
-from cadence.analysis.quality.currency import deals_without_rate, subscriptions_in_other_currencies
+from cadence.analysis.quality.currency import deals_without_rate, subscriptions_without_rate
 from cadence.analysis.quality.deals import (
     account_missing_owner,
     closed_without_date,
@@ -51,7 +51,7 @@ CHECKS: tuple[Check, ...] = (
     open_in_closed_stage,
     amount_outliers,
     deals_without_rate,
-    subscriptions_in_other_currencies,
+    subscriptions_without_rate,
     lead_counts_disagree,
     opportunity_counts_disagree,
     future_closes,

@@ -1,12 +1,14 @@
-"""Amounts in several currencies: deals no rate converts, and recurring revenue that is never converted."""
+"""Amounts in several currencies: deals and subscriptions no exchange rate converts."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from cadence.analysis.quality.findings import Finding, TableSource, plural, rows_finding
+from cadence.metrics.catalog import relation
 from cadence.metrics.money import ADD_RATES_HINT, MISSING, RATE, corporate_currency
 from cadence.metrics.relations import deals
+from cadence.metrics.revenue import unconverted_subscriptions
 
 
 def deals_without_rate(tables: TableSource, today: date) -> list[Finding]:
@@ -29,18 +31,23 @@ def deals_without_rate(tables: TableSource, today: date) -> list[Finding]:
     )
 
 
-def subscriptions_in_other_currencies(tables: TableSource, today: date) -> list[Finding]:
-    """Subscriptions whose MRR is in another currency than the corporate one.
+def subscriptions_without_rate(tables: TableSource, today: date) -> list[Finding]:
+    """Subscriptions whose MRR is in a currency no exchange rate converts in a month they are billed.
 
-    Rule: MRR, ARR and the revenue movements add subscriptions up as they are; they are not converted
-    between currencies, so a subscription in another currency makes those sums wrong.
+    Rule: MRR converts to the corporate currency at the rate in force on each month's first day (else
+    the currency's static rate); a subscription in a currency with no rate in one of its months is
+    counted here, and MRR, ARR and the revenue movements over those months are refused until the
+    rates are added. A subscription in another currency with its rates is fine: nothing to report.
     """
-    subs = tables.table("subscriptions")
+    rows = unconverted_subscriptions(relation("mrr_months", tables), tables)
+    per_currency = rows.group_by(code=rows[MISSING]).agg(n=rows.subscription_id.nunique()).order_by("code")
+    frame = per_currency.to_pandas()
+    named = ", ".join(f"{code} ({n:,})" for code, n in zip(frame["code"], frame["n"], strict=True))
     corporate = corporate_currency(tables)
-    rows = subs.filter(subs.currency.notnull() & (subs.currency.upper() != corporate) & (subs.currency != ""))
     return rows_finding(
-        rows, "subscription_id", check="subscription_other_currency", severity="warning",
-        message=lambda n: f"{plural(n, 'subscription', verb='has')} its MRR in another currency than {corporate}: "
-                          "MRR and ARR add them up unconverted. Convert them before importing, or keep one "
-                          "currency per workspace.",
+        rows.select("subscription_id").distinct(), "subscription_id", check="subscription_without_rate",
+        severity="error",
+        message=lambda n: f"{plural(n, 'subscription', verb='has')} its MRR in a currency with no exchange rate "
+                          f"to {corporate} in a month it is billed: {named}. MRR, ARR and revenue movements are "
+                          f"refused until you {ADD_RATES_HINT.replace('add them', 'add rates')}.",
     )

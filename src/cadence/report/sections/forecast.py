@@ -20,14 +20,14 @@ CHECKPOINT = "day30"
 QUARTERS = 4  # complete quarters the scorecard's backtest replays
 
 
-def interval_spec(result: QuarterForecast) -> dict[str, Any]:
+def interval_spec(result: QuarterForecast, currency: str) -> dict[str, Any]:
     """Each method's forecast as a point on its P10–P90 bar, beside what is already booked."""
     points = [{"method": m.method, "forecast": m.forecast, "p10": m.p10 if m.p10 is not None else m.forecast,
                "p90": m.p90 if m.p90 is not None else m.forecast} for m in result.methods]
     booked = result.methods[0].booked if result.methods else 0.0
     y = {"field": "method", "type": "nominal", "title": None, "sort": None}
     return {
-        "$schema": SCHEMA, "title": f"{result.quarter} bookings forecast (P10–P90) as of {result.as_of}",
+        "$schema": SCHEMA, "title": f"{result.quarter} bookings forecast in {currency} (P10–P90) as of {result.as_of}",
         "width": 320, "height": 24 * max(len(points), 1), "data": {"values": points},
         "layer": [
             {"mark": {"type": "rule", "color": "#57606a", "strokeWidth": 2},
@@ -45,11 +45,11 @@ def interval_spec(result: QuarterForecast) -> dict[str, Any]:
     }
 
 
-def method_figure(result: QuarterForecast, index: int) -> Figure:
+def method_figure(result: QuarterForecast, index: int, currency: str) -> Figure:
     m = result.methods[index]
     interval = f"P10–P90 {m.p10:,.0f} – {m.p90:,.0f}; " if m.p10 is not None and m.p90 is not None else ""
     return Figure(m.label, m.forecast, "currency", period=result.quarter, chart="forecast-interval",
-                  note=f"{interval}booked {m.booked:,.0f}, from open deals {m.from_open:,.0f}, "
+                  note=f"{currency}: {interval}booked {m.booked:,.0f}, from open deals {m.from_open:,.0f}, "
                        f"from deals not yet created {m.from_new:,.0f}")
 
 
@@ -76,9 +76,10 @@ class ForecastSection:
         starts: list[date] = replayable_quarters(forecaster, actual_bookings(ws, forecaster), context.as_of)
         scores = score(run_backtest(ws, forecaster, checkpoints=(CHECKPOINT,), quarters=starts[-QUARTERS:]))
         section = Section(self.key, self.title,
-                          figures=[method_figure(result, i) for i in range(len(result.methods))],
+                          figures=[method_figure(result, i, ws.currency) for i in range(len(result.methods))],
                           rows=[score_row(s) for s in scores],
-                          charts=[Chart("forecast-interval", "Forecast and P10–P90", interval_spec(result))])
+                          charts=[Chart("forecast-interval", f"Forecast and P10–P90 ({ws.currency})",
+                                        interval_spec(result, ws.currency))])
         section.notes.append(f"{result.quarter} as of {result.as_of}, {result.open_deals:,} open deals. The table is "
                              f"each method's error at day 30 of the last {len(starts[-QUARTERS:])} complete quarters "
                              "(`cadence forecast backtest` replays all of them at start, day 30 and day 60).")

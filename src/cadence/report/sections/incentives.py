@@ -86,4 +86,4 @@ class IncentivesSection:
             bunching = bookings_bunching(ws, ws.calendar, before=context.as_of)
         except MissingDataError:
             return None
-        return incentives_section(bunching, ws.config.currency, key=self.key, title=self.title)
+        return incentives_section(bunching, ws.currency, key=self.key, title=self.title)

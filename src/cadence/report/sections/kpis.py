@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from cadence.workspace import Workspace
 
 ADDITIVE_UNITS = {"currency", "count"}
+MONEY_UNITS = {"currency", "per_day"}  # per_day: velocity, money per day
 TREND_PERIODS = 8
 
 
@@ -34,6 +35,19 @@ def range_value(ws: Workspace, metric: str, start: date, end: date, where: str |
     table = filtered_relation(ws, definition, ws.calendar, MetricQuery(metric, (), "day", start, end, where))
     value = table.aggregate(value=definition.measure(table)).to_pandas()["value"].iloc[0]
     return None if value is None or pd.isna(value) else float(value)
+
+
+def target_in_currency(ws: Workspace, target: float | None, unit: str, period_start: date) -> float | None:
+    """A target as cadence.yml gives it (money in the corporate currency) in the scorecard's currency: money
+    targets convert at the rate on the period's first day; counts and ratios stay as they are."""
+    from cadence.metrics.money import corporate_amount_in_reporting
+
+    return corporate_amount_in_reporting(ws, target, period_start) if unit in MONEY_UNITS else target
+
+
+def money_title(ws: Workspace, label: str, unit: str) -> str:
+    """A label of a money figure with the currency it is shown in: "Bookings (EUR)"."""
+    return f"{label} ({ws.currency})" if unit in MONEY_UNITS else label
 
 
 def relative_change(now: float | None, before: float | None) -> float | None:
@@ -53,7 +67,8 @@ def kpi_figure(ws: Workspace, team: str, kpi: Kpi, context: ScorecardContext, ch
         and not getattr(definition, "snapshot", False)
     actual = range_value(ws, kpi.metric, period_start, as_of, kpi.where)
     elapsed = (as_of - period_start).days / max((period_end - period_start).days, 1)
-    check = check_target(actual, kpi.target_for(period_label), elapsed_share=elapsed, additive=additive,
+    target = target_in_currency(ws, kpi.target_for(period_label), definition.unit, period_start)
+    check = check_target(actual, target, elapsed_share=elapsed, additive=additive,
                          higher_is_better=definition.direction == "up")
     previous_start = calendar.start_of(period_start - timedelta(days=1), kpi.period)
     same_point_before = previous_start + (as_of - period_start)
@@ -64,9 +79,9 @@ def kpi_figure(ws: Workspace, team: str, kpi: Kpi, context: ScorecardContext, ch
     points = [{"period": str(p), "value": None if np.isnan(v) else float(v)}
               for p, v in zip(trend["period"], trend["value"], strict=True)]
     label = kpi.label or definition.label
-    chart = Chart(chart_key, f"{label} by {kpi.period}",
-                  trend_spec(points, title=f"{label} — {team}", unit=definition.unit,
-                             target=kpi.target_for(period_label)))
+    chart = Chart(chart_key, f"{money_title(ws, label, definition.unit)} by {kpi.period}",
+                  trend_spec(points, title=f"{money_title(ws, label, definition.unit)} — {team}",
+                             unit=definition.unit, target=target))
     figure = Figure(label, actual, definition.unit, metric=kpi.metric, team=team, period=period_label,
                     target=check.target, expected=check.expected, status=check.status,
                     change_wow=relative_change(this_week, last_week), change_period=relative_change(actual, before),

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from cadence.report.model import Figure, ScorecardContext, Section
-from cadence.report.sections.kpis import range_value
+from cadence.report.sections.kpis import range_value, target_in_currency
 
 if TYPE_CHECKING:
     from cadence.workspace import Workspace
@@ -25,7 +25,7 @@ def _coverage_figure(ws: Workspace, label: str, start: date, end: date, as_of: d
     coverage = open_due / remaining if remaining else None
     status = None if coverage is None else ("on_track" if coverage >= HEALTHY_COVERAGE
                                             else "at_risk" if coverage >= 1.0 else "off_track")
-    note = (f"{open_due:,.0f} open ÷ {remaining:,.0f} still needed" if remaining
+    note = (f"{open_due:,.0f} {ws.currency} open ÷ {remaining:,.0f} {ws.currency} still needed" if remaining
             else "target already reached")
     return Figure("Pipeline coverage", coverage, "multiple", metric="pipeline_coverage", team=team, period=label,
                   target=HEALTHY_COVERAGE, status=status, note=note + (f"; where {where}" if where else ""))
@@ -53,7 +53,7 @@ class PipelineSection:
         quarterly = [(team.name, kpi) for team in ws.config.teams for kpi in team.kpis
                      if kpi.metric == "bookings" and kpi.period == "quarter"]
         for team, kpi in quarterly:
-            target = kpi.target_for(label)
+            target = target_in_currency(ws, kpi.target_for(label), "currency", start)  # bookings: money
             if target is not None:
                 section.figures.append(_coverage_figure(ws, label, start, end, context.as_of, target, kpi.where, team))
         if not any(f.metric == "pipeline_coverage" for f in section.figures):

@@ -90,7 +90,7 @@ class RoadmapSection:
         influenced = influenced_bookings(ws, start=quarter_start, end=context.as_of, weeks=WEEKS,
                                          data=valuation.data)
         bookings = range_value(ws, "bookings", quarter_start, context.as_of) or 0.0
-        currency = ws.config.currency
+        currency = ws.currency
         section = Section(self.key, self.title)
         section.figures += [
             Figure("Product-influenced bookings this quarter", influenced.bookings, "currency", period=label,
@@ -103,10 +103,10 @@ class RoadmapSection:
         section.rows = [{"theme": t.name, "value": round(t.value), "deals": t.deals, "requests": t.requests,
                          "accounts": t.accounts, "features": ", ".join(t.features) or "none yet"} for t in top]
         if top:
-            section.charts.append(Chart("roadmap-themes", "Waiting customer needs by dollar value",
+            section.charts.append(Chart("roadmap-themes", f"Waiting customer needs by value ({currency})",
                                         themes_chart(top, currency)))
         section.notes += [
-            f"Top customer needs by the expected won revenue they hold if answered in {plan_label} "
+            f"Top customer needs by the expected won revenue ({currency}) they hold if answered in {plan_label} "
             "(`cadence requests themes`; plan with `cadence roadmap plan --capacity …h`).",
             f"Value — {valuation.method}.",
             "Product-influenced bookings: won amount of deals that asked for a feature before it shipped and "
