@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -140,3 +140,25 @@ def test_import_says_when_cadence_yml_disagrees_with_the_org_calendar(tmp_path: 
     summary = _json(cadence(root, "ingest", str(org.folder), "--from", "salesforce", "--format", "json"))
     (note,) = summary["notes"]
     assert "April" in note and "January" in note and "fiscal_year_start_month: 1" in note
+
+
+def test_scorecard_without_rates_shows_counts_and_says_which_money_it_leaves_out(tmp_path: Path) -> None:
+    org = build_org(tmp_path / "org", with_rates=False)
+    root = tmp_path / "ws"
+    subprocess.run([*CADENCE, "init", str(root)], check=True, capture_output=True, timeout=120)
+    with (root / "cadence.yml").open("a", encoding="utf-8") as config:
+        config.write("teams:\n  - name: Ventas\n    kind: sales\n    kpis:\n"
+                     "      - {metric: bookings, target: 200000, period: quarter}\n"
+                     "      - {metric: won_deals, target: 10, period: quarter}\n")
+    _json(cadence(root, "ingest", str(org.folder), "--from", "salesforce", "--format", "json"))
+    card = _json(cadence(root, "scorecard", "--format", "json"))
+    kpis = next(s for s in card["sections"] if s["key"] == "kpis")
+    (won,) = kpis["figures"]  # bookings is left out; won deals, a count, needs no rate
+    as_of = date.fromisoformat(card["as_of"])  # the first day after the week under review
+    last_day = as_of - timedelta(days=1)
+    quarter_start = date(last_day.year, 3 * ((last_day.month - 1) // 3) + 1, 1)
+    expected = sum(1 for d in org.deals if d["IsWon"] == "true" and quarter_start <= _close(d) < as_of)
+    assert (won["metric"], won["value"]) == ("won_deals", expected)
+    refused = [n for s in card["sections"] for n in s["notes"] if "no exchange rate" in n]
+    assert refused and all(code in refused[0] for code in ("COP", "MXN", "PEN"))
+    assert "Ventas — bookings: not shown" in " ".join(kpis["notes"])

@@ -58,6 +58,8 @@ def render_scorecard(card: Scorecard) -> RenderableType:
         header += f"\n[italic]{card.mission['statement']}[/]{principles}"
     parts.append(Panel(header))
     for section in card.sections:
+        if not section.figures and not section.rows:  # a section refused or empty still says what it is
+            parts.append(Text(section.title, style="bold"))
         if section.figures:
             parts.append(_figures(section, card.currency))
         if section.rows:

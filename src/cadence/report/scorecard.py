@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from cadence.analysis.as_of import resolve_as_of
 from cadence.errors import InputError
+from cadence.metrics.money import MissingRatesError
 from cadence.report.configure_next import configure_next
-from cadence.report.model import Scorecard, ScorecardContext
+from cadence.report.model import Scorecard, ScorecardContext, Section
 from cadence.report.sections import SECTIONS
 
 if TYPE_CHECKING:
@@ -55,7 +56,10 @@ def _build(ws: Workspace, week: str | None, today: date | None) -> Scorecard:
     if setup is not None:
         sections.append(setup)
     for provider in sorted(SECTIONS, key=lambda p: p.order):
-        section = provider.build(ws, context)
+        try:
+            section = provider.build(ws, context)
+        except MissingRatesError as refused:  # never a mixed sum: the section says why it is not shown
+            section = Section(provider.key, provider.title, notes=[f"Not shown: {refused.one_line()}"])
         if section is not None:
             sections.append(section)
     mission: dict[str, Any] | None = None

@@ -10,6 +10,7 @@ import pandas as pd
 
 from cadence.analysis.targets import RULE, check_target
 from cadence.config import Kpi
+from cadence.metrics.money import MissingRatesError
 from cadence.metrics.registry import Metric
 from cadence.report.charts import trend_spec
 from cadence.report.model import Chart, Figure, ScorecardContext, Section
@@ -24,7 +25,7 @@ TREND_PERIODS = 8
 
 def range_value(ws: Workspace, metric: str, start: date, end: date, where: str | None = None) -> float | None:
     """The metric over exactly [start, end); for levels measured monthly (MRR), its latest value."""
-    from cadence.metrics.query import MetricQuery, filtered_relation
+    from cadence.metrics.query import MetricQuery, filtered_relation, money_ready
 
     definition = ws.registry.get(metric)
     if not isinstance(definition, Metric) or definition.stock:
@@ -32,7 +33,8 @@ def range_value(ws: Workspace, metric: str, start: date, end: date, where: str |
         frame = ws.metric(metric, grain=grain, start=start, end=end, where=where)  # type: ignore[arg-type]
         values = frame["value"].dropna()
         return float(values.iloc[-1]) if len(values) else None
-    table = filtered_relation(ws, definition, ws.calendar, MetricQuery(metric, (), "day", start, end, where))
+    query = MetricQuery(metric, (), "day", start, end, where)
+    table, _ = money_ready(filtered_relation(ws, definition, ws.calendar, query), ws, definition, query)  # refused
     value = table.aggregate(value=definition.measure(table)).to_pandas()["value"].iloc[0]
     return None if value is None or pd.isna(value) else float(value)
 
@@ -99,10 +101,14 @@ class KpiSection:
         section = Section(self.key, self.title, notes=[f"Status rule — {RULE}."])
         for team in ws.config.teams:
             for index, kpi in enumerate(team.kpis):
-                figure, chart = kpi_figure(ws, team.name, kpi, context, f"kpi-{team.name}-{index}")
+                try:
+                    figure, chart = kpi_figure(ws, team.name, kpi, context, f"kpi-{team.name}-{index}")
+                except MissingRatesError as refused:  # that KPI is not shown; the others still are
+                    section.notes.append(f"{team.name} — {kpi.name}: not shown, {refused.one_line()}")
+                    continue
                 section.figures.append(figure)
                 section.charts.append(chart)
-        return section if section.figures else None
+        return section if section.figures or len(section.notes) > 1 else None
 
 
 def figure_rows(section: Section) -> list[dict[str, Any]]:
