@@ -142,7 +142,10 @@ def test_maven_funnel_equals_a_plain_reading_of_the_csv(maven: Workspace, datase
     rows = _read_csv(dataset("maven-crm/sales_pipeline.csv"))
     result = funnel(maven)
     assert result.pipeline == "maven"
-    assert _cadence_funnel(result) == pytest.approx(_plain_funnel(rows))
+    # a Prospecting deal without any date has no history to see it through: left out, and counted as such
+    dated = [r for r in rows if r["engage_date"] or r["deal_stage"] != "Prospecting"]
+    assert result.without_history == len(rows) - len(dated)
+    assert _cadence_funnel(result) == pytest.approx(_plain_funnel(dated))
 
 
 def test_maven_funnel_by_team_for_a_period(maven: Workspace, dataset: Dataset) -> None:

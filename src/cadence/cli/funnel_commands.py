@@ -67,6 +67,9 @@ def funnel(
                              columns=columns))  # "—": the last step, or no deal has left the stage yet
     if result.other_pipelines:
         console.print(f"Other pipelines with deals: {', '.join(result.other_pipelines)} (use --pipeline).")
+    if result.without_history:
+        console.print(f"{result.without_history:,} deals of the cohort have no stage history and are left out "
+                      "(import OpportunityHistory, or successive full exports with --full).")
     if result.velocity_note:
         console.print(result.velocity_note)
     console.print(Text(f"Method: {result.method}. Velocity in {result.currency} per day.", style="dim"))
