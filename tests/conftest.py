@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,9 +127,18 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspa
 
 
 @pytest.fixture(scope="session")
-def demo_truths(demo_workspace: Workspace) -> dict[str, object]:
-    """What the demo planted (truths.json): for tests only, never read by an analysis."""
+def demo_truths(demo_workspace: Workspace) -> dict[str, Any]:
+    """What the demo's warehouse shows, measured after the load (truths.json): for tests only."""
     import json
 
-    truths: dict[str, object] = json.loads((demo_workspace.root / "truths.json").read_text())
+    truths: dict[str, Any] = json.loads((demo_workspace.root / "truths.json").read_text())
     return truths
+
+
+@pytest.fixture(scope="session")
+def demo_plan(demo_workspace: Workspace) -> dict[str, Any]:
+    """What the demo planted and on whom (plan.json): for tests only, never read by an analysis."""
+    import json
+
+    plan: dict[str, Any] = json.loads((demo_workspace.root / "plan.json").read_text())
+    return plan

@@ -3,7 +3,8 @@
 The generators run in dependency order on one seeded numpy Generator (same seed, same company);
 the tables then go through `prepare` — validation, quarantine, reconciliation — exactly as a
 customer's CSV would, and nothing may be quarantined: a refused row means the generator is wrong.
-`truths.json` records what was planted, measured on the generated tables, for tests only.
+Beside the warehouse, for tests only: `plan.json` says what was planted and on whom (`plan.py`),
+`truths.json` what the loaded warehouse shows, measured after the load (`truths.py`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from cadence.demo.history import assign_ids, build_history
 from cadence.demo.leads import build_leads, demand
 from cadence.demo.people import Org, build_org
 from cadence.demo.pipeline import assign_owners, new_business
+from cadence.demo.plan import PLAN_FILE, plan_of
 from cadence.demo.product import Roadmap, build_requests, build_roadmap, unblock_deals
 from cadence.demo.revenue import PLANS, Revenue, build_revenue
 from cadence.demo.skills import RepSkills, build_skills
@@ -77,14 +79,21 @@ def build_demo(directory: str | Path, *, seed: int = 7, progress: Progress | Non
         progress.advance()
         ws.load(prepared)
         progress.advance()
+        write_oracles(ws, company)
     except BaseException:
         ws.close()
         raise
     finally:
         progress.finish()
-    truths = measure_truths(company)
-    (root / TRUTHS_FILE).write_text(json.dumps(truths, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return ws
+
+
+def write_oracles(ws: Workspace, company: Company) -> None:
+    """`plan.json` (what was planted) and `truths.json` (what the loaded warehouse shows) in the workspace."""
+    plan = plan_of(company)
+    truths = measure_truths(ws, plan)
+    for name, content in ((PLAN_FILE, plan), (TRUTHS_FILE, truths)):
+        (ws.root / name).write_text(json.dumps(content, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def generate_company(seed: int, progress: Progress | None = None) -> Company:

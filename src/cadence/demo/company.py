@@ -1,6 +1,6 @@
 """The demo company's cadence.yml: Northwind Analytics, its mission, fiscal year, segments, pipeline and teams.
 
-The KPI tree is the one `truths.json` describes (`kpi_tree`): sales teams on the new and expansion
+The KPI tree is the plan's (`plan.py`, `kpi_tree` in `plan.json`): sales teams on the new and expansion
 bookings of their segment, customer success on expansion MRR, product on weekly active paying
 users — the KPI planted not to move with the mission metric. Targets are what the company set for
 itself: a tenth above what each KPI did in the last fiscal year, worked out from the generated data.
@@ -14,10 +14,11 @@ import pandas as pd
 from cadence.demo.accounts import SEGMENTS
 from cadence.demo.calendar import FISCAL_START_MONTH
 from cadence.demo.deals import LOST_STAGE, OPEN_STAGES, STAGE_PROBABILITIES, WON_STAGE
+from cadence.demo.monthly import expansion_mrr, net_new_mrr
 from cadence.demo.people import TEAMS
-from cadence.demo.truths import KPI_WHERE, KPIS, MISSION_REGISTRY_METRIC, expansion_mrr, net_new_mrr
+from cadence.demo.plan import COMPANY_NAME, KPI_WHERE, KPIS, MISSION_REGISTRY_METRIC
 
-COMPANY = "Northwind Analytics"
+COMPANY = COMPANY_NAME
 MISSION = "Help every go-to-market team grow revenue all year long, from customers who succeed"
 PRINCIPLES = (
     "One source of truth: every number has one definition",
