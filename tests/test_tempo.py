@@ -27,13 +27,13 @@ from cadence.analysis.tempo import (
     track_status,
 )
 from cadence.analysis.tempo.status import pace, prior_totals
+from cadence.entries import close_review, record_review, record_shipment, set_target
 from cadence.errors import InputError, UnknownNameError
 from cadence.metrics.calendar import FiscalCalendar
 from cadence.report.charts import to_svg
 from cadence.report.html import render_html
 from cadence.report.model import Scorecard, ScorecardContext
 from cadence.report.sections.tempo import TempoSection
-from cadence.report.tempo_entries import close_review, record_review, record_shipment, set_target
 from cadence.schema.tables import table_named
 from cadence.workspace import Workspace
 
@@ -283,7 +283,7 @@ def test_a_gap_review_takes_its_gap_from_the_data_and_is_followed_up(workspace: 
     set_target(ws, "Podcast", "episode", 2, "week", valid_from=date(2025, 3, 3))
     record_shipment(ws, "Podcast", "episode", "Only one", shipped_at=datetime(2025, 3, 4, 10))  # week 10: 1 of 2
     review_id = record_review(ws, "Podcast", "episode", cause="scope", action="Keep an episode in reserve",
-                              owner=None, due=date(2025, 3, 14), today=date(2025, 3, 9))
+                              owner=None, due=date(2025, 3, 14), today=date(2025, 3, 9)).review_id
     stored = ws.table("gap_reviews").to_pandas().iloc[0]
     assert (stored["review_id"], stored["period"], stored["target"], stored["actual"], stored["status"]) == \
         (review_id, "2025-W10", 2.0, 1.0, "open")

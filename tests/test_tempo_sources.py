@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cadence.analysis.tempo import Track, load_tempo, track_status
+from cadence.entries import set_target
 from cadence.errors import InputError
 from cadence.ingest.tempo_sources import parse_shipped
-from cadence.report.tempo_entries import set_target
 from cadence.workspace import Workspace
 
 JIRA_HEADER = ["Summary", "Issue key", "Issue id", "Issue Type", "Status", "Project key", "Project name",

@@ -6,9 +6,9 @@ a new version of a target, `tempo review add` the weekly gap conversation and `t
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
@@ -74,16 +74,11 @@ def parse_moment(text: str | None) -> datetime:
 
 def load_board(as_of: str | None) -> TempoBoard:
     """The board as of --as-of, or of the last day of data with every review recorded up to now."""
-    from cadence.analysis.tempo import load_tempo, tempo_board
-    from cadence.report.sections.tempo import board_as_of
+    from cadence.analysis.tempo.as_of import board_on
 
     today = calendar_today()
     with open_workspace() as ws:
-        data = load_tempo(ws)
-        if as_of:
-            return tempo_board(data, ws.calendar, parse_day(as_of, "--as-of"))
-        day = board_as_of(ws, data, today)
-        return tempo_board(data, ws.calendar, day, reviews_until=max(day, today + timedelta(days=1)))
+        return board_on(ws, ws.calendar, today, parse_day(as_of, "--as-of") if as_of else None)
 
 
 def show_status(output: Output, as_of: str | None) -> None:
@@ -141,12 +136,12 @@ def ship(
     unplanned: Annotated[bool, typer.Option("--unplanned", help="Unplanned work (an interrupt, a fix).")] = False,
 ) -> None:
     """Log a shipment by hand."""
-    from cadence.report.tempo_entries import record_shipment
+    from cadence.entries import record_shipment
 
     with open_workspace() as ws:
-        shipment_id = record_shipment(ws, team, kind, title, shipped_at=parse_moment(when), owner=owner, size=size,
-                                      link=link, unplanned=unplanned)
-    console.print(f"Logged {shipment_id}: {team} · {kind} — {title}")
+        logged = record_shipment(ws, team, kind, title, shipped_at=parse_moment(when), owner=owner, size=size,
+                                 link=link, unplanned=unplanned)
+    console.print(f"Logged {logged.shipment_id}: {team} · {kind} — {title}")
 
 
 @target_app.callback(invoke_without_command=True)
@@ -155,15 +150,13 @@ def targets(ctx: typer.Context, output: FormatOption = Output.table) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from cadence.analysis.tempo import load_tempo
+    from cadence.analysis.tempo.versions import target_versions
 
     with open_workspace() as ws:
-        frame = load_tempo(ws).targets.sort_values(["team", "deliverable", "size", "valid_from"], kind="stable")
-    rows = [{"team": t, "deliverable": d, "size": s or None, "count": int(c), "per": p,
-             "valid_from": v.date().isoformat()}
-            for t, d, s, c, p, v in frame[["team", "deliverable", "size", "count", "period", "valid_from"]]
-            .itertuples(index=False, name=None)]
+        versions = target_versions(load_tempo(ws))
+    rows = versions.rows
     if output is Output.json:
-        emit_json({"targets": rows})
+        emit_json(versions.as_dict())
     elif output is Output.csv:
         emit_csv(rows)
     else:
@@ -182,13 +175,13 @@ def target_set(
                                                    "(default: the start of the current period).")] = None,
 ) -> None:
     """Set what good looks like from a date on; periods that began earlier keep their old target."""
-    from cadence.report.tempo_entries import set_target
+    from cadence.entries import set_target
 
+    start = parse_day(valid_from, "--from") if valid_from else None
     with open_workspace() as ws:
-        start = parse_day(valid_from, "--from") if valid_from else ws.calendar.start_of(calendar_today(), per.value)
-        set_target(ws, team, kind, count, per.value, valid_from=start, size=size)
+        done = set_target(ws, team, kind, count, per.value, valid_from=start, size=size, today=calendar_today())
     label = f"{size} {kind}" if size else kind
-    console.print(f"{team}: {count} {label} a {per.value}, for periods starting on or after {start}")
+    console.print(f"{team}: {count} {label} a {per.value}, for periods starting on or after {done.valid_from}")
 
 
 @review_app.callback(invoke_without_command=True)
@@ -205,13 +198,17 @@ def reviews(ctx: typer.Context, output: FormatOption = Output.table, as_of: AsOf
     if output is Output.csv:
         emit_csv(rows)
         return
-    shown = [{"review": r["review_id"], "team": r["team"], "deliverable": r["metric"], "period": r["period"],
-              "gap": f"{r['actual']:g} of {r['target']:g}" if r["target"] is not None and r["actual"] is not None
-              else None, "cause": r["cause"], "action": r["action"], "owner": r["owner"] or r["owner_id"],
-              "due": r["due"], "state": "done" if r["done"] else "PAST DUE" if r["past_due"] else "open",
-              "closed since": {True: f"yes ({r['checked_in']})", False: f"no ({r['checked_in']})", None: "not yet"}[
-                  r["gap_closed"]]} for r in rows]
-    console.print(rich_table(f"Gap reviews before {board.as_of}", shown))
+    console.print(rich_table(f"Gap reviews before {board.as_of}", [_review_line(r) for r in rows]))
+
+
+def _review_line(r: dict[str, Any]) -> dict[str, Any]:
+    """One review as the table shows it: the gap as "actual of target", its state and whether it closed."""
+    gap = f"{r['actual']:g} of {r['target']:g}" if r["target"] is not None and r["actual"] is not None else None
+    closed = {True: f"yes ({r['checked_in']})", False: f"no ({r['checked_in']})", None: "not yet"}[r["gap_closed"]]
+    return {"review": r["review_id"], "team": r["team"], "deliverable": r["metric"], "period": r["period"],
+            "gap": gap, "cause": r["cause"], "action": r["action"], "owner": r["owner"] or r["owner_id"],
+            "due": r["due"], "state": "done" if r["done"] else "PAST DUE" if r["past_due"] else "open",
+            "closed since": closed}
 
 
 @review_app.command("add")
@@ -227,18 +224,18 @@ def review_add(
     size: Annotated[str | None, typer.Option(help="The size of the target reviewed (e.g. big).")] = None,
 ) -> None:
     """Record the gap conversation: the gap (from the data), its cause, the action, its owner and due date."""
-    from cadence.report.tempo_entries import record_review
+    from cadence.entries import record_review
 
     with open_workspace() as ws:
-        review_id = record_review(ws, team, kind, cause=cause.value, action=action, owner=owner,
-                                  due=parse_day(due, "--due"), period=period, size=size, today=calendar_today())
-    console.print(f"Recorded gap review {review_id} for {team} · {kind}")
+        recorded = record_review(ws, team, kind, cause=cause.value, action=action, owner=owner,
+                                 due=parse_day(due, "--due"), period=period, size=size, today=calendar_today())
+    console.print(f"Recorded gap review {recorded.review_id} for {team} · {kind}")
 
 
 @review_app.command("done")
 def review_done(review_id: Annotated[str, typer.Argument(help="The review whose action is done.")]) -> None:
     """Mark a review's action done; the next review shows whether it closed the gap."""
-    from cadence.report.tempo_entries import close_review
+    from cadence.entries import close_review
 
     with open_workspace() as ws:
         close_review(ws, review_id)
