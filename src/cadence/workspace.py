@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from cadence.analysis.as_of import resolve_as_of
 from cadence.config import CONFIG_FILE, CompanyConfig, load_config
 from cadence.errors import WorkspaceError
 from cadence.ingest import ImportOptions, importer_for
@@ -40,8 +41,16 @@ class Workspace:
         self.migrated_through: list[int] = []
         self._registry: Registry | None = None
         self._materialised: dict[str, Any] = {}
+        self._today: date | None = None
         self._calendar: FiscalCalendar | None = None
         self._reporting: str | None = None  # --currency for one build (see `reporting_in`)
+
+    @property
+    def today(self) -> date:
+        """The data's last day (`resolve_as_of`): what open-ended figures such as MRR count up to."""
+        if self._today is None:
+            self._today = resolve_as_of(self).day
+        return self._today
 
     def materialised(self, name: str, build: Any) -> Any:
         """`build(self)` computed once into a temporary table and reused until the next write."""
@@ -167,6 +176,7 @@ class Workspace:
         """Write a prepared import: rows, quarantine and the import log, all or nothing."""
         now = datetime.now(UTC).replace(tzinfo=None)
         self._materialised.clear()  # cached relations describe the data before this write
+        self._today = None
         self._calendar = None  # an import may bring the company's fiscal periods
         with self.warehouse.transaction():
             before = snapshot_state(self.warehouse, prepared.format) if prepared.snapshots else None

@@ -53,14 +53,22 @@ def _months(first: date, last: date) -> pd.DataFrame:
 
 
 def _span(subs: Any, today: date | None) -> tuple[date, date]:
-    """The first and last month the grid covers: from the first subscription to the last end (or now)."""
-    bounds = subs.aggregate(first=subs.started_at.min(), last=subs.ended_at.max(),
+    """The first and last month the grid covers: from the first subscription to the last end, or to `today`
+    while a subscription is open (no `today`: to the last day a subscription starts or ends)."""
+    bounds = subs.aggregate(first=subs.started_at.min(), last=subs.ended_at.max(), last_start=subs.started_at.max(),
                             open_ended=subs.ended_at.isnull().sum()).to_pandas().iloc[0]
     if pd.isna(bounds["first"]):
-        return today or date.today(), today or date.today()
+        day = today or date(1970, 1, 1)  # no subscriptions: a one-month grid, and no customer to fill it
+        return day, day
     first = pd.Timestamp(bounds["first"]).date()
-    last_end = pd.Timestamp(bounds["last"]).date() if not pd.isna(bounds["last"]) else first
-    return first, max(last_end, today or date.today()) if int(bounds["open_ended"] or 0) else last_end
+    last_end = max(pd.Timestamp(v).date() for v in (bounds["last"], bounds["last_start"]) if not pd.isna(v))
+    return first, max(last_end, today or last_end) if int(bounds["open_ended"] or 0) else last_end
+
+
+def today_of(tables: TableSource) -> date | None:
+    """The day a source counts up to, when it says (a workspace gives the data's last day); None otherwise."""
+    day = getattr(tables, "today", None)
+    return day if isinstance(day, date) else None
 
 
 def subscriptions_in_currency(tables: TableSource) -> Any:
@@ -71,9 +79,10 @@ def subscriptions_in_currency(tables: TableSource) -> Any:
 
 
 def mrr_months(tables: TableSource, *, today: date | None = None) -> Any:
-    """One row per customer per month from their first paid month to now, with MRR and movements."""
+    """One row per customer per month from their first paid month to `today` (else the source's own day, see
+    `today_of`), with MRR and movements. No clock is read: "today" is the workspace's one as-of."""
     subs = subscriptions_in_currency(tables)
-    first, last = _span(subs, today)
+    first, last = _span(subs, today or today_of(tables))
     # one row per customer, currency and month, every month: lags then step exactly one month
     grid = subs.select("account_id", "currency").distinct().cross_join(ibis.memtable(_months(first, last)))
     rates = rates_on(grid.select("currency", "month").distinct(), tables, currency="currency", day="month")

@@ -52,6 +52,6 @@ def first_open_stages(warehouse: Warehouse) -> dict[str, str]:
 def mark_deleted(warehouse: Warehouse, ids: list[str], moment: object) -> None:
     for start in range(0, len(ids), 1000):
         chunk = ids[start:start + 1000]
-        marks = ", ".join("?" for _ in chunk)
-        warehouse.execute(f"UPDATE {quote('opportunities')} SET {quote('deleted_at')} = ? "
+        marks = ", ".join(f"${n}" for n in range(2, len(chunk) + 2))
+        warehouse.execute(f"UPDATE {quote('opportunities')} SET {quote('deleted_at')} = $1 "
                           f"WHERE {quote('opportunity_id')} IN ({marks})", (moment, *chunk))

@@ -43,7 +43,7 @@ def schema_version(warehouse: Warehouse) -> int | None:
 
 def _set_version(warehouse: Warehouse, version: int) -> None:
     warehouse.execute(f"DELETE FROM {META} WHERE key = 'schema_version'")
-    warehouse.execute(f"INSERT INTO {META} (key, value) VALUES ('schema_version', ?)", (str(version),))
+    warehouse.execute(f"INSERT INTO {META} (key, value) VALUES ('schema_version', $1)", (str(version),))
 
 
 def create_schema(warehouse: Warehouse) -> None:

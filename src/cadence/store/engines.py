@@ -1,0 +1,226 @@
+"""The engines a warehouse can live on, each written to through its own driver.
+
+Statements take PostgreSQL-style numbered parameters (`$1`, `$2`, …): DuckDB binds them natively, psycopg
+binds them natively through its `RawCursor` (server-side), and any other Ibis backend gets them bound as
+literals by sqlglot in that backend's dialect. Reads always go through Ibis.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+
+from cadence.errors import WarehouseError
+from cadence.schema.ddl import quote
+from cadence.schema.tables import Table
+
+# the pip extra that brings a backend's driver; other backends come with ibis-framework's own extra
+EXTRAS = {"postgres": "cadence[postgres]", "postgresql": "cadence[postgres]"}
+
+
+class Engine(Protocol):
+    dialect: str
+
+    def execute(self, sql: str, params: tuple[Any, ...] | None = None) -> None: ...
+    def query(self, sql: str, params: tuple[Any, ...] | None = None) -> list[tuple[Any, ...]]: ...
+    def read_frame(self, sql: str) -> pd.DataFrame: ...
+    def stage(self, name: str, table: Table, frame: pd.DataFrame) -> None: ...
+    def unstage(self, name: str) -> None: ...
+    def begin(self) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def ibis(self) -> Any: ...
+    def close(self) -> None: ...
+
+
+def install_hint(scheme: str) -> str:
+    """The one pip command that brings the driver of a backend."""
+    return f"pip install '{EXTRAS.get(scheme, f'ibis-framework[{scheme}]')}'"
+
+
+def redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://…@{rest.split('@', 1)[1]}"
+    return url
+
+
+class DuckDBEngine:
+    dialect = "duckdb"
+
+    def __init__(self, path: Path):
+        import ibis
+
+        try:
+            self._ibis = ibis.duckdb.connect(str(path))
+        except Exception as exc:  # duckdb raises IOException on a locked or corrupt file
+            raise WarehouseError(f"cannot open the warehouse {path}: {exc}") from exc
+        self.raw = self._ibis.con
+        self.raw.execute("SET enable_progress_bar = false")  # DuckDB's own bar would write into our output
+
+    def execute(self, sql: str, params: tuple[Any, ...] | None = None) -> None:
+        self.raw.execute(sql, params) if params else self.raw.execute(sql)
+
+    def query(self, sql: str, params: tuple[Any, ...] | None = None) -> list[tuple[Any, ...]]:
+        return list(self.raw.execute(sql, params).fetchall() if params else self.raw.execute(sql).fetchall())
+
+    def read_frame(self, sql: str) -> pd.DataFrame:
+        return self.raw.execute(sql).df()  # type: ignore[no-any-return]
+
+    def stage(self, name: str, table: Table, frame: pd.DataFrame) -> None:
+        self.raw.register(name, frame)
+
+    def unstage(self, name: str) -> None:
+        self.raw.unregister(name)
+
+    def begin(self) -> None:
+        self.raw.execute("BEGIN TRANSACTION")
+
+    def commit(self) -> None:
+        self.raw.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.raw.execute("ROLLBACK")
+
+    def ibis(self) -> Any:
+        return self._ibis
+
+    def close(self) -> None:
+        self._ibis.disconnect()
+
+
+class PostgresEngine:
+    """Writes through one psycopg connection (server-side `$n` parameters); reads through Ibis's own connection."""
+
+    dialect = "postgres"
+
+    def __init__(self, url: str):
+        try:
+            import psycopg
+        except ImportError as exc:
+            raise WarehouseError("this workspace's warehouse is PostgreSQL", hint=install_hint("postgres")) from exc
+        try:
+            self.raw = psycopg.connect(url, autocommit=True, cursor_factory=psycopg.RawCursor)
+        except psycopg.Error as exc:
+            raise WarehouseError(f"cannot reach PostgreSQL at {redact(url)}: {exc}".strip()) from exc
+        self._url = url
+        self._ibis_con: Any = None
+
+    def execute(self, sql: str, params: tuple[Any, ...] | None = None) -> None:
+        self.raw.execute(sql, params)
+
+    def query(self, sql: str, params: tuple[Any, ...] | None = None) -> list[tuple[Any, ...]]:
+        return list(self.raw.execute(sql, params).fetchall())
+
+    def read_frame(self, sql: str) -> pd.DataFrame:
+        cursor = self.raw.execute(sql)
+        return pd.DataFrame(cursor.fetchall(), columns=[d.name for d in cursor.description or []])
+
+    def stage(self, name: str, table: Table, frame: pd.DataFrame) -> None:
+        from cadence.schema.ddl import create_table_sql
+
+        ddl = create_table_sql(table, "postgres").replace(
+            f"CREATE TABLE IF NOT EXISTS {quote(table.name)}", f"CREATE TEMP TABLE {quote(name)}", 1
+        )
+        self.raw.execute(ddl)
+        columns = ", ".join(quote(c) for c in table.column_names)
+        buffer = io.StringIO()
+        frame[table.column_names].to_csv(buffer, index=False, header=False, na_rep="\\N",
+                                         date_format="%Y-%m-%d %H:%M:%S.%f")
+        buffer.seek(0)
+        with self.raw.cursor().copy(
+            f"COPY {quote(name)} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+        ) as copy:
+            while chunk := buffer.read(1 << 20):
+                copy.write(chunk)
+
+    def unstage(self, name: str) -> None:
+        self.raw.execute(f"DROP TABLE IF EXISTS {quote(name)}")
+
+    def begin(self) -> None:
+        self.raw.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.raw.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.raw.execute("ROLLBACK")
+
+    def ibis(self) -> Any:
+        if self._ibis_con is None:
+            import ibis
+
+            self._ibis_con = ibis.connect(self._url)
+        return self._ibis_con
+
+    def close(self) -> None:
+        if self._ibis_con is not None:
+            self._ibis_con.disconnect()
+        self.raw.close()
+
+
+class IbisEngine:
+    """Any other backend Ibis connects to by URL (`sqlite://`, `mysql://`, …): everything through Ibis."""
+
+    def __init__(self, url: str):
+        import ibis
+
+        scheme = url.split("://", 1)[0]
+        try:
+            self._ibis = ibis.connect(url)
+        except ImportError as exc:
+            raise WarehouseError(f"the {scheme} driver is not installed", hint=install_hint(scheme)) from exc
+        except Exception as exc:
+            raise WarehouseError(f"cannot open the warehouse {redact(url)}: {exc}") from exc
+        self.dialect = self._ibis.name
+
+    def execute(self, sql: str, params: tuple[Any, ...] | None = None) -> None:
+        self._run(sql, params)
+
+    def query(self, sql: str, params: tuple[Any, ...] | None = None) -> list[tuple[Any, ...]]:
+        return list(self._run(sql, params).fetchall())
+
+    def read_frame(self, sql: str) -> pd.DataFrame:
+        return self._ibis.sql(sql).to_pandas()  # type: ignore[no-any-return]
+
+    def _run(self, sql: str, params: tuple[Any, ...] | None) -> Any:
+        return self._ibis.raw_sql(bind(sql, params or (), self.dialect))
+
+    def stage(self, name: str, table: Table, frame: pd.DataFrame) -> None:
+        self._ibis.create_table(name, frame, temp=True)
+
+    def unstage(self, name: str) -> None:
+        self._ibis.drop_table(name, force=True)
+
+    def begin(self) -> None:
+        self._ibis.raw_sql("BEGIN")
+
+    def commit(self) -> None:
+        self._ibis.raw_sql("COMMIT")
+
+    def rollback(self) -> None:
+        self._ibis.raw_sql("ROLLBACK")
+
+    def ibis(self) -> Any:
+        return self._ibis
+
+    def close(self) -> None:
+        self._ibis.disconnect()
+
+
+def bind(sql: str, params: tuple[Any, ...], dialect: str) -> str:
+    """`sql` with its `$n` parameters bound as literals by sqlglot, written in `dialect`."""
+    if not params:
+        return sql
+    import sqlglot
+    from sqlglot import exp
+
+    def literal(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder):
+            return exp.convert(params[int(node.this) - 1])  # type: ignore[return-value]
+        return node
+
+    return sqlglot.parse_one(sql, read="duckdb").transform(literal).sql(dialect)
