@@ -54,14 +54,14 @@ def demo_coaching(demo_workspace: Workspace) -> Coaching:
     return coach(demo_workspace, demo_workspace.calendar)
 
 
-def test_every_planted_gap_is_found_on_the_planted_rep(demo_coaching: Coaching, demo_truths: dict) -> None:
+def test_every_planted_gap_is_found_on_the_planted_rep(demo_coaching: Coaching, demo_plan: dict) -> None:
     missed = {}
-    for person, step in demo_truths["coaching_gaps"].items():
+    for person, step in demo_plan["coaching_gaps"].items():
         rep = demo_coaching.rep(person)
         if rep.focus_step != step or not rep.confident:
             missed[person] = (step, rep.focus_step, rep.message)
     assert not missed, f"planted gaps not found (person: planted, named, message): {missed}"
-    for person, step in demo_truths["coaching_gaps"].items():
+    for person, step in demo_plan["coaching_gaps"].items():
         rep = demo_coaching.rep(person)
         focus = next(s for s in rep.steps if s.step == step)
         assert focus.ratio_high is not None and focus.ratio_high < demo_coaching.settings.threshold
@@ -69,21 +69,21 @@ def test_every_planted_gap_is_found_on_the_planted_rep(demo_coaching: Coaching, 
         assert f"{focus.trials:,.0f} {focus.unit} {focus.window_text()}" in rep.message
 
 
-def test_no_gap_is_invented_for_reps_without_one(demo_coaching: Coaching, demo_truths: dict) -> None:
+def test_no_gap_is_invented_for_reps_without_one(demo_coaching: Coaching, demo_plan: dict) -> None:
     judged = {r.person_id: r for r in demo_coaching.reps}
     false_positives = {p: (judged[p].focus_step, judged[p].message)
-                       for p in demo_truths["reps_without_gaps"] if p in judged and judged[p].focus_step}
+                       for p in demo_plan["reps_without_gaps"] if p in judged and judged[p].focus_step}
     assert not false_positives, f"false positives (target zero): {false_positives}"
-    current = [p for p in demo_truths["reps_without_gaps"] if p in judged]
+    current = [p for p in demo_plan["reps_without_gaps"] if p in judged]
     assert len(current) >= 10  # the check ran on the reps still there, not on an empty list
 
 
 @pytest.mark.parametrize("as_of", [date(2024, 8, 1), date(2025, 8, 1)])
-def test_the_same_gaps_and_no_others_at_earlier_dates(demo_workspace: Workspace, demo_truths: dict,
+def test_the_same_gaps_and_no_others_at_earlier_dates(demo_workspace: Workspace, demo_plan: dict,
                                                        as_of: date) -> None:
     result = coach(demo_workspace, demo_workspace.calendar, as_of=as_of)
     named = {r.person_id: r.focus_step for r in result.reps if r.focus_step}
-    assert named == demo_truths["coaching_gaps"], f"as of {as_of}: named {named}"
+    assert named == demo_plan["coaching_gaps"], f"as of {as_of}: named {named}"
 
 
 def test_the_model_is_the_top_quartile_of_the_team(demo_coaching: Coaching) -> None:
@@ -120,18 +120,18 @@ def demo_cli(demo_workspace: Workspace) -> DemoCli:
     return DemoCli(demo_workspace.root)
 
 
-def test_coach_json_interface(demo_cli: DemoCli, demo_truths: dict) -> None:
+def test_coach_json_interface(demo_cli: DemoCli, demo_plan: dict) -> None:
     result = demo_cli("coach", "--format", "json")
     reps = json.loads(result)["reps"]
     assert reps and {"person_id", "name", "team", "focus_step", "ratio_to_model", "confident", "message",
                      "steps"} <= set(reps[0])
     named = {r["person_id"]: r["focus_step"] for r in reps if r["confident"]}
-    assert named == demo_truths["coaching_gaps"]
+    assert named == demo_plan["coaching_gaps"]
     assert all(isinstance(r["ratio_to_model"], float) for r in reps)
 
 
-def test_coach_one_rep_by_name(demo_cli: DemoCli, demo_truths: dict, demo_coaching: Coaching) -> None:
-    person, step = next(iter(demo_truths["coaching_gaps"].items()))
+def test_coach_one_rep_by_name(demo_cli: DemoCli, demo_plan: dict, demo_coaching: Coaching) -> None:
+    person, step = next(iter(demo_plan["coaching_gaps"].items()))
     name = demo_coaching.rep(person).name
     one = json.loads(demo_cli("coach", name.lower(), "--format", "json"))
     assert [(r["person_id"], r["focus_step"]) for r in one["reps"]] == [(person, step)]
@@ -140,10 +140,10 @@ def test_coach_one_rep_by_name(demo_cli: DemoCli, demo_truths: dict, demo_coachi
 
 
 def test_scorecard_section_lists_the_reps_with_a_confident_focus(demo_workspace: Workspace,
-                                                                 demo_truths: dict) -> None:
+                                                                 demo_plan: dict) -> None:
     section = CoachingSection().build(demo_workspace, week_context(demo_workspace, None))
     assert section is not None and (section.key, CoachingSection.order) == ("coaching", 40)
-    names = {demo_workspace_name(demo_workspace, p) for p in demo_truths["coaching_gaps"]}
+    names = {demo_workspace_name(demo_workspace, p) for p in demo_plan["coaching_gaps"]}
     assert {row["rep"] for row in section.rows} == names
     assert all(row["ratio_to_model"] < 0.8 and row["evidence"] for row in section.rows)
 

@@ -41,13 +41,14 @@ from cadence.analysis.roadmap.plan import (
     plan_roadmap,
     value_roadmap,
 )
+from cadence.analysis.roadmap.theme_edits import load_theme_overrides
 from cadence.analysis.roadmap.themes import Split, ThemeOverrideError, ThemeOverrides, find_themes
 from cadence.analysis.roadmap.value import OPEN, PIPELINE, ValueRules, deadline_factor
 from cadence.cli.main import app
 from cadence.ingest import CanonicalFrame, ImportBatch, SourceFile
 from cadence.ingest.prepare import prepare
 from cadence.report.scorecard import week_context
-from cadence.report.sections.roadmap import RoadmapSection, load_theme_overrides
+from cadence.report.sections.roadmap import RoadmapSection
 from cadence.workspace import Workspace, init_workspace
 
 DEMO_AS_OF = date(2026, 2, 1)  # the day after the demo's data ends
@@ -542,8 +543,8 @@ def demo_influence(demo_workspace: Workspace) -> Any:
     return feature_influence(demo_workspace, as_of=DEMO_AS_OF)
 
 
-def test_the_planted_unblocking_features_show_positive_influence(demo_influence: Any, demo_truths: dict) -> None:
-    planted = set(demo_truths["unblocking_features"])
+def test_the_planted_unblocking_features_show_positive_influence(demo_influence: Any, demo_plan: dict) -> None:
+    planted = set(demo_plan["unblocking_features"])
     by_id = {f.feature_id: f for f in demo_influence.features}
     assert planted <= set(by_id) and len(by_id) >= len(planted) + 5
     for feature in planted:
@@ -626,7 +627,7 @@ def test_no_requests_no_section(workspace: Workspace) -> None:
 
 def test_plan_and_requests_read_the_theme_edits_stored_in_the_workspace(small: Workspace) -> None:
     edits = ThemeOverrides(pins={"R3": "Look and feel"})
-    from cadence.report.sections.roadmap import save_theme_overrides
+    from cadence.analysis.roadmap.theme_edits import save_theme_overrides
 
     save_theme_overrides(small.root, edits)
     assert load_theme_overrides(small.root) == edits
