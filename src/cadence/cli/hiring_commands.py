@@ -1,17 +1,15 @@
 """`cadence hiring …`: which interview criteria predict success, candidates' index, interviewers, managers.
 
-Yearly refits are kept as versions: `cadence hiring fit --save` writes the fit to
-`reports/hiring-fits/FY<year>.json` in the workspace (the fiscal year of the data's end), and
-`cadence hiring history` shows how the formula changed between them.
+Each command parses its input, calls one operation of `cadence.hiring_ops` and renders the result. Fits are
+kept as versions in the warehouse: `cadence hiring fit --save` saves a new one, `cadence hiring history`
+shows how the formula changed between them, and `cadence hiring index` uses the latest unless told which.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -19,19 +17,16 @@ from rich.text import Text
 from cadence.cli.console import console, emit_csv, emit_json, errors, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
 from cadence.cli.options import as_of_line, parse_day
-from cadence.errors import InputError, Location, UnknownNameError, WorkspaceError
 
 if TYPE_CHECKING:
     from cadence.analysis.as_of import AsOf
     from cadence.analysis.hiring import HiringFit
-    from cadence.hiring_config import HiringConfig
-    from cadence.workspace import Workspace
+    from cadence.hiring_ops import IndexReport, InterviewerReport, ManagerReport
 
 hiring_app = typer.Typer(help="Hiring science: interview criteria that predict success, a predictive index for "
                               "candidates, interviewer calibration, and managers promoted for breadth.")
 app.add_typer(hiring_app, name="hiring")
 
-FITS_DIR = Path("reports") / "hiring-fits"
 VERDICT_STYLE = {"lenient": "bold red", "harsh": "bold red", "in line": "green", "too few shared candidates": "dim"}
 AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Fit on what was known before this day "
                                                 "(YYYY-MM-DD; default: the end of the record).")]
@@ -69,37 +64,29 @@ def _as_of_line(before: date, source: str) -> Text:
     return as_of_line(AsOf(before - timedelta(days=1), source))
 
 
-def _settings(ws: Workspace) -> HiringConfig:
-    from cadence.hiring_config import HiringConfig
-
-    return ws.config.hiring or HiringConfig()
-
-
-
-
 @hiring_app.command()
 def fit(
     measure: Annotated[Measure | None, typer.Option(help="Performance measure (default: cadence.yml's).")] = None,
     as_of: AsOfOption = None,
-    save: Annotated[bool, typer.Option(help="Keep this fit as the fiscal year's version.")] = False,
+    save: Annotated[bool, typer.Option(help="Keep this fit as a new version in the warehouse.")] = False,
     output: FormatOption = Output.table,
 ) -> None:
     """Which criteria predict performance: standardised weights, intervals, cross-validated R², warnings."""
-    from cadence.analysis.hiring import fit_hiring
+    from cadence.hiring_ops import fit_model
 
     before, source = _known_before(as_of)
     with open_workspace() as ws:
-        result = fit_hiring(ws, _settings(ws), as_of=before, measure=measure.value if measure else None)
-        saved = _save_fit(ws, result) if save else None
+        result = fit_model(ws, measure=measure.value if measure else None, known_before=before, save=save)
     if output is Output.json:
-        emit_json(result.summary())
+        emit_json(result.as_dict())
     elif output is Output.csv:
-        emit_csv(result.summary()["criteria"])
+        emit_csv(result.as_dict()["criteria"])
     else:
-        console.print(_as_of_line(date.fromisoformat(result.context["as_of"]), source))
-        render_fit(result)
-    if saved:
-        (errors if output is not Output.table else console).print(f"Saved as version {saved.stem}: {saved}")
+        console.print(_as_of_line(result.known_before, source))
+        render_fit(result.fit)
+    if result.saved:
+        (errors if output is not Output.table else console).print(
+            f"Saved as version {result.saved.fit_id} (the formula as of {result.saved.as_of.isoformat()}).")
 
 
 def render_fit(result: HiringFit) -> None:
@@ -119,50 +106,20 @@ def render_fit(result: HiringFit) -> None:
     console.print(Text(f"Calibration: {result.context.get('calibration', '')}.", style="dim"))
 
 
-def _fits_dir(ws: Workspace) -> Path:
-    return ws.root / FITS_DIR
-
-
-def _save_fit(ws: Workspace, result: HiringFit) -> Path:
-    day = date.fromisoformat(result.context["as_of"]) - timedelta(days=1)
-    target = _fits_dir(ws) / f"FY{ws.calendar.fiscal_year(day)}.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"version": target.stem, "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
-               "fit": result.as_dict()}
-    target.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
-    return target
-
-
-def _saved_fits(ws: Workspace) -> list[tuple[str, HiringFit]]:
-    from cadence.analysis.hiring import HiringFit
-
-    out = []
-    for path in sorted(_fits_dir(ws).glob("*.json")):
-        try:
-            out.append((path.stem, HiringFit.from_dict(json.loads(path.read_text(encoding="utf-8"))["fit"])))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"not a saved hiring fit ({exc})", location=Location(str(path)),
-                             hint="delete it or save again with `cadence hiring fit --save`") from None
-    return out
-
-
 @hiring_app.command()
 def history(output: FormatOption = Output.table) -> None:
-    """How the formula changed between the saved yearly fits."""
-    from cadence.analysis.hiring import formula_history
+    """How the formula changed between the saved fits."""
+    from cadence.hiring_ops import list_fits, require_fits
 
     with open_workspace() as ws:
-        versions = _saved_fits(ws)
-    if not versions:
-        raise WorkspaceError("no saved hiring fits yet", hint="save this year's with `cadence hiring fit --save`")
-    rows = _records(formula_history(versions))
+        result = require_fits(list_fits(ws))
     if output is Output.json:
-        emit_json({"versions": [label for label, _ in versions], "rows": rows})
+        emit_json(result.as_dict())
     elif output is Output.csv:
-        emit_csv(rows)
+        emit_csv(result.rows())
     else:
         console.print(rich_table("The hiring formula by version (standardised weights; change since the version "
-                                 "before)", rows))
+                                 "before)", result.rows()))
 
 
 @hiring_app.command()
@@ -176,113 +133,73 @@ def score(
 ) -> None:
     """Enter one interview score by hand: validated like an import, logged, refused with the reason if bad."""
     from cadence.cli.main import state
-    from cadence.ingest.hiring_sources import criterion_name, hand_entered
-    from cadence.ingest.prepare import prepare
+    from cadence.hiring_ops import ScoreEntry, enter_score
 
     # an interview entered by hand happened today on the calendar (the real clock), unless a day is named
     day = parse_day(on, "--date") or parse_day(state.today, "--today") or date.today()
     with open_workspace() as ws:
-        known = [c.name for c in _settings(ws).criteria]
-        if known and criterion_name(criterion) not in known:
-            raise UnknownNameError("criterion", criterion, known)
-        label = str(ws.root / "hand-entered" / f"{candidate}-{interviewer}-{criterion_name(criterion)}")
-        batch = hand_entered([{"candidate_id": candidate, "interviewer_id": interviewer, "criterion": criterion,
-                               "score": value, "interviewed_at": day.isoformat()}], label)
-        prepared = prepare(batch, ws.stages())
-        ws.load(prepared)
-    if prepared.quarantined:
-        reasons = "; ".join(f"{r.column_name} {r.value!r}: {r.reason}" for r in prepared.quarantine.itertuples())
-        raise InputError(f"score refused — {reasons}", hint="logged in `cadence quarantine`")
-    summary = {"candidate_id": candidate, "interviewer_id": interviewer, "criterion": criterion_name(criterion),
-               "score": int(value), "interviewed_at": day.isoformat()}
+        entered = enter_score(ws, ScoreEntry(candidate, interviewer, criterion, value, day))
     if output is Output.json:
-        emit_json(summary)
+        emit_json(entered.as_dict())
     else:
-        console.print(f"[green]Recorded[/] {summary['criterion']} = {summary['score']} for {candidate} "
+        console.print(f"[green]Recorded[/] {entered.criterion} = {entered.score} for {candidate} "
                       f"by {interviewer} on {day.isoformat()}.")
 
 
 @hiring_app.command()
 def index(
     candidate: Annotated[str | None, typer.Argument(help="Candidate id or name (default: everyone in play).")] = None,
-    version: Annotated[str | None, typer.Option(help="Saved formula to use, e.g. FY2026 (default: the latest "
-                                                     "saved one, else a fit now).")] = None,
+    version: Annotated[str | None, typer.Option(help="Saved fit to use: v3, 3, or FY2026 for that year's latest "
+                                                     "(default: the latest saved, else a fit now).")] = None,
     output: FormatOption = Output.table,
 ) -> None:
     """A candidate's predicted performance under the hiring formula, with an 80% prediction interval."""
-    from cadence.analysis.hiring import fit_from_data, index_candidate, index_open_candidates, read_hiring_data
+    from cadence.hiring_ops import index_candidates
 
     before, source = _known_before(None)
     with open_workspace() as ws:
-        settings = _settings(ws)
-        data = read_hiring_data(ws, settings, as_of=before)
-        label, formula = _formula(ws, version)
-        if formula is None:
-            label, formula = f"fitted now on data to {data.as_of.isoformat()}", fit_from_data(data, settings)
-    results = [index_candidate(data, formula, candidate)] if candidate else index_open_candidates(data, formula)
+        result = index_candidates(ws, candidate, version=version, known_before=before)
     if output is Output.json:
-        emit_json({"formula": label, "measure": formula.measure, "candidates": [r.as_dict() for r in results]})
-        return
-    names = dict(zip(data.candidates["candidate_id"].astype(str), data.candidates["name"].astype(str), strict=True))
-    rows = [{"candidate": r.candidate_id, "name": names.get(r.candidate_id, ""), "index": r.index, "low": r.low,
-             "high": r.high,
-             f"predicted {r.measure.replace('_', ' ')}": r.predicted, "range": _range(r.predicted_low,
-                                                                                      r.predicted_high),
-             "missing": ", ".join(r.missing)} for r in results]
-    console.print(_as_of_line(data.as_of, source))
+        emit_json(result.as_dict())
+    else:
+        _render_index(result, source)
+
+
+def _render_index(result: IndexReport, source: str) -> None:
+    console.print(_as_of_line(result.as_of, source))
     console.print(rich_table(f"Predictive index (0 = the average hire, in standard deviations; 80% interval) — "
-                             f"formula {label}", rows))
-    for warning in (results[0].warnings if results else formula.warnings):
+                             f"formula {result.formula}", result.rows()))
+    for warning in result.warnings:
         console.print(Text(f"! {warning}", style="yellow"))
-
-
-def _formula(ws: Workspace, version: str | None) -> tuple[str, HiringFit | None]:
-    saved = dict(_saved_fits(ws))
-    if version is not None:
-        if version not in saved:
-            raise UnknownNameError("saved hiring fit", version, list(saved))
-        return version, saved[version]
-    if saved:
-        latest = sorted(saved)[-1]
-        return latest, saved[latest]
-    return "", None
-
-
-def _range(low: float | None, high: float | None) -> str:
-    return "" if low is None or high is None else f"{low:,.2f} – {high:,.2f}"
 
 
 @hiring_app.command()
 def interviewers(as_of: AsOfOption = None, output: FormatOption = Output.table) -> None:
     """Does one interviewer score systematically high or low? Offsets against colleagues on the same candidates."""
-    from cadence.analysis.hiring import read_hiring_data
+    from cadence.hiring_ops import calibrate
 
     before, source = _known_before(as_of)
     with open_workspace() as ws:
-        data = read_hiring_data(ws, _settings(ws), as_of=before)
-        names = _names(ws)
-    calibration = data.calibration
-    rows = [{**i.as_dict(), "name": names.get(i.interviewer_id, "")} for i in calibration.interviewers]
+        result = calibrate(ws, known_before=before)
     if output is Output.json:
-        emit_json({"method": calibration.method, "confidence": calibration.confidence, "interviewers": rows})
-        return
-    if output is Output.csv:
-        emit_csv(rows)
-        return
-    console.print(_as_of_line(data.as_of, source))
+        emit_json(result.as_dict())
+    elif output is Output.csv:
+        emit_csv(result.rows())
+    else:
+        _render_interviewers(result, source)
+
+
+def _render_interviewers(result: InterviewerReport, source: str) -> None:
+    calibration = result.calibration
+    console.print(_as_of_line(result.as_of, source))
     console.print(rich_table(f"Interviewer calibration (points on the 1–10 scale; {calibration.confidence:.0%} "
-                             "interval)", rows, columns=["interviewer_id", "name", "candidates", "mean_score",
-                                                         "raw_difference", "offset", "ci_low", "ci_high"]))
+                             "interval)", result.rows(), columns=["interviewer_id", "name", "candidates", "mean_score",
+                                                                  "raw_difference", "offset", "ci_low", "ci_high"]))
     for item in calibration.interviewers:
         if item.verdict != "in line":
             console.print(Text.assemble((f"{item.verdict:>26}", VERDICT_STYLE[item.verdict]),
-                                        f"  {names.get(item.interviewer_id, item.interviewer_id)}"))
+                                        f"  {result.names.get(item.interviewer_id, item.interviewer_id)}"))
     console.print(Text(f"Method: {calibration.method}.", style="dim"))
-
-
-def _names(ws: Workspace) -> dict[str, str]:
-    people = ws.table("people").select("person_id", "name").to_pandas()
-    return dict(zip(people["person_id"].astype(str), people["name"].astype(str), strict=True))
 
 
 @hiring_app.command()
@@ -293,39 +210,31 @@ def managers(
     output: FormatOption = Output.table,
 ) -> None:
     """Manager candidates ranked by breadth of competence, beside the top-seller ranking."""
-    from cadence.analysis.hiring import manager_candidates, rank_managers, read_hiring_data
-    from cadence.analysis.hiring.managers import JOB_METRICS
+    from cadence.hiring_ops import rank_manager_candidates
 
     before, source = _known_before(None)
     with open_workspace() as ws:
-        settings = _settings(ws)
-        data = read_hiring_data(ws, settings, as_of=before)
-    chosen = method.value if method else settings.manager_breadth
-    pool = manager_candidates(data.performance, data.candidate_scores, data.criteria, as_of=data.as_of)
-    ranked = rank_managers(pool, [*data.criteria, *JOB_METRICS], method=chosen)  # type: ignore[arg-type]
-    rows = _records(ranked)
+        result = rank_manager_candidates(ws, method=method.value if method else None, known_before=before)
     if output is Output.json:
-        emit_json({"method": chosen, "dimensions": [*data.criteria, *JOB_METRICS], "candidates": rows})
-        return
-    if output is Output.csv:
-        emit_csv([{k: v for k, v in r.items() if k != "not_scored"} for r in rows])
-        return
-    console.print(_as_of_line(data.as_of, source))
-    console.print(rich_table(f"Manager candidates by breadth ({chosen}) beside the top-seller ranking", rows[:top],
-                             columns=["person_id", "name", "team", "breadth", "breadth_rank", "seller_rank",
-                                      "seller", "weakest"]))
+        emit_json(result.as_dict())
+    elif output is Output.csv:
+        emit_csv([{k: v for k, v in r.items() if k != "not_scored"} for r in result.candidates])
+    else:
+        _render_managers(result, source, top)
+
+
+def _render_managers(result: ManagerReport, source: str, top: int) -> None:
+    rows = result.candidates
+    console.print(_as_of_line(result.as_of, source))
+    console.print(rich_table(f"Manager candidates by breadth ({result.method}) beside the top-seller ranking",
+                             rows[:top], columns=["person_id", "name", "team", "breadth", "breadth_rank",
+                                                  "seller_rank", "seller", "weakest"]))
     for row in rows:
         gap = row["rank_gap"]
         if gap is not None and abs(gap) >= max(3, len(rows) // 4):
             side = "ranks higher on breadth than on sales" if gap > 0 else "sells better than their breadth"
             console.print(f"  {row['name']}: {side} (breadth #{row['breadth_rank']}, seller #{row['seller_rank']};"
                           f" weakest: {row['weakest']})")
-
-
-def _records(frame: Any) -> list[dict[str, Any]]:
-    """Rows with plain Python values: NaN and NA as None, so JSON and the table show them as empty."""
-    plain = frame.astype(object).where(frame.notna(), None)
-    return [{k: v.item() if hasattr(v, "item") else v for k, v in row.items()} for row in plain.to_dict("records")]
 
 
 @hiring_app.command()
@@ -335,23 +244,17 @@ def course(
     output: FormatOption = Output.table,
 ) -> None:
     """The leadership course: each new manager's modules done against the schedule."""
-    from cadence.analysis.hiring import course_progress
+    from cadence.hiring_ops import leadership_course
 
     with open_workspace() as ws:
-        settings = _settings(ws)
-        names = _names(ws)
-    if settings.leadership_course is None:
-        raise WorkspaceError("no leadership course in cadence.yml",
-                             hint="add hiring.leadership_course with its modules and participants")
-    day = _course_day(on)
-    progress = course_progress(settings.leadership_course, day.day)
-    rows = [{**p.as_dict(), "name": names.get(p.person_id, "")} for p in progress]
+        result = leadership_course(ws, _course_day(on))
     if output is Output.json:
-        emit_json({**day.as_dict(), "modules": settings.leadership_course.modules, "participants": rows})
+        emit_json(result.as_dict())
         return
-    console.print(as_of_line(day))
-    console.print(rich_table("Leadership course", rows, columns=["person_id", "name", "started", "completed",
-                                                               "expected", "modules", "next_module", "status"]))
+    console.print(as_of_line(result.day))
+    console.print(rich_table("Leadership course", result.participants,
+                             columns=["person_id", "name", "started", "completed", "expected", "modules",
+                                      "next_module", "status"]))
 
 
 def _course_day(on: str | None) -> AsOf:

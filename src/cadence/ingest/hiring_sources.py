@@ -1,4 +1,5 @@
-"""Interview scores: Greenhouse scorecard exports, a plain CSV, and scores entered by hand.
+"""Interview scores: Greenhouse scorecard exports and a plain CSV (a score typed by hand is a hand entry:
+`cadence.hiring_ops.enter_score`).
 
 Every source becomes `interview_scores` rows (candidate, interviewer, criterion, 1–10 score); the shared
 validation refuses a 0, an 11 or a word where a score should be, and quarantines the row with the reason.
@@ -172,19 +173,6 @@ class GreenhouseImporter(_ScoresImporter):
     aliases = GREENHOUSE
     greenhouse = True
     description = "Greenhouse scorecard exports (Candidate ID, Interviewer, Attribute, Rating)"
-
-
-def hand_entered(rows: list[dict[str, object]], label: str) -> ImportBatch:
-    """Scores typed in by someone (`cadence hiring score`), as a batch the shared validation checks and logs.
-
-    `label` names the entry in the import log and the quarantine (it stands where a file name would).
-    """
-    frame = pd.DataFrame(rows, columns=["candidate_id", "interviewer_id", "criterion", "score", "interviewed_at"])
-    frame["criterion"] = frame["criterion"].astype(str).map(criterion_name)
-    frame[LINE] = range(2, len(frame) + 2)
-    batch = ImportBatch("hand-entry", files=[SourceFile(label, len(frame))])
-    batch.add(CanonicalFrame("interview_scores", frame, label))
-    return batch
 
 
 def _files(path: Path) -> list[Path]:

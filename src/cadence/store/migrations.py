@@ -10,6 +10,7 @@ History:
   3 — real CRM orgs: `exchange_rates` and `fiscal_periods`; opportunities keep the CRM's forecast
       category, when the CRM last modified them and when a full export no longer held them
       (`deleted_at`); history keeps the forecast category; a lead's `created_at` may be empty.
+  4 — saved hiring formulas live in `hiring_fits` (one version per save), no longer in JSON files.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def create_version_1(warehouse: Warehouse) -> None:
         for table in TABLES + SYSTEM_TABLES:
             if table.name in TABLES_ADDED_IN_2:
                 continue
-            if table.name in ("exchange_rates", "fiscal_periods"):
+            if table.name in ("exchange_rates", "fiscal_periods") or table.name in TABLES_ADDED_IN_4:
                 continue
             ddl = create_table_sql(table, warehouse.dialect)
             for column in ADDED_IN_2.get(table.name, ()) + ADDED_IN_3.get(table.name, ()):
@@ -102,7 +103,16 @@ def _two_to_three(warehouse: Warehouse) -> None:
                 warehouse.execute(add_column_sql(table, column, warehouse.dialect))
 
 
-STEPS: dict[int, Callable[[Warehouse], None]] = {1: _one_to_two, 2: _two_to_three}
+TABLES_ADDED_IN_4 = ("hiring_fits",)
+
+
+def _three_to_four(warehouse: Warehouse) -> None:
+    for table in TABLES:
+        if table.name in TABLES_ADDED_IN_4:
+            warehouse.execute(create_table_sql(table, warehouse.dialect))
+
+
+STEPS: dict[int, Callable[[Warehouse], None]] = {1: _one_to_two, 2: _two_to_three, 3: _three_to_four}
 
 
 def migrate(warehouse: Warehouse) -> list[int]:

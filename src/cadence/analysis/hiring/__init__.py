@@ -10,7 +10,8 @@ e.g. a Workspace), dataclasses and frames out; settings are passed in, never rea
 - `index` — a candidate's predicted performance under the formula, with its uncertainty
 - `managers` — breadth-of-competence ranking beside the top-seller ranking; the leadership course
 - `pipeline` — open roles and candidates by status
-- `versions` — how the formula changed between yearly refits
+- `saved` — a saved formula as rows of the `hiring_fits` table, and back
+- `versions` — how the formula changed between saved versions
 """
 
 from cadence.analysis.hiring.calibration import Calibration, InterviewerCalibration, calibrate_interviewers
@@ -20,12 +21,13 @@ from cadence.analysis.hiring.index import CandidateIndex, index_candidate, index
 from cadence.analysis.hiring.managers import course_progress, manager_candidates, rank_managers
 from cadence.analysis.hiring.performance import MEASURES, hire_performance
 from cadence.analysis.hiring.pipeline import Pipeline, hiring_pipeline
+from cadence.analysis.hiring.saved import SavedFit, fit_rows, saved_fits
 from cadence.analysis.hiring.versions import formula_history
 
 __all__ = [
     "MEASURES", "CandidateIndex", "Calibration", "CriterionWeight", "HiringData", "HiringFit",
-    "InterviewerCalibration", "NoHiringDataError", "Pipeline", "calibrate_interviewers", "course_progress",
-    "fit_from_data", "fit_hiring", "fit_hiring_model", "formula_history", "hire_performance", "hiring_pipeline",
-    "index_candidate", "index_open_candidates", "manager_candidates", "predict_index", "rank_managers",
-    "read_hiring_data",
+    "InterviewerCalibration", "NoHiringDataError", "Pipeline", "SavedFit", "calibrate_interviewers",
+    "course_progress", "fit_from_data", "fit_hiring", "fit_hiring_model", "fit_rows", "formula_history",
+    "hire_performance", "hiring_pipeline", "index_candidate", "index_open_candidates", "manager_candidates",
+    "predict_index", "rank_managers", "read_hiring_data", "saved_fits",
 ]

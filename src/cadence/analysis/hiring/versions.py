@@ -1,7 +1,7 @@
-"""How the hiring formula changed from one yearly refit to the next.
+"""How the hiring formula changed from one saved version to the next.
 
-Each refit is kept as a version (the CLI stores them; this module only compares them), so a weight that
-grows year after year can be told from one that jumped once on a handful of new hires.
+Each saved fit is a version (`hiring_ops` stores them in `hiring_fits`; this module only compares them), so a
+weight that grows refit after refit can be told from one that jumped once on a handful of new hires.
 """
 
 from __future__ import annotations
