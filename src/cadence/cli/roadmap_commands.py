@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,7 +15,7 @@ from cadence.errors import InputError
 
 if TYPE_CHECKING:
     from cadence.analysis.roadmap.plan import Valuation
-    from cadence.analysis.roadmap.themes import ThemeOverrides
+    from cadence.analysis.roadmap.theme_edits import ThemeEdit
     from cadence.workspace import Workspace
 
 requests_app = typer.Typer(help="Customer feature requests: list them, add one, group them into themes.",
@@ -39,38 +40,10 @@ def _as_of(ws: Workspace) -> date:
     return as_of(ws).next_day
 
 
-def _period(ws: Workspace, label: str | None, as_of: date) -> tuple[date, date, str]:
-    from cadence.analysis.roadmap.plan import next_period
-
-    if label is None:
-        return next_period(ws.calendar, as_of)
-    try:
-        start, grain = ws.calendar.parse(label)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    if grain not in ("month", "quarter", "year"):
-        raise InputError(f"plan a month, a quarter or a year, not {label!r}", hint="e.g. --period 2026-Q1")
-    return start, ws.calendar.next_start(start, grain), ws.calendar.label(start, grain)
-
-
-def _overrides(ws: Workspace) -> ThemeOverrides:
-    from cadence.report.sections.roadmap import load_theme_overrides
-
-    return load_theme_overrides(ws.root)
-
-
 def _valuation(ws: Workspace, period: str | None) -> Valuation:
-    from cadence.analysis.roadmap.plan import value_roadmap
+    from cadence.analysis.roadmap.listing import valuation_for
 
-    as_of = _as_of(ws)
-    start, end, _ = _period(ws, period, as_of)
-    return value_roadmap(ws, period_start=start, period_end=end, as_of=as_of, overrides=_overrides(ws))
-
-
-def _money(value: float, ws: Workspace) -> str:
-    from cadence.analysis.roadmap.value import money
-
-    return money(value, ws.config.currency)
+    return valuation_for(ws, _as_of(ws), period)
 
 
 # -- cadence requests -----------------------------------------------------------------------------------------
@@ -83,42 +56,18 @@ def list_requests(
     output: FormatOption = Output.table,
 ) -> None:
     """Requests, most valuable first, with their theme and dollar value if answered in the period."""
+    from cadence.analysis.roadmap.listing import REQUEST_COLUMNS, request_list
+
     with open_workspace() as ws:
-        valuation = _valuation(ws, period)
-        rows = _request_rows(valuation, status, theme)
+        found = request_list(_valuation(ws, period), status=status, theme=theme, limit=limit)
     if output is Output.json:
-        emit_json({"requests": rows[:limit], "total": len(rows)})
+        emit_json(found.as_dict())
         return
     if output is Output.csv:
-        emit_csv(rows[:limit])
+        emit_csv(found.shown)
         return
-    console.print(rich_table(f"{len(rows):,} requests (first {min(limit, len(rows))})", rows[:limit],
-                             columns=["request_id", "title", "account", "opportunity_id", "certainty", "theme",
-                                      "feature_id", "status", "value"]))
-
-
-def _request_rows(valuation: Valuation, status: str | None, theme: str | None) -> list[dict[str, Any]]:
-    from cadence.analysis.roadmap.value import request_values
-
-    data, catalogue = valuation.data, valuation.catalogue
-    if theme is not None:
-        catalogue.theme(theme)  # a clear error for an unknown key
-    values = request_values(data, catalogue, valuation.chances, valuation.rules, valuation.ship_dates[-1])
-    value_of = dict(zip(values["request_id"], values["value"], strict=True))
-    names = data.deals.set_index("opportunity_id")["account_name"]
-    frame = data.requests.assign(theme=data.requests["request_id"].map(catalogue.assignment),
-                                 value=data.requests["request_id"].map(value_of).fillna(0.0).round(2),
-                                 account=data.requests["opportunity_id"].map(names).fillna(data.requests["account_id"]))
-    if status is not None:
-        frame = frame[frame["status"] == status]
-    if theme is not None:
-        frame = frame[frame["theme"] == theme]
-    frame = frame.sort_values(["value", "request_id"], ascending=[False, True])
-    columns = ["request_id", "title", "account", "opportunity_id", "certainty", "theme", "feature_id", "status",
-               "value", "requested_at"]
-    out = frame[columns].astype("object").where(frame[columns].notna(), None)
-    return [{**{str(k): v for k, v in r.items()}, "requested_at": str(r["requested_at"])}
-            for r in out.to_dict("records")]
+    console.print(rich_table(f"{len(found.rows):,} requests (first {len(found.shown)})", found.shown,
+                             columns=REQUEST_COLUMNS[:-1]))
 
 
 @requests_app.command("add")
@@ -135,25 +84,16 @@ def add_request(
     output: FormatOption = Output.table,
 ) -> None:
     """Add one request: validated and logged like an import."""
-    from cadence.analysis.roadmap.data import check_request_links
-    from cadence.ingest.prepare import prepare
-    from cadence.ingest.request_sources import NewRequest, manual_request_batch
+    from cadence.entries import add_request
+    from cadence.ingest.request_sources import NewRequest
 
-    when = _when(at)
+    request = NewRequest(title, account, deal, by, _when(at), certainty, feature, theme, request_id=request_id)
     with open_workspace() as ws:
-        check_request_links(ws, account_id=account, opportunity_id=deal, feature_id=feature)
-        batch = manual_request_batch(NewRequest(title, account, deal, by, when, certainty, feature, theme,
-                                                request_id=request_id))
-        prepared = prepare(batch, ws.stages())
-        if prepared.quarantined:
-            problem = prepared.quarantine.iloc[0]
-            raise InputError(f"request refused: {problem['column_name']} {problem['value']!r}: {problem['reason']}")
-        ws.load(prepared)
-    added = str(batch.frames[0].frame["request_id"].iloc[0])
+        added = add_request(ws, request)
     if output is Output.json:
-        emit_json({"request_id": added, **prepared.summary()})
+        emit_json(added.as_dict())
         return
-    console.print(f"Added request [bold]{added}[/]: {title}")
+    console.print(f"Added request [bold]{added.request_id}[/]: {title}")
 
 
 def _when(text: str | None) -> datetime | None:
@@ -171,70 +111,46 @@ def themes(ctx: typer.Context, period: PeriodOption = None, output: FormatOption
     """Themes with their requests, deals, dollar value and the features that answer them."""
     if ctx.invoked_subcommand is not None:
         return
+    from cadence.analysis.roadmap.listing import theme_list
+
     with open_workspace() as ws:
-        valuation = _valuation(ws, period)
-        value = {t.key: round(t.value, 2) for t in valuation.themes}
-        found = sorted(valuation.catalogue.themes, key=lambda t: (-value.get(t.key, 0.0), t.key))
-        rows: list[dict[str, Any]] = [
-            {"key": t.key, "name": t.name, "requests": t.requests, "deals": t.deals, "accounts": t.accounts,
-             "value": value.get(t.key, 0.0), "features": ", ".join(t.features), "pinned": t.pinned,
-             "says": " · ".join(t.phrasings[:2])} for t in found]
-        notes = valuation.catalogue.notes
+        found = theme_list(_valuation(ws, period))
     if output is Output.json:
-        emit_json({"method": valuation.catalogue.method, "themes": rows, "notes": notes})
+        emit_json(found.as_dict())
         return
     if output is Output.csv:
-        emit_csv(rows)
+        emit_csv(found.rows)
         return
-    shown = [{**r, "value": round(r["value"])} for r in rows]
+    shown = [{**r, "value": round(r["value"])} for r in found.rows]
     console.print(rich_table("Themes by the dollars waiting on them", shown,
                              columns=["key", "name", "requests", "deals", "value", "features", "says"]))
-    for note in notes:
+    for note in found.notes:
         console.print(Text(f"not applied: {note}", style="yellow"))
 
 
-def _edit(change: Any) -> None:
-    """Apply `change(overrides, catalogue) -> overrides`, check it, and save themes.yml."""
-    from cadence.analysis.roadmap.plan import find_request_themes
-    from cadence.report.sections.roadmap import save_theme_overrides
-
+def _edit(change: Callable[[Workspace], ThemeEdit]) -> None:
+    """Apply one theme edit to the workspace (saved in themes.yml) and say where it was saved."""
     with open_workspace() as ws:
-        overrides = _overrides(ws)
-        catalogue = find_request_themes(ws, overrides)
-        updated = change(overrides, catalogue)
-        after = find_request_themes(ws, updated)
-        new_notes = [n for n in after.notes if n not in catalogue.notes]
-        if new_notes:
-            raise InputError(new_notes[0])
-        path = save_theme_overrides(ws.root, updated)
-    console.print(f"Saved {path}")
+        edit = change(ws)
+    console.print(f"Saved {edit.path}")
 
 
 @themes_app.command("rename")
 def rename_theme(key: Annotated[str, typer.Argument(help="Theme key.")],
                  name: Annotated[str, typer.Argument(help="New name.")]) -> None:
     """Give a theme the name product uses for it."""
-    from dataclasses import replace
+    from cadence.analysis.roadmap import theme_edits
 
-    def change(o: ThemeOverrides, catalogue: Any) -> ThemeOverrides:
-        catalogue.theme(key)
-        return replace(o, renames={**o.renames, key: name})
-
-    _edit(change)
+    _edit(lambda ws: theme_edits.rename_theme(ws, ws.root, key, name))
 
 
 @themes_app.command("merge")
 def merge_themes(key: Annotated[str, typer.Argument(help="Theme to merge away.")],
                  into: Annotated[str, typer.Argument(help="Theme it joins.")]) -> None:
     """Merge one theme into another: both ask for the same thing."""
-    from dataclasses import replace
+    from cadence.analysis.roadmap import theme_edits
 
-    def change(o: ThemeOverrides, catalogue: Any) -> ThemeOverrides:
-        catalogue.theme(key)
-        catalogue.theme(into)
-        return replace(o, merges={**o.merges, key: into})
-
-    _edit(change)
+    _edit(lambda ws: theme_edits.merge_themes(ws, ws.root, key, into))
 
 
 @themes_app.command("split")
@@ -242,38 +158,26 @@ def split_theme(key: Annotated[str, typer.Argument(help="Theme to split.")],
                 words: Annotated[str, typer.Option(help="Comma-separated words: requests mentioning any move.")],
                 name: Annotated[str, typer.Option(help="Name of the new theme.")]) -> None:
     """Move the requests of a theme that mention given words into a new theme."""
-    from dataclasses import replace
+    from cadence.analysis.roadmap import theme_edits
 
-    from cadence.analysis.roadmap.themes import Split
-
-    def change(o: ThemeOverrides, catalogue: Any) -> ThemeOverrides:
-        catalogue.theme(key)
-        parts = tuple(w.strip() for w in words.split(",") if w.strip())
-        return replace(o, splits=(*o.splits, Split(key, parts, name)))
-
-    _edit(change)
+    _edit(lambda ws: theme_edits.split_theme(ws, ws.root, key, words, name))
 
 
 @themes_app.command("pin")
 def pin_request(request: Annotated[str, typer.Argument(help="Request id.")],
                 theme: Annotated[str, typer.Argument(help="Theme key, or the name of a new theme.")]) -> None:
     """Put one request in a theme by hand, whatever its wording says."""
-    from dataclasses import replace
+    from cadence.analysis.roadmap import theme_edits
 
-    _edit(lambda o, catalogue: replace(o, pins={**o.pins, request: theme}))
+    _edit(lambda ws: theme_edits.pin_request(ws, ws.root, request, theme))
 
 
 @themes_app.command("unpin")
 def unpin_request(request: Annotated[str, typer.Argument(help="Request id.")]) -> None:
     """Let a pinned request's wording place it again."""
-    from dataclasses import replace
+    from cadence.analysis.roadmap import theme_edits
 
-    def change(o: ThemeOverrides, catalogue: Any) -> ThemeOverrides:
-        if request not in o.pins:
-            raise InputError(f"request {request} is not pinned")
-        return replace(o, pins={k: v for k, v in o.pins.items() if k != request})
-
-    _edit(change)
+    _edit(lambda ws: theme_edits.unpin_request(ws, ws.root, request))
 
 
 # -- cadence roadmap --------------------------------------------------------------------------------------------
@@ -288,15 +192,12 @@ def plan(
     output: FormatOption = Output.table,
 ) -> None:
     """The features that earn the most expected revenue under the hours you have, beside the naive plan."""
+    from cadence.analysis.roadmap.listing import plan_for
     from cadence.analysis.roadmap.optimiser import parse_capacity
-    from cadence.analysis.roadmap.plan import plan_roadmap
 
     hours = parse_capacity(capacity)
     with open_workspace() as ws:
-        as_of = _as_of(ws)
-        start, end, label = _period(ws, period, as_of)
-        result = plan_roadmap(ws, hours, period_start=start, period_end=end, as_of=as_of, period=label,
-                              overrides=_overrides(ws), monthly=monthly, naive_rule=naive)
+        result = plan_for(ws, hours, _as_of(ws), period, monthly=monthly, naive_rule=naive)
         data, currency = result.as_dict(ws.config.currency), ws.config.currency
     if output is Output.json:
         emit_json(data)

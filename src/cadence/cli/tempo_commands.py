@@ -98,6 +98,14 @@ def show_status(output: Output, as_of: str | None) -> None:
                       "`cadence tempo target set TEAM KIND COUNT --per month`.")
         return
     console.print(rich_table(f"Tempo before {board.as_of}", rows))
+    _print_diagnoses(board)
+    for review in board.past_due:
+        console.print(Text(past_due_line(review), style="bold red"))
+    console.print(Text(f"Pace: {PACE_RULE}.\nDiagnosis: {DIAGNOSIS_RULE}.", style="dim"))
+
+
+def _print_diagnoses(board: TempoBoard) -> None:
+    """Each missing track's verdict, why, and the evidence behind it."""
     for row in board.diagnosed():
         assert row.diagnosis is not None
         console.print(Text.assemble((f"{row.diagnosis.verdict}: ", STATUS_STYLE[row.current.status]),
@@ -105,9 +113,6 @@ def show_status(output: Output, as_of: str | None) -> None:
                                     row.diagnosis.reason))
         for line in row.diagnosis.evidence:
             console.print(f"    • {line}")
-    for review in board.past_due:
-        console.print(Text(past_due_line(review), style="bold red"))
-    console.print(Text(f"Pace: {PACE_RULE}.\nDiagnosis: {DIAGNOSIS_RULE}.", style="dim"))
 
 
 @tempo_app.callback(invoke_without_command=True)

@@ -18,6 +18,8 @@ import pandas as pd
 from cadence.errors import InputError
 from cadence.ingest import CanonicalFrame, ImportBatch, SourceFile
 from cadence.ingest.prepare import PreparedImport, prepare
+from cadence.schema.ddl import quote
+from cadence.schema.tables import table_named
 from cadence.schema.validate import LINE
 
 if TYPE_CHECKING:
@@ -46,6 +48,8 @@ class Entry:
     row: dict[str, Any]
     format: str
     key: str
+    # rows of `table` the entry supersedes though its key differs, as column → value (None: the column is empty)
+    replaces: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,22 @@ def prepare_entry(ws: Workspace, entry: Entry) -> PreparedImport:
 def write_entry(ws: Workspace, entry: Entry) -> Written:
     """Check `entry` and write it in one transaction with its import log, or refuse it and write nothing."""
     prepared = prepare_entry(ws, entry)
-    ws.load(prepared)
+    with ws.warehouse.transaction():
+        if entry.replaces:
+            _delete_matching(ws, entry.table, entry.replaces)
+        ws.load(prepared)
     return Written(entry.table, entry.key, prepared.summary())
+
+
+def _delete_matching(ws: Workspace, table: str, where: dict[str, Any]) -> None:
+    """Delete the rows of canonical `table` whose columns hold `where`'s values (None: the column is empty)."""
+    known = set(table_named(table).column_names)
+    if not set(where) <= known:
+        raise ValueError(f"not columns of {table}: {sorted(set(where) - known)}")
+    given = [(c, v) for c, v in where.items() if v is not None]
+    tests = [f"{quote(c)} = ${n}" for n, (c, _) in enumerate(given, start=1)]
+    tests += [f"{quote(c)} IS NULL" for c, v in where.items() if v is None]
+    ws.warehouse.execute(f"DELETE FROM {quote(table)} WHERE {' AND '.join(tests)}", tuple(v for _, v in given))
 
 
 def _missing(value: Any) -> bool:

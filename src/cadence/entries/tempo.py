@@ -92,22 +92,13 @@ def set_target(ws: Workspace, team: str, deliverable: str, count: int, period: s
     team = resolve_team(ws, data, team, new=True)
     size_text, deliverable = (size or "").strip().lower(), deliverable.strip()
     start = valid_from or ws.calendar.start_of(today or date.today(), period)  # type: ignore[arg-type]
+    # an unsized version is stored with an empty size; one an import stored with no size (NULL) is the same version
+    replaces = {"team": team, "deliverable": deliverable, "valid_from": start, "size": None} if not size_text else None
     write_entry(ws, Entry("tempo target", "tempo_targets", {
-        "team": team, "deliverable": deliverable, "count": count, "period": period,
-        "size": _stored_size(ws, team, deliverable, start, size_text), "valid_from": start.isoformat(),
-    }, "tempo-target", entry_key(team, deliverable, size_text, start)))
+        "team": team, "deliverable": deliverable, "count": count, "period": period, "size": size_text,
+        "valid_from": start.isoformat(),
+    }, "tempo-target", entry_key(team, deliverable, size_text, start), replaces))
     return TargetSet(team, deliverable, count, period, size_text or None, start)
-
-
-def _stored_size(ws: Workspace, team: str, deliverable: str, valid_from: date, size: str) -> str | None:
-    """An unsized version is stored with an empty size, or with no size (NULL) when the version already is
-    (an import wrote it so): either way the same version, replaced rather than doubled."""
-    if size:
-        return size
-    targets = ws.table("tempo_targets")
-    same = targets.filter((targets.team == team) & (targets.deliverable == deliverable)
-                          & (targets.valid_from == valid_from) & targets.size.isnull())
-    return None if int(same.count().execute()) else ""
 
 
 def record_review(ws: Workspace, team: str, deliverable: str, *, cause: str, action: str, owner: str | None,
@@ -130,7 +121,7 @@ def record_review(ws: Workspace, team: str, deliverable: str, *, cause: str, act
     now = datetime.now(UTC).replace(tzinfo=None)
     if today is not None:  # a review held (or back-filled) on another day is recorded on that day
         now = datetime.combine(today, now.time())
-    review_id = f"GR-{entry_key(team, track.label, chosen.label, now.isoformat())}"
+    review_id = f"GR-{entry_key(team, track.label, chosen.label, now.date().isoformat())}"  # one a day per gap
     write_entry(ws, Entry("gap review", "gap_reviews", {
         "review_id": review_id, "team": team, "period": chosen.label, "metric": track.label,
         "target": chosen.target, "actual": chosen.actual, "cause": cause, "action": action,

@@ -1,57 +1,21 @@
 """Product and sales on one dollar KPI: what shipped features brought in, and which customer needs are worth most.
 
-Also where a product manager's theme edits live: `themes.yml` in the workspace folder, written by
-`cadence requests themes …` and read here and by the CLI (analyses take them as a plain structure).
+The theme edits (`themes.yml`, written by `cadence requests themes …`) are read by `analysis.roadmap.theme_edits`.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from cadence.errors import ConfigError, Location
+from cadence.analysis.roadmap.theme_edits import load_theme_overrides
 from cadence.report.model import Chart, Figure, ScorecardContext, Section
 
 if TYPE_CHECKING:
-    from cadence.analysis.roadmap.themes import ThemeOverrides
     from cadence.analysis.roadmap.value import ThemeValue
     from cadence.workspace import Workspace
 
-THEMES_FILE = "themes.yml"
 TOP_THEMES = 5
-HEADER = ("# Theme edits made with `cadence requests themes …`, applied in this order: merges, splits, pins, renames.\n"
-          "# Keys are the theme keys `cadence requests themes` shows.\n")
-
-
-def load_theme_overrides(root: Path) -> ThemeOverrides:
-    """The workspace's theme edits (none when themes.yml does not exist)."""
-    from cadence.analysis.roadmap.themes import ThemeOverrides
-
-    path = Path(root) / THEMES_FILE
-    if not path.exists():
-        return ThemeOverrides()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML ({exc})".replace("\n", " "), location=Location(str(path))) from None
-    if data is not None and not isinstance(data, dict):
-        raise ConfigError("expected merges, splits, pins and renames", location=Location(str(path)))
-    try:
-        return ThemeOverrides.from_dict(data)
-    except ConfigError:
-        raise
-    except ValueError as exc:
-        raise ConfigError(str(exc), location=Location(str(path))) from None
-
-
-def save_theme_overrides(root: Path, overrides: ThemeOverrides) -> Path:
-    path = Path(root) / THEMES_FILE
-    path.write_text(HEADER + yaml.safe_dump(overrides.as_dict(), sort_keys=False, allow_unicode=True),
-                    encoding="utf-8")
-    return path
 
 
 def themes_chart(themes: list[ThemeValue], currency: str) -> dict[str, Any]:
