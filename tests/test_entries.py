@@ -9,10 +9,12 @@ from datetime import date, datetime
 import pytest
 
 from cadence.entries import EntryRefused, add_request, record_review, record_shipment, set_target
+from cadence.hiring_ops import ScoreEntry, enter_score
 from cadence.ingest.request_sources import NewRequest
 from cadence.workspace import Workspace
 
-WRITTEN_TO = ("shipments", "tempo_targets", "gap_reviews", "feature_requests", "quarantine", "imports")
+WRITTEN_TO = ("shipments", "tempo_targets", "gap_reviews", "feature_requests", "interview_scores", "quarantine",
+              "imports")
 
 
 def rows_in(ws: Workspace) -> dict[str, int]:
@@ -34,6 +36,8 @@ BAD_ENTRIES: dict[str, tuple[Callable[[Workspace], object], str, str]] = {
     "gap review": (lambda ws: record_review(ws, "Podcast", "episode", cause="bad luck", action="x", owner=None,
                                             due=date(2025, 3, 20), period="2025-W10", today=date(2025, 3, 9)),
                    "gap review", "cause"),
+    "interview score": (lambda ws: enter_score(ws, ScoreEntry("C1", "P1", "grit", "11", date(2025, 3, 5))),
+                        "score", "score"),
     "request": (lambda ws: add_request(ws, NewRequest("Okta SSO", certainty=1.5, requested_at=datetime(2025, 3, 1))),
                 "request", "certainty"),
 }
@@ -64,12 +68,14 @@ def test_a_good_entry_entered_twice_is_there_once_and_logged_as_an_import(any_wo
                       due=date(2025, 3, 14), today=date(2025, 3, 9))
         add_request(ws, NewRequest("Okta SSO", requested_by="ann@acme.com", certainty="critical",
                                    requested_at=datetime(2025, 3, 1)))
+        enter_score(ws, ScoreEntry("C1", "P1", "grit", "7", date(2025, 3, 5)))
     counts = rows_in(ws)
-    assert {t: counts[t] for t in ("shipments", "tempo_targets", "gap_reviews", "feature_requests")} == \
-        {"shipments": 1, "tempo_targets": 1, "gap_reviews": 1, "feature_requests": 1}
+    assert {t: n for t, n in counts.items() if t not in ("quarantine", "imports")} == \
+        {"shipments": 1, "tempo_targets": 1, "gap_reviews": 1, "feature_requests": 1, "interview_scores": 1}
     assert counts["quarantine"] == 0
     logged = sorted(ws.warehouse.query("SELECT format, loaded FROM imports"))
-    assert logged == [("requests-add", 1), ("tempo-review", 1), ("tempo-ship", 1), ("tempo-target", 1)]
+    assert logged == [("hiring-score", 1), ("requests-add", 1), ("tempo-review", 1), ("tempo-ship", 1),
+                      ("tempo-target", 1)]
 
 
 def test_an_unsized_target_set_again_replaces_the_version_an_import_wrote_without_a_size(workspace: Workspace) -> None:
