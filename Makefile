@@ -59,7 +59,7 @@ bench: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/cadence schema --format markdown > docs/schema.md
 	$(BIN)/cadence metrics --format markdown > docs/metrics.md
-	$(BIN)/python -m cadence.config_doc > docs/config.md
+	$(BIN)/python -m cadence.config.doc > docs/config.md
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

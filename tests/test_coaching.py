@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 import cadence
 from cadence.analysis.coaching import Coaching, CoachingSettings, coach
-from cadence.analysis.coaching_stats import ratio_interval, wilson
 from cadence.analysis.funnel import MissingDataError
+from cadence.analysis.stats import ratio_interval, wilson
 from cadence.cli import funnel_commands  # noqa: F401  (registers `funnel` and `coach`)
 from cadence.cli.main import app
 from cadence.errors import UnknownNameError

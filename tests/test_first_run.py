@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 import cadence
 from cadence.cli.main import app, register_commands
 from cadence.config import CompanyConfig, ExchangeRate, Mission, Stage, Team
-from cadence.config_doc import config_keys, config_markdown
+from cadence.config.doc import config_keys, config_markdown
 from cadence.workspace import init_workspace
 from tests.conftest import REPO
 from tests.latam_org import build_org
@@ -77,7 +77,7 @@ def test_config_reference_is_up_to_date_and_complete() -> None:
     for name, field in CompanyConfig.model_fields.items():  # every top-level key, by its YAML spelling
         assert (field.alias or name) in paths
     assert {"exchange_rates[].from", "teams[].kpis[].target", "mission.metric", "pipelines{}[].won"} <= paths
-    assert "make docs" in (REPO / "Makefile").read_text(encoding="utf-8") and "config_doc" in (
+    assert "make docs" in (REPO / "Makefile").read_text(encoding="utf-8") and "cadence.config.doc" in (
         REPO / "Makefile").read_text(encoding="utf-8")
 
 

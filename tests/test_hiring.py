@@ -28,8 +28,8 @@ from cadence.analysis.hiring import (
 )
 from cadence.analysis.hiring.dataset import training_table
 from cadence.analysis.hiring.managers import JOB_METRICS, course_progress
-from cadence.errors import ConfigError
 from cadence.config.hiring import HiringConfig, LeadershipCourse
+from cadence.errors import ConfigError
 from cadence.ingest import CanonicalFrame, ImportBatch, SourceFile
 from cadence.ingest.prepare import prepare
 from cadence.report.model import ScorecardContext

@@ -31,7 +31,7 @@ from cadence.analysis.incentives.goal_pressure import (
     read_goals,
     simulate,
 )
-from cadence.analysis.incentives.stats import difference_interval, gini
+from cadence.analysis.stats import difference_interval, gini
 from cadence.report.charts import to_svg
 from cadence.report.html import render_html
 from cadence.report.model import Scorecard

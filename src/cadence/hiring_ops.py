@@ -29,9 +29,9 @@ from cadence.analysis.hiring import (
 )
 from cadence.analysis.hiring.managers import JOB_METRICS
 from cadence.analysis.hiring.saved import SavedFit, fit_rows, saved_fits
+from cadence.config.hiring import HiringConfig
 from cadence.entries.policy import Entry, entry_key, prepare_entry
 from cadence.errors import CadenceError, InputError, UnknownNameError, WorkspaceError
-from cadence.config.hiring import HiringConfig
 from cadence.ingest.hiring_sources import criterion_name
 from cadence.schema.tables import table_named
 from cadence.schema.validate import validate_rows

@@ -12,6 +12,7 @@ import pandas as pd
 
 from cadence.analysis.as_of import resolve_as_of
 from cadence.config import CONFIG_FILE, CompanyConfig, load_config
+from cadence.config.template import config_template
 from cadence.errors import WorkspaceError
 from cadence.ingest import ImportOptions, importer_for
 from cadence.ingest.prepare import DEFAULT_PIPELINE, PreparedImport, prepare
@@ -28,7 +29,6 @@ from cadence.schema.tables import TABLES, table_named
 from cadence.store import Warehouse, connect
 from cadence.store.full_exports import snapshot_state, write_snapshots
 from cadence.store.migrations import migrate
-from cadence.workspace_template import config_template
 
 
 class Workspace:

@@ -1,14 +1,20 @@
-"""The two statistics the incentive analysis leans on: the Gini coefficient and a seeded bootstrap.
+"""The statistics analyses share: Wilson and MOVER-R intervals on rates, the Gini coefficient, and a seeded
+bootstrap.
 
-A difference between two averages means little without its uncertainty, so every comparison of
-quarter-end deals with the rest comes with a 95% percentile-bootstrap interval: deals are resampled
-with replacement within each group (and within each stratum, when the comparison is adjusted for
-one), the difference recomputed, and the 2.5th and 97.5th percentiles of those differences kept.
-The seed is explicit, so the same data always gives the same interval.
+A rate (connects per call, say) gets a Wilson score interval — it stays inside 0–1 and keeps its stated
+coverage with few trials or rates near 0, where the textbook ±z·√(p(1−p)/n) does not. The ratio of two
+rates gets the MOVER-R interval (method of variance estimates recovery; Donner & Zou, 2012), which builds
+the ratio's limits from the two Wilson intervals in closed form, so the uncertainty of both rates counts.
+
+A difference between two averages means little without its uncertainty, so comparisons come with a 95%
+percentile-bootstrap interval: rows are resampled with replacement within each group (and within each
+stratum, when the comparison is adjusted for one), the difference recomputed, and the 2.5th and 97.5th
+percentiles of those differences kept. The seed is explicit, so the same data always gives the same interval.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +22,7 @@ import pandas as pd
 
 RESAMPLES = 2000
 LEVEL = 0.95
+Z95 = 1.959963984540054
 
 
 def gini(values: np.ndarray | list[float]) -> float | None:
@@ -43,7 +50,7 @@ class Interval:
         return self.low > 0 or self.high < 0
 
 
-def _resampled_means(values: np.ndarray, rng: np.random.Generator, resamples: int) -> np.ndarray:
+def resampled_means(values: np.ndarray, rng: np.random.Generator, resamples: int) -> np.ndarray:
     """`resamples` means of `values` resampled with replacement (in chunks, to keep memory small)."""
     out = np.empty(resamples)
     chunk = max(1, 2_000_000 // max(len(values), 1))
@@ -96,8 +103,56 @@ def difference_interval(values: pd.Series, flag: pd.Series, strata: pd.Series | 
         weight = len(flagged)
         weight_total += weight
         estimate += weight * (flagged.mean() - rest.mean())
-        draws += weight * (_resampled_means(flagged, rng, resamples) - _resampled_means(rest, rng, resamples))
+        draws += weight * (resampled_means(flagged, rng, resamples) - resampled_means(rest, rng, resamples))
     if weight_total == 0:
         return None
     low, high = np.quantile(draws / weight_total, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
     return Interval(float(estimate / weight_total), float(low), float(high))
+
+
+def z_for(confidence: float) -> float:
+    """The two-sided normal quantile for `confidence` (0.95 → 1.96)."""
+    if confidence == 0.95:
+        return Z95
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def wilson(successes: float, trials: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval of a proportion; (0, 1) when there are no trials."""
+    if trials <= 0:
+        return 0.0, 1.0
+    p = min(max(successes / trials, 0.0), 1.0)
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def ratio_interval(x1: float, n1: float, x2: float, n2: float, z: float = Z95) -> tuple[float, float] | None:
+    """MOVER-R interval of (x1/n1) ÷ (x2/n2) from the two Wilson intervals; None when the model rate is 0.
+
+    The upper limit is infinite when the model's interval reaches 0 (the data cannot bound the ratio).
+    """
+    if n1 <= 0 or n2 <= 0 or x2 <= 0:
+        return None
+    p1, p2 = min(x1 / n1, 1.0), min(x2 / n2, 1.0)
+    l1, u1 = wilson(x1, n1, z)
+    l2, u2 = wilson(x2, n2, z)
+    product = p1 * p2
+    low_root = max(product**2 - l1 * u2 * (2 * p1 - l1) * (2 * p2 - u2), 0.0)
+    low = (product - math.sqrt(low_root)) / (u2 * (2 * p2 - u2))
+    high_denominator = l2 * (2 * p2 - l2)
+    if high_denominator <= 0:
+        return max(low, 0.0), math.inf
+    high_root = max(product**2 - u1 * l2 * (2 * p1 - u1) * (2 * p2 - l2), 0.0)
+    high = (product + math.sqrt(high_root)) / high_denominator
+    return max(low, 0.0), high
+
+
+def percentile_interval(draws: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
+    """The central `level` of bootstrap `draws`: their (1 − level)/2 and (1 + level)/2 percentiles."""
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return float(low), float(high)

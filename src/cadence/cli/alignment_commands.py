@@ -26,8 +26,7 @@ def alignment(
     output: FormatOption = Output.table,
 ) -> None:
     """Does each team's KPI move the mission metric? Correlation of changes, best lead/lag, verdict."""
-    from cadence.analysis.alignment import METHOD, RULE
-    from cadence.report.alignment import PER_DAY, alignment_report
+    from cadence.analysis.alignment import METHOD, PER_DAY, RULE, alignment_report
     from cadence.report.sections.alignment import alignment_row
 
     with open_workspace() as ws:

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cadence.config.hiring import HiringConfig
 from cadence.errors import ConfigError, Location
-from cadence.hiring_config import HiringConfig
 
 CONFIG_FILE = "cadence.yml"
 DEFAULT_WAREHOUSE = "cadence.duckdb"

@@ -1,6 +1,6 @@
 """docs/config.md, generated from the pydantic tree of cadence.yml: every key, its type, default and meaning.
 
-`python -m cadence.config_doc > docs/config.md` (what `make docs` runs) writes it; tests/test_config_doc.py
+`python -m cadence.config.doc > docs/config.md` (what `make docs` runs) writes it; tests/test_config_doc.py
 fails when the committed file and the code disagree, or when a key has no description.
 """
 
@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from cadence.config import CompanyConfig
+from cadence.config.company import CompanyConfig
 
 # Meanings of the keys whose Field carries no description (a Field description, when there, wins).
 DESCRIPTIONS: dict[str, str] = {

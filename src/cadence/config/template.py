@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cadence.config import DEFAULT_WAREHOUSE
+from cadence.config.company import DEFAULT_WAREHOUSE
 
 TEMPLATE = """\
 # cadence.yml — one company's go-to-market configuration.

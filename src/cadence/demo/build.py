@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from cadence.demo.activities import build_activities
 from cadence.demo.bunching import push_to_quarter_end
 from cadence.demo.calendar import DAYS, QUARTER_STARTS, dates, timestamps
 from cadence.demo.company import COMPANY, config_text
+from cadence.demo.generated import Company
 from cadence.demo.goals import build_goals
 from cadence.demo.hiring import build_candidates, build_performance
 from cadence.demo.history import assign_ids, build_history
@@ -32,8 +32,8 @@ from cadence.demo.people import Org, build_org
 from cadence.demo.pipeline import assign_owners, new_business
 from cadence.demo.plan import PLAN_FILE, plan_of
 from cadence.demo.product import Roadmap, build_requests, build_roadmap, unblock_deals
-from cadence.demo.revenue import PLANS, Revenue, build_revenue
-from cadence.demo.skills import RepSkills, build_skills
+from cadence.demo.revenue import PLANS, build_revenue
+from cadence.demo.skills import build_skills
 from cadence.demo.tempo import build_gap_reviews, build_shipments, build_targets
 from cadence.demo.truths import measure_truths
 from cadence.demo.usage import build_nps, build_usage
@@ -46,18 +46,6 @@ from cadence.workspace import Workspace, init_workspace, open_workspace
 
 TRUTHS_FILE = "truths.json"
 FORMAT = "demo"
-
-
-@dataclass
-class Company:
-    """Everything generated, before it becomes canonical tables."""
-
-    org: Org
-    skills: RepSkills
-    roadmap: Roadmap
-    revenue: Revenue
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def build_demo(directory: str | Path, *, seed: int = 7, progress: Progress | None = None) -> Workspace:

@@ -17,7 +17,7 @@ from cadence.demo.people import COMPARABLE_TEAM, PERFORMANCE_WEIGHTS, SEGMENT_TE
 from cadence.demo.skills import STEPS
 
 if TYPE_CHECKING:
-    from cadence.demo.build import Company
+    from cadence.demo.generated import Company
 
 PLAN_FILE = "plan.json"
 COMPANY_NAME = "Northwind Analytics"

@@ -16,13 +16,6 @@ if TYPE_CHECKING:
     from cadence.workspace import Workspace
 
 
-def data_today(ws: Workspace, today: date) -> date:
-    """The last day the data covers, if it ends before `today` (a demo or an old export), else today."""
-    from cadence.analysis.as_of import data_last_day
-
-    return data_last_day(ws, not_after=today) or today
-
-
 def week_context(ws: Workspace, week: str | None, today: date | None = None) -> ScorecardContext:
     """The ISO week under review: `week` (YYYY-Www), else the last complete week before the as-of day."""
     as_of = resolve_as_of(ws, today)

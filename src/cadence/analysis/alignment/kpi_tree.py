@@ -1,32 +1,42 @@
 """The KPI tree checked against the data: does each team's KPI move the company's mission metric?
 
 Reads the mission and every team's KPIs from cadence.yml, computes each series with the metrics layer
-at the mission's grain (a KPI keeps its `where` filter), and hands them to
-`cadence.analysis.alignment.check_alignment`, which holds the method and the rule.
+at the mission's grain (a KPI keeps its `where` filter), and hands them to `check.check_alignment`,
+which holds the method and the rule.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal, Protocol
 
 import pandas as pd
 
-from cadence.analysis.alignment import KpiAlignment, check_alignment
+from cadence.analysis.alignment.check import KpiAlignment, check_alignment
 from cadence.analysis.as_of import resolve_as_of
-from cadence.config import Kpi
+from cadence.config import CompanyConfig, Kpi
 from cadence.errors import ConfigError, InputError
-from cadence.metrics.registry import AnyMetric, Metric
-
-if TYPE_CHECKING:
-    from cadence.metrics.calendar import FiscalCalendar
-    from cadence.workspace import Workspace
+from cadence.metrics.calendar import FiscalCalendar
+from cadence.metrics.registry import AnyMetric, Metric, Registry
 
 AlignmentGrain = Literal["month", "quarter"]
 ADDITIVE_UNITS = ("currency", "count")
 QUARTER_RHYTHM = 3  # months: a quarter-end push both series share is not, alone, a sign that one moves the other
 PER_DAY = "amounts that add up (bookings, leads) are taken per day of their period, so a short February moves nothing"
+
+
+class KpiSource(Protocol):
+    """What the KPI tree reads: cadence.yml, the calendar, the metric catalogue and its series (a workspace)."""
+
+    config: CompanyConfig
+
+    @property
+    def calendar(self) -> FiscalCalendar: ...
+    @property
+    def registry(self) -> Registry: ...
+    def table(self, name: str) -> Any: ...
+    def metric(self, name: str, *, grain: Any, end: date | None, where: str | None) -> pd.DataFrame: ...
 
 
 def accumulates(metric: AnyMetric) -> bool:
@@ -61,12 +71,12 @@ def _complete(frame: pd.DataFrame, calendar: FiscalCalendar, grain: AlignmentGra
     return out[["period", "period_start", "value"]]
 
 
-def _series(ws: Workspace, name: str, grain: AlignmentGrain, end: date, where: str | None) -> pd.DataFrame:
+def _series(ws: KpiSource, name: str, grain: AlignmentGrain, end: date, where: str | None) -> pd.DataFrame:
     frame = ws.metric(name, grain=grain, end=end, where=where)
     return _complete(frame, ws.calendar, grain, flow=_is_flow(ws.registry.get(name)))
 
 
-def alignment_report(ws: Workspace, grain: AlignmentGrain | None = None, *,
+def alignment_report(ws: KpiSource, grain: AlignmentGrain | None = None, *,
                      as_of: date | None = None) -> list[KpiAlignment]:
     """How every team KPI in cadence.yml moves with the mission metric, over the complete periods before `as_of`.
 

@@ -2,7 +2,7 @@
 
 The method, stated once (`method_text` carries it, with the settings used, to every report):
 
-1. **The funnel** (see `coaching_counts`): calls → connects → demos → proposals → wins as four
+1. **The funnel** (see `counts`): calls → connects → demos → proposals → wins as four
    conversion steps, with calls and bookings per working day beside them.
 2. **The model rep.** By default the top quartile of the rep's team — the ⌈n/4⌉ reps with the most
    bookings per working day over the trailing two quarters, among those past their ramp — pooled; a rep
@@ -21,7 +21,7 @@ The method, stated once (`method_text` carries it, with the settings used, to ev
    afterwards (capped at 1: ramp never raises the bar; 1 when either side has under `min_volume` trials).
    The model's rate is scaled by it for the share of the rep's trials that fell in their ramp.
 5. **Confidence.** Ratio = rep's rate ÷ model's rate, with a `confidence` interval: Wilson intervals on
-   both rates combined by MOVER-R (see `coaching_stats`). A step has enough volume when the rep and the
+   both rates combined by MOVER-R (see `cadence.analysis.stats`). A step has enough volume when the rep and the
    model each have at least `min_volume` trials in the window.
 6. **Focus.** The confident step with the lowest ratio: enough volume and the whole interval below
    `threshold` × model. Otherwise no focus (null), and the largest shortfall is still reported, unconfirmed.
@@ -40,10 +40,10 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from cadence.analysis.coaching_counts import CONVERSIONS, VOLUMES, step_counts
-from cadence.analysis.coaching_stats import ratio_interval, z_for
-from cadence.analysis.funnel import MissingDataError, require_rows
-from cadence.errors import UnknownNameError
+from cadence.analysis.coaching.counts import CONVERSIONS, VOLUMES, step_counts
+from cadence.analysis.funnel import require_rows
+from cadence.analysis.stats import ratio_interval, z_for
+from cadence.errors import MissingDataError, UnknownNameError
 from cadence.metrics.calendar import FiscalCalendar
 from cadence.metrics.relations import TableSource
 

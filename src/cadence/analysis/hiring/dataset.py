@@ -16,8 +16,8 @@ import pandas as pd
 from cadence.analysis.hiring.calibration import METHOD, Calibration, calibrate_interviewers, calibrated_scores
 from cadence.analysis.hiring.fit import OUTCOME, HiringFit, fit_hiring_model
 from cadence.analysis.hiring.performance import MEASURES, HiringSource, data_end, hire_performance
+from cadence.config.hiring import HiringConfig
 from cadence.errors import MissingDataError, UnknownNameError
-from cadence.hiring_config import HiringConfig
 
 
 class NoHiringDataError(MissingDataError):

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from cadence.hiring_config import LeadershipCourse
+from cadence.config.hiring import LeadershipCourse
 
 Method = Literal["min", "balanced"]
 JOB_METRICS = ("attainment", "quota_hit_rate")

@@ -25,7 +25,7 @@ from cadence.analysis.incentives.data import (
     quarters_between,
     won_deals,
 )
-from cadence.analysis.incentives.stats import gini, share_interval
+from cadence.analysis.stats import gini, share_interval
 from cadence.metrics.calendar import FiscalCalendar
 from cadence.metrics.relations import TableSource
 

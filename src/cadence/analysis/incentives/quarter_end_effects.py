@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from cadence.analysis.incentives.data import MissingDataError
-from cadence.analysis.incentives.stats import difference_interval
+from cadence.analysis.stats import difference_interval
 from cadence.metrics.relations import TableSource
 from cadence.metrics.revenue import mrr_months
 

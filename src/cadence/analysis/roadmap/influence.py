@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from cadence.analysis.roadmap.data import RoadmapData, load_roadmap_data, plain
+from cadence.analysis.stats import percentile_interval
 from cadence.metrics.relations import TableSource
 
 WEEKS = 8
@@ -188,7 +189,7 @@ def _binary(measure: str, asking: pd.DataFrame, comparable: pd.DataFrame, outcom
     asking_rate, comparable_rate = float(weights @ p_a), float(weights @ p_c)
     draws_a = rng.binomial(n_a.astype(np.int64), p_a, size=(resamples, len(n_a))) / n_a
     draws_c = rng.binomial(n_c.astype(np.int64), p_c, size=(resamples, len(n_c))) / n_c
-    low, high = _interval((draws_a - draws_c) @ weights)
+    low, high = percentile_interval((draws_a - draws_c) @ weights, LEVEL)
     return Comparison(measure, asking_rate, comparable_rate, asking_rate - comparable_rate, low, high,
                       int(n_a.sum()), int(n_c.sum()))
 
@@ -210,16 +211,10 @@ def _continuous(measure: str, asking: pd.DataFrame, comparable: pd.DataFrame, co
         a, c = groups_a[k], groups_c[k]
         draws += w * (a[rng.integers(0, len(a), (resamples, len(a)))].mean(axis=1)
                       - c[rng.integers(0, len(c), (resamples, len(c)))].mean(axis=1))
-    low, high = _interval(draws)
+    low, high = percentile_interval(draws, LEVEL)
     asking_mean, comparable_mean = float(weights @ est_a), float(weights @ est_c)
     return Comparison(measure, asking_mean, comparable_mean, asking_mean - comparable_mean, low, high,
                       int(n_a.sum()), int(sum(len(groups_c[k]) for k in strata)))
-
-
-def _interval(draws: np.ndarray) -> tuple[float, float]:
-    tail = (1 - LEVEL) / 2 * 100
-    low, high = np.percentile(draws, [tail, 100 - tail])
-    return float(low), float(high)
 
 
 # -- product-influenced bookings ----------------------------------------------------------------------------

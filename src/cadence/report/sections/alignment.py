@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cadence.analysis.alignment import METHOD, RULE, KpiAlignment
+from cadence.analysis.alignment import METHOD, PER_DAY, RULE, KpiAlignment, alignment_report
 from cadence.report.model import ScorecardContext, Section
 
 if TYPE_CHECKING:
@@ -26,8 +26,6 @@ class AlignmentSection:
     def build(self, ws: Workspace, context: ScorecardContext) -> Section | None:
         if ws.config.mission is None or not any(team.kpis for team in ws.config.teams):
             return None
-        from cadence.report.alignment import PER_DAY, alignment_report
-
         results = alignment_report(ws, as_of=context.as_of)
         grain = ws.config.mission.grain
         notes = [f"Method — {METHOD}; {PER_DAY}; best lag in {grain}s.", f"Verdict rule — {RULE}."]

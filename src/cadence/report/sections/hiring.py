@@ -23,7 +23,7 @@ class HiringSection:
 
     def build(self, ws: Workspace, context: ScorecardContext) -> Section | None:
         from cadence.analysis.hiring import fit_from_data, hiring_pipeline, read_hiring_data
-        from cadence.hiring_config import HiringConfig
+        from cadence.config.hiring import HiringConfig
 
         candidates = ws.table("candidates").to_pandas()
         if candidates.empty and ws.warehouse.count("interview_scores") == 0:

@@ -3,16 +3,14 @@ gap-review actions that are past due."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from cadence.analysis.tempo import (
     DIAGNOSIS_RULE,
     PACE_RULE,
     TempoBoard,
-    TempoData,
     TempoRow,
-    latest_day,
     load_tempo,
     tempo_board,
 )
@@ -22,18 +20,6 @@ from cadence.report.tempo_charts import tempo_trend_spec
 
 if TYPE_CHECKING:
     from cadence.workspace import Workspace
-
-
-def board_as_of(ws: Workspace, data: TempoData, today: date) -> date:
-    """The morning after the last day of data: today's shipments count; an old export (or the demo) is seen as
-    of its own last day, like the scorecard's week — and a team that stopped shipping is not frozen in time."""
-    from cadence.report.scorecard import data_today
-
-    last = data_today(ws, today)
-    shipped = latest_day(data)
-    if shipped is not None:
-        last = max(last, min(shipped, today))
-    return last + timedelta(days=1)
 
 
 def tempo_row(row: TempoRow) -> dict[str, Any]:
