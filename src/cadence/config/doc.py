@@ -1,6 +1,6 @@
 """docs/config.md, generated from the pydantic tree of cadence.yml: every key, its type, default and meaning.
 
-`python -m cadence.config.doc > docs/config.md` (what `make docs` runs) writes it; tests/test_config_doc.py
+`python -m cadence.config.doc > docs/config.md` (what `make docs` runs) writes it; tests/test_first_run.py
 fails when the committed file and the code disagree, or when a key has no description.
 """
 
