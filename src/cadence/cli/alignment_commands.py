@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
-from cadence.cli.console import console, emit_csv, emit_json, rich_table
+from cadence.cli.console import console, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
 from cadence.cli.options import as_of, as_of_line
+from cadence.cli.render import Sheet, View, render, supports
 
 VERDICT_STYLE = {"aligned": "bold green", "weak": "bold yellow", "not aligned": "bold red", "not enough data": "dim"}
 
@@ -21,6 +22,7 @@ class AlignmentGrain(StrEnum):
 
 
 @app.command()
+@supports(Output.csv, Output.markdown)
 def alignment(
     grain: Annotated[AlignmentGrain | None, typer.Option(help="month or quarter (default: the mission's).")] = None,
     output: FormatOption = Output.table,
@@ -33,18 +35,19 @@ def alignment(
         day = as_of(ws)  # the complete periods before the one holding the day after it
         results = alignment_report(ws, grain.value if grain else None, as_of=day.next_day)  # type: ignore[arg-type]
         mission = ws.config.mission.metric if ws.config.mission else None
-    if output is Output.json:
-        emit_json({**day.as_dict(), "mission_metric": mission, "method": f"{METHOD}; {PER_DAY}", "rule": RULE,
-                   "kpis": [r.as_dict() for r in results]})
-        return
+    data = {**day.as_dict(), "mission_metric": mission, "method": f"{METHOD}; {PER_DAY}", "rule": RULE,
+            "kpis": [r.as_dict() for r in results]}
     rows = [{**alignment_row(r), "p": r.p_value, "reason": r.reason} for r in results]
-    if output is Output.csv:
-        emit_csv(rows)
-        return
-    console.print(as_of_line(day))
     unit = results[0].grain if results else "period"
-    console.print(rich_table(f"Does each team's KPI move {mission}? (best lag in {unit}s; + means the KPI leads)",
-                             rows, columns=["team", "kpi", "verdict", "r", "best_lag", "points", "p"]))
+    title = f"Does each team's KPI move {mission}? (best lag in {unit}s; + means the KPI leads)"
+    render(View(data, [Sheet(title, rows)], lambda: _show_alignment(title, rows, results, as_of_line(day))), output)
+
+
+def _show_alignment(title: str, rows: list[dict[str, Any]], results: list[Any], header: Text) -> None:
+    from cadence.analysis.alignment import METHOD, PER_DAY, RULE
+
+    console.print(header)
+    console.print(rich_table(title, rows, columns=["team", "kpi", "verdict", "r", "best_lag", "points", "p"]))
     for r in results:
         console.print(Text.assemble((f"{r.verdict:>15}", VERDICT_STYLE[r.verdict]), f"  {r.team} · {r.kpi}: ",
                                     r.reason))

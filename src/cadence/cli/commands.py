@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cadence.cli.console import RichProgress, console, emit_csv, emit_json, rich_table
+from cadence.cli.console import RichProgress, console, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
 from cadence.cli.options import as_of, as_of_line
+from cadence.cli.render import Sheet, View, render, supports
+
+if TYPE_CHECKING:
+    from cadence.analysis.as_of import AsOf
 
 
 @app.command()
+@supports(Output.csv, Output.markdown)
 def check(
     output: FormatOption = Output.table,
     today: Annotated[str | None, typer.Option(
@@ -25,18 +30,20 @@ def check(
         day = as_of(ws, today)
         findings = check_data_quality(ws, today=day.day)
     rows = [f.as_dict() for f in findings]
-    if output is Output.json:
-        emit_json({**day.as_dict(), "findings": rows})
-        return
-    if output is Output.csv:
-        emit_csv([{**r, "examples": " ".join(r["examples"])} for r in rows])
-        return
+    sheet = Sheet("Data quality", [{**r, "examples": " ".join(r["examples"])} for r in rows], FINDING_COLUMNS)
+    render(View({**day.as_dict(), "findings": rows}, [sheet], lambda: _show_findings(day, rows)), output)
+
+
+FINDING_COLUMNS = ["severity", "check", "count", "message", "examples"]
+
+
+def _show_findings(day: AsOf, rows: list[dict[str, Any]]) -> None:
     console.print(as_of_line(day))
     if not rows:
         console.print("[green]No data-quality findings.[/]")
         return
     console.print(rich_table("Data quality", [{**r, "examples": ", ".join(r["examples"][:3])} for r in rows],
-                             columns=["severity", "check", "count", "message", "examples"]))
+                             columns=FINDING_COLUMNS))
 
 
 @app.command()
@@ -53,7 +60,4 @@ def demo(
     ws = build_demo(directory, seed=seed, progress=RichProgress())
     with ws:
         overview = company_overview(ws)
-    if output is Output.json:
-        emit_json(overview.as_dict())
-        return
-    console.print(render_overview(overview))
+    render(View(overview, show=lambda: console.print(render_overview(overview))), output)

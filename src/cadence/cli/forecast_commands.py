@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
-from cadence.cli.console import RichProgress, console, emit_csv, emit_json, rich_table
+from cadence.cli.console import RichProgress, console, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
 from cadence.cli.options import as_of as resolve_as_of
 from cadence.cli.options import as_of_line, parse_day
+from cadence.cli.render import Sheet, View, render, supports
 from cadence.errors import InputError
 from cadence.report.format import format_value
 
@@ -37,6 +38,7 @@ def _quarter(ws: Any, label: str | None) -> date | None:
 
 
 @forecast_app.callback(invoke_without_command=True)
+@supports(Output.csv, Output.markdown)
 def forecast(
     ctx: typer.Context,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Forecast with what was known at the start of this "
@@ -61,18 +63,15 @@ def forecast(
         result = forecast_quarter(source, ws.calendar, today.next_day if today else day, quarter)
         shown = reporting_currency(source)
     data = {**result.as_dict(), "currency": shown}
-    if output is Output.json:
-        emit_json(data)
-    elif output is Output.csv:
-        emit_csv(data["methods"])
-    else:
-        console.print(as_of_line(today) if today else Text(
-            f"knowing what the data held before {result.as_of}"
-            + (" (given with --as-of)" if day else f" (within {result.quarter})"), style="dim"))
-        render_forecast(result, shown)
+    known = as_of_line(today) if today else Text(f"knowing what the data held before {result.as_of}" + (
+        " (given with --as-of)" if day else f" (within {result.quarter})"), style="dim")
+    render(View(data, [Sheet(f"{result.quarter} bookings forecast ({shown})", data["methods"])],
+                lambda: render_forecast(result, shown, known)), output)
 
 
-def render_forecast(result: QuarterForecast, currency: str) -> None:
+def render_forecast(result: QuarterForecast, currency: str, known: Text | None = None) -> None:
+    if known is not None:
+        console.print(known)
     def money(value: float | None) -> str:  # compact, with the currency: `--format json` has every digit
         return format_value(value, "currency", currency)
 
@@ -88,6 +87,7 @@ def render_forecast(result: QuarterForecast, currency: str) -> None:
 
 
 @forecast_app.command()
+@supports(Output.csv, Output.markdown)
 def backtest(
     rows: Annotated[bool, typer.Option("--rows", help="Show every quarter and checkpoint, not just the summary.")]
     = False,
@@ -102,18 +102,19 @@ def backtest(
     scores = score(results)
     headline = best_against_baseline(scores)
     thin, missing = too_few_to_rank(scores), missing_methods(scores)
-    if output is Output.json:
-        emit_json({"rows": [r.as_dict() for r in results], "summary": [s.as_dict() for s in scores],
-                   "headline": headline, "not_ranked": thin, "missing_methods": missing})
-        return
-    if output is Output.csv:
-        emit_csv([r.as_dict() for r in results])
-        return
+    replays = [r.as_dict() for r in results]
+    data = {"rows": replays, "summary": [s.as_dict() for s in scores],
+            "headline": headline, "not_ranked": thin, "missing_methods": missing}
+    render(View(data, [Sheet("Every replay", replays)], lambda: _show_backtest(data, rows)), output)
+
+
+def _show_backtest(data: dict[str, Any], rows: bool) -> None:
+    scores, headline, thin, missing = data["summary"], data["headline"], data["not_ranked"], data["missing_methods"]
     if rows:
-        console.print(rich_table("Every replay", [r.as_dict() for r in results]))
+        console.print(rich_table("Every replay", data["rows"]))
     console.print(rich_table("Backtest: absolute % error of each method against the quarter's bookings",
-                             [{"method": s.method, "checkpoint": s.checkpoint, "quarters": s.quarters,
-                               "median_ape": _pct(s.median_ape), "mean_ape": _pct(s.mean_ape),
+                             [{"method": s["method"], "checkpoint": s["checkpoint"], "quarters": s["quarters"],
+                               "median_ape": _pct(s["median_ape"]), "mean_ape": _pct(s["mean_ape"]),
                                "coverage": _coverage(s)} for s in scores]))
     for method, reason in missing.items():
         console.print(Text(f"{method} is missing: {reason}.", style="yellow"))
@@ -126,11 +127,11 @@ def backtest(
                       f"held the actual {_pct(headline['best_coverage'])} of the time.")
 
 
-def _coverage(score: Any) -> str:
+def _coverage(score: dict[str, Any]) -> str:
     """"50.0% (2 of 4)": a share of a handful of quarters is read with its count."""
-    if not score.with_interval:
+    if not score["with_interval"]:
         return "–"
-    return f"{_pct(score.coverage)} ({score.inside} of {score.with_interval})"
+    return f"{_pct(score['coverage'])} ({score['inside']} of {score['with_interval']})"
 
 
 def _pct(value: float | None) -> str:

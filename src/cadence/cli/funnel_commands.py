@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
-from cadence.cli.console import console, emit_csv, emit_json, rate_with_count, rich_table
+from cadence.cli.console import console, rate_with_count, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
 from cadence.cli.options import as_of as resolve_as_of
 from cadence.cli.options import as_of_line
+from cadence.cli.render import Sheet, View, render, supports
 
 if TYPE_CHECKING:
-    from cadence.analysis.coaching import RepCoaching
+    from cadence.analysis.as_of import AsOf
+    from cadence.analysis.coaching import Coaching, RepCoaching
     from cadence.analysis.funnel import Funnel
     from cadence.metrics.calendar import FiscalCalendar
 
@@ -37,6 +39,7 @@ def _bounds(calendar: FiscalCalendar, start: str | None, end: str | None) -> tup
 
 
 @app.command()
+@supports(Output.csv, Output.markdown)
 def funnel(
     by: Annotated[str | None, typer.Option("--by", help="Cut by segment, team, owner_name, region, kind…")] = None,
     start: Annotated[str | None, typer.Option("--from", help="Deals created from this day or period.")] = None,
@@ -53,18 +56,21 @@ def funnel(
         result = build_funnel(ws, pipeline=pipeline, start=first, end=last, by=by)
     if chart is not None:
         _write_chart(result, chart)
-    if output is Output.json:
-        emit_json(result.as_dict())
-        return
     rows = [_stage_row(s) for s in result.stages]
-    if output is Output.csv:
-        emit_csv(rows)
-        return
+    title = f"Funnel — pipeline {result.pipeline}, {result.deals:,} deals created {result.start or 'any time'} – " \
+        f"{result.end or 'now'}"
+    render(View(result, [Sheet(title, rows, STAGE_COLUMNS)], lambda: _show_funnel(result, title, rows, by, chart)),
+           output)
+
+
+STAGE_COLUMNS = ["group", "stage", "reached", "sitting", "conversion", "median_days", "mean_days", "win_rate",
+                 "velocity"]
+
+
+def _show_funnel(result: Funnel, title: str, rows: list[dict[str, Any]], by: str | None, chart: Path | None) -> None:
     columns = [*(["group"] if by else []), "stage", "reached", "conversion", "median_days", "win_rate", "velocity"]
-    period = f"created {result.start or 'any time'} – {result.end or 'now'}"
     dashed = [{**row, **{k: "—" for k in ("conversion", "median_days") if row[k] is None}} for row in rows]
-    console.print(rich_table(f"Funnel — pipeline {result.pipeline}, {result.deals:,} deals {period}", dashed,
-                             columns=columns))  # "—": the last step, or no deal has left the stage yet
+    console.print(rich_table(title, dashed, columns=columns))  # "—": the last step, or no deal has left it yet
     if result.other_pipelines:
         console.print(f"Other pipelines with deals: {', '.join(result.other_pipelines)} (use --pipeline).")
     if result.without_history:
@@ -98,6 +104,7 @@ AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Day after the e
 
 
 @app.command()
+@supports(Output.csv, Output.markdown)
 def coach(
     rep: Annotated[str | None, typer.Argument(help="One rep, by person_id or name (default: every rep).")] = None,
     model: Annotated[str | None, typer.Option(help="Compare with this rep instead of the team's top quartile.")] = None,
@@ -113,19 +120,20 @@ def coach(
         day = today.next_day if today else _bounds(ws.calendar, as_of, None)[0]
         result = build_coaching(ws, ws.calendar, as_of=day, settings=CoachingSettings(model_rep=model))
     reps = [result.rep(rep)] if rep else result.reps
-    if output is Output.json:
-        emit_json({**result.as_dict(), "reps": [r.as_dict() for r in reps]})
-        return
-    if output is Output.csv:
-        emit_csv([_rep_row(r) for r in reps])
-        return
+    title = f"Coaching — evidence up to {result.as_of} ({result.quarter})"
+    render(View({**result.as_dict(), "reps": [r.as_dict() for r in reps]},
+                [Sheet(title, [_rep_row(r) for r in reps], ["rep", "team", "focus", "message"])],
+                lambda: _show_coaching(result, reps, today, title, single=rep is not None)), output)
+
+
+def _show_coaching(result: Coaching, reps: list[RepCoaching], today: AsOf | None, title: str, *,
+                   single: bool) -> None:
     if today:
         console.print(as_of_line(today))
-    if rep:
+    if single:
         _show_rep(reps[0])
     else:
-        console.print(rich_table(f"Coaching — evidence up to {result.as_of} ({result.quarter})",
-                                 [_rep_row(r) for r in reps]))
+        console.print(rich_table(title, [_rep_row(r) for r in reps]))
     for note in result.notes:
         console.print(Text(f"· {note}", style="yellow"))
     console.print(Text(f"Method: {result.method}.", style="dim"))

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
-from cadence.cli.console import console, emit_csv, emit_json, rich_table
+from cadence.cli.console import console, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
 from cadence.cli.options import as_of, as_of_line
+from cadence.cli.render import Sheet, View, render, supports
 from cadence.errors import InputError, Location
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ STEP = re.compile(r"^\s*(\d+)\s*([dw])\s*$", re.IGNORECASE)
 
 
 @incentives_app.callback(invoke_without_command=True)
+@supports(Output.csv, Output.markdown)
 def incentives(ctx: typer.Context, seed: SeedOption = 0, output: FormatOption = Output.table) -> None:
     """Bunching per quarter and year, quarter-end deals against the rest, goal pressure, MRR movements."""
     if ctx.invoked_subcommand is not None:
@@ -39,16 +41,12 @@ def incentives(ctx: typer.Context, seed: SeedOption = 0, output: FormatOption = 
         day = as_of(ws)
         report = incentive_report(ws, ws.calendar, as_of=day, seed=seed)
     data = report.as_dict()
-    if output is Output.json:
-        emit_json(data)
-    elif output is Output.csv:
-        emit_csv(data["quarters"])
-    else:
-        console.print(as_of_line(day))
-        render_report(report, data)
+    render(View(data, [Sheet("Bunching by fiscal quarter", data["quarters"])],
+                lambda: render_report(report, data, as_of_line(day))), output)
 
 
 @incentives_app.command()
+@supports(Output.csv, Output.markdown)
 def simulate(
     stagger: Annotated[str | None, typer.Option(help="Stagger executives' due dates this far apart: 2w, 4w, 10d "
                                                      "(0w: all on the quarter's last day).")] = None,
@@ -69,13 +67,8 @@ def simulate(
         result = simulate_goal_dates(ws, ws.calendar, proposal=proposal, today=day.day,
                                      stagger_days=parse_step(stagger) if stagger else None, years=year, seed=seed)
     data = {**day.as_dict(), **result.as_dict()}
-    if output is Output.json:
-        emit_json(data)
-    elif output is Output.csv:
-        emit_csv(data["quarters"])
-    else:
-        console.print(as_of_line(day))
-        render_simulation(result)
+    render(View(data, [Sheet(f"Simulation — {result.proposal}", data["quarters"])],
+                lambda: render_simulation(result, as_of_line(day))), output)
 
 
 def parse_step(text: str) -> int:
@@ -126,8 +119,9 @@ def _interval(low: float | None, high: float | None, fmt: str) -> str:
     return "–" if low is None or high is None else f"[{low:{fmt}}, {high:{fmt}}]"
 
 
-def render_report(report: IncentiveReport, data: dict[str, Any]) -> None:
+def render_report(report: IncentiveReport, data: dict[str, Any], header: Text) -> None:
     """The incentive report in the terminal: one table per part, and what the missing parts need."""
+    console.print(header)
     if data["quarters"]:
         console.print(rich_table("Bunching by fiscal quarter", [
             {"quarter": q["quarter"], "bookings": round(q["bookings"]), "last 2 weeks": _pct(q["share_last_two_weeks"]),
@@ -183,8 +177,9 @@ def _render_pressure(pressure: dict[str, Any]) -> None:
                       f"{model['weeks']} weeks. Try `cadence incentives simulate --stagger 2w`.")
 
 
-def render_simulation(result: Simulation) -> None:
+def render_simulation(result: Simulation, header: Text) -> None:
     """The simulated quarters and the model they come from."""
+    console.print(header)
     console.print(rich_table(f"Simulation — {result.proposal} ({result.moved_goals} goals moved)", [
         {"quarter": q.quarter, "peak executives now": q.peak_executives_current,
          "peak as proposed": q.peak_executives_proposed, "last 2 weeks now": _pct(q.expected_share_current),

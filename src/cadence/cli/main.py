@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import sys
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cadence.cli.console import RichProgress, console, emit_json, errors, rich_table
+from cadence.cli.render import Output, Sheet, View, check_format, render, supports
 from cadence.errors import CadenceError
 
 if TYPE_CHECKING:
@@ -26,13 +26,6 @@ app = typer.Typer(
 )
 
 
-class Output(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
-
 class State:
     workspace: Path = Path(".")
     debug: bool = False
@@ -45,7 +38,9 @@ WorkspaceOption = Annotated[
     Path | None,
     typer.Option("--workspace", "-w", envvar="CADENCE_WORKSPACE", help="Workspace folder (default: current folder)."),
 ]
-FormatOption = Annotated[Output, typer.Option("--format", help="table (default), json or csv.")]
+FormatOption = Annotated[Output, typer.Option(
+    "--format", callback=check_format,
+    help="table (default), json, csv or markdown; a format the command's result cannot take is refused.")]
 
 
 @app.callback()
@@ -85,28 +80,27 @@ def init(
 
 
 @app.command()
+@supports(Output.csv, Output.markdown)
 def schema(output: FormatOption = Output.table) -> None:
     """Print the canonical schema: every table, column, type and check."""
     from cadence.schema import SCHEMA_VERSION, TABLES
-    from cadence.schema.reference import schema_markdown
+    from cadence.schema.reference import _checks, schema_markdown
     from cadence.schema.tables import SYSTEM_TABLES
 
-    if output is Output.markdown:
-        sys.stdout.write(schema_markdown(SCHEMA_VERSION) + "\n")
+    data = {"version": SCHEMA_VERSION, "tables": [
+        {"name": t.name, "description": t.description, "key": list(t.key), "columns": [
+            {"name": c.name, "type": c.type.value, "required": c.required, "allowed": c.allowed,
+             "minimum": c.minimum, "maximum": c.maximum, "description": c.description} for c in t.columns]}
+        for t in TABLES + SYSTEM_TABLES]}
+    if output is Output.csv:  # one table: every column of every table
+        render(View(data, [Sheet(None, [{"table": t.name, "column": c.name, "type": c.type.value,
+                                         "checks": _checks(c, t), "meaning": c.description}
+                                        for t in TABLES + SYSTEM_TABLES for c in t.columns])]), output)
         return
-    if output is Output.json:
-        emit_json({"version": SCHEMA_VERSION, "tables": [
-            {"name": t.name, "description": t.description, "key": list(t.key), "columns": [
-                {"name": c.name, "type": c.type.value, "required": c.required, "allowed": c.allowed,
-                 "minimum": c.minimum, "maximum": c.maximum, "description": c.description} for c in t.columns]}
-            for t in TABLES + SYSTEM_TABLES]})
-        return
-    from cadence.schema.reference import _checks
-
-    for table in TABLES + SYSTEM_TABLES:
-        rows = [{"column": c.name, "type": c.type.value, "checks": _checks(c, table), "meaning": c.description}
-                for c in table.columns]
-        console.print(rich_table(f"{table.name} — {table.description}", rows))
+    sheets = [Sheet(f"{t.name} — {t.description}", [{"column": c.name, "type": c.type.value,
+                                                     "checks": _checks(c, t), "meaning": c.description}
+                                                    for c in t.columns]) for t in TABLES + SYSTEM_TABLES]
+    render(View(data, sheets, markdown=schema_markdown(SCHEMA_VERSION) + "\n"), output)
 
 
 @app.command()
@@ -167,18 +161,17 @@ def _say_inferred_and_full(summary: dict[str, Any]) -> None:
 
 
 @app.command()
+@supports(Output.csv, Output.markdown)
 def formats(output: FormatOption = Output.table) -> None:
     """The import formats `cadence ingest --from` knows."""
     from cadence.ingest.registry import FORMATS
 
     rows = [{"format": name, "reads": description} for name, (_, _, description) in FORMATS.items()]
-    if output is Output.json:
-        emit_json({"formats": rows})
-        return
-    console.print(rich_table("Import formats", rows))
+    render(View({"formats": rows}, [Sheet("Import formats", rows)]), output)
 
 
 @app.command()
+@supports(Output.csv, Output.markdown)
 def quarantine(
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 20,
     output: FormatOption = Output.table,
@@ -189,11 +182,8 @@ def quarantine(
         frame = table.order_by(["file", "line"]).limit(limit).to_pandas()
         total = ws.warehouse.count("quarantine")
     rows = frame.drop(columns=["row_json", "import_key"]).to_dict("records")
-    if output is Output.json:
-        emit_json({"total": total, "rows": rows})
-        return
-    console.print(rich_table(f"{total:,} quarantined problems", rows,
-                             columns=["file", "line", "target_table", "column_name", "value", "reason"]))
+    columns = ["file", "line", "target_table", "column_name", "value", "reason"]
+    render(View({"total": total, "rows": rows}, [Sheet(f"{total:,} quarantined problems", rows, columns)]), output)
 
 
 def register_commands() -> None:

@@ -11,8 +11,9 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from cadence.cli.console import console, emit_csv, emit_json, rate_with_count, rich_table
+from cadence.cli.console import console, rate_with_count, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
+from cadence.cli.render import Sheet, View, render, supports
 from cadence.metrics.counts import HITS, TRIALS, rate_counts
 
 ByOption = Annotated[list[str] | None, typer.Option("--by", help="Cut by a dimension (repeatable).")]
@@ -49,6 +50,7 @@ def _format_value(value: float | None, unit: str) -> str:
 
 
 @app.command()
+@supports(Output.csv, Output.markdown)
 def metric(
     name: Annotated[str, typer.Argument(help="Metric name (see `cadence metrics`).")],
     by: ByOption = None,
@@ -66,18 +68,23 @@ def metric(
                                   currency=currency)
         counts = rate_counts(ws, result) if output is Output.table else None
     data = result.as_dict()
-    if output is Output.json:
-        emit_json(data)
-        return
-    if output is Output.csv:
-        emit_csv(data["rows"])
-        return
+    title = f"{result.metric.label} ({_unit_label(data)}) by {grain}"
+    render(View(data, [Sheet(title, data["rows"], _metric_columns(data))],
+                lambda: _show_metric(title, data, counts, result.undated_notes())), output)
+
+
+def _metric_columns(data: dict[str, Any]) -> list[str]:
+    """The columns of a metric's rows, even when it has none: period, each dimension, value."""
+    return list(data["rows"][0]) if data["rows"] else ["period", *(data.get("by") or []), "value"]
+
+
+def _show_metric(title: str, data: dict[str, Any], counts: Any, notes: list[str]) -> None:
     rows = [{**r, "value": _format_value(r["value"], data["unit"])} for r in data["rows"]]
     if counts is not None:  # a share of rows (win rate, lead conversion) shown with its counts: "54.8% (34 of 62)"
         rows = [{**row, "value": rate_with_count(value, hits, trials)} for row, value, hits, trials
                 in zip(rows, counts["value"], counts[HITS], counts[TRIALS], strict=True)]
-    console.print(rich_table(f"{result.metric.label} ({_unit_label(data)}) by {grain}", rows))
-    for note in result.undated_notes():  # rows no period can hold are said, not silently dropped
+    console.print(rich_table(title, rows))
+    for note in notes:  # rows no period can hold are said, not silently dropped
         console.print(Text(note, style="yellow"))
 
 
@@ -91,28 +98,23 @@ def _unit_label(data: dict[str, object]) -> str:
 
 
 @app.command("metrics")
+@supports(Output.csv, Output.markdown)
 def list_metrics(output: FormatOption = Output.table) -> None:
     """Every metric with its definition, unit, direction, owner and dimensions."""
     if output is Output.markdown:
-        import sys
-
         from cadence.metrics.catalog import build_registry
         from cadence.metrics.catalogue_doc import metrics_markdown
 
-        sys.stdout.write(metrics_markdown(build_registry()))  # the built-ins: no workspace needed
+        render(View(None, markdown=metrics_markdown(build_registry())), output)  # the built-ins: no workspace
         return
     with open_workspace() as ws:
         registry = ws.registry
         rows = [{"name": m.name, "label": m.label, "unit": m.unit, "direction": m.direction, "owner": m.owner,
                  "definition": m.formula, "description": m.description,
                  "dimensions": list(registry.dimensions_of(m))} for m in registry]
-    if output is Output.json:
-        emit_json({"metrics": rows})
-        return
-    if output is Output.csv:
-        emit_csv([{**r, "dimensions": " ".join(r["dimensions"])} for r in rows])
-        return
-    console.print(rich_table("Metrics", rows, columns=["name", "unit", "owner", "definition", "description"]))
+    sheet = Sheet("Metrics", [{**r, "dimensions": " ".join(r["dimensions"])} for r in rows])
+    render(View({"metrics": rows}, [sheet], lambda: console.print(rich_table(
+        "Metrics", rows, columns=["name", "unit", "owner", "definition", "description"]))), output)
 
 
 @app.command()
@@ -132,10 +134,10 @@ def explain(
     with open_workspace() as ws:
         explanation = explain_metric(ws, name, period=period, by=by or [], grain=grain, where=where,  # type: ignore[arg-type]
                                      limit=limit, currency=currency)
-    if output is Output.json:
-        emit_json(explanation.as_dict())
-        return
-    d = explanation.as_dict()
+    render(View(explanation, show=lambda: _show_explanation(explanation.as_dict())), output)
+
+
+def _show_explanation(d: dict[str, Any]) -> None:
     if d["period"] and d["value"] is None and not d["rows"]:
         console.print(f"{d['label']} ({d['name']}): no rows in {d['period']}, so there is no figure to explain "
                       f"(`cadence explain {d['name']}` without --period shows its definition and SQL).")
@@ -174,11 +176,8 @@ def scorecard(
         from cadence.report.html import render_html
 
         Path(html).write_text(render_html(card), encoding="utf-8")
-    if output is Output.json:
-        emit_json(card.as_dict())
-        return
-    console.print(render_scorecard(card))
-    if html:
+    render(View(card, show=lambda: console.print(render_scorecard(card))), output)
+    if html and output is Output.table:
         console.print(f"Wrote {html}")
 
 
