@@ -55,11 +55,14 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH)
 
-## make docs: regenerate the schema reference, the metric catalogue and the cadence.yml reference
+## make docs: regenerate the schema reference, the metric catalogue, the cadence.yml and CLI references and the
+## SQL each metric compiles to per engine (tests/sql/)
 docs: $(STAMP)
 	$(BIN)/cadence schema --format markdown > docs/schema.md
 	$(BIN)/cadence metrics --format markdown > docs/metrics.md
 	$(BIN)/python -m cadence.config.doc > docs/config.md
+	$(BIN)/python -m cadence.cli.reference > docs/cli.md
+	$(BIN)/python -m tests.sql_snapshots --update
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
