@@ -12,13 +12,34 @@ from cadence.analysis.overview import Overview
 
 def render_overview(overview: Overview) -> RenderableType:
     money = _money(overview.currency)
+    parts: list[RenderableType] = [_headline(overview, money)]
+    if overview.money_note:
+        parts.append(overview.money_note)
+    for title, key, value, rows in (
+        ("Bookings by fiscal year", "year", "bookings",
+         {k: money(v) for k, v in overview.bookings_by_fiscal_year.items()}),
+        ("Accounts by segment", "segment", "accounts", {k: f"{v:,}" for k, v in overview.accounts_by_segment.items()}),
+        ("People by team", "team", "people", {k: f"{v:,}" for k, v in overview.people_by_team.items()}),
+    ):
+        if rows:
+            parts.append(_two_columns(title, key, value, rows))
+    return Group(*parts)
+
+
+def _headline(overview: Overview, money: Callable[[float | None], str]) -> Table:
     as_of = overview.as_of.isoformat() if overview.as_of else "no data yet"
     headline = Table(title=f"{overview.company} — as of {as_of}", title_justify="left", show_header=False,
                      box=None, padding=(0, 2))
     headline.add_column(style="bold")
     headline.add_column(justify="right")
+    for label, value in _headline_rows(overview, money):
+        headline.add_row(label, value)
+    return headline
+
+
+def _headline_rows(overview: Overview, money: Callable[[float | None], str]) -> list[tuple[str, str]]:
     deals = overview.opportunities
-    for label, value in (
+    return [
         ("ARR", money(overview.arr)),
         ("MRR", money(overview.mrr)),
         ("Customers", f"{overview.customers:,}"),
@@ -33,21 +54,7 @@ def render_overview(overview: Overview) -> RenderableType:
         ("Average deal size", money(overview.average_deal_size)),
         ("Leads", f"{overview.leads:,}"),
         ("Activities", f"{overview.activities:,}"),
-    ):
-        headline.add_row(label, value)
-    parts: list[RenderableType] = [headline]
-    if overview.money_note:
-        parts.append(overview.money_note)
-    if overview.bookings_by_fiscal_year:
-        parts.append(_two_columns("Bookings by fiscal year", "year", "bookings",
-                                  {k: money(v) for k, v in overview.bookings_by_fiscal_year.items()}))
-    if overview.accounts_by_segment:
-        parts.append(_two_columns("Accounts by segment", "segment", "accounts",
-                                  {k: f"{v:,}" for k, v in overview.accounts_by_segment.items()}))
-    if overview.people_by_team:
-        parts.append(_two_columns("People by team", "team", "people",
-                                  {k: f"{v:,}" for k, v in overview.people_by_team.items()}))
-    return Group(*parts)
+    ]
 
 
 def _two_columns(title: str, key: str, value: str, rows: dict[str, str]) -> Table:
