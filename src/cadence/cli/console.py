@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
@@ -59,15 +57,6 @@ def _json_safe(value: Any) -> Any:
 def emit_json(data: Any) -> None:
     """Print only JSON on stdout (for `--format json`)."""
     sys.stdout.write(json.dumps(_json_safe(data), indent=2, default=str, allow_nan=False) + "\n")
-
-
-def emit_csv(rows: list[dict[str, Any]]) -> None:
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    sys.stdout.write(buffer.getvalue())
 
 
 NUMBER = re.compile(r"^[-+▲▼■]?\s?(?:[A-Z]{3}\s|[$€£])?[-+]?\d[\d,]*(?:\.\d+)?\s?(?:%|×|[kMB]|days)?"

@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from cadence.cli.console import console, emit_csv, emit_json, errors, rich_table
+from cadence.cli.console import console, emit_json, errors, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
 from cadence.cli.options import as_of_line, parse_day
+from cadence.cli.render import Sheet, View, render, supports
 
 if TYPE_CHECKING:
     from cadence.analysis.as_of import AsOf
     from cadence.analysis.hiring import HiringFit
-    from cadence.hiring_ops import IndexReport, InterviewerReport, ManagerReport
+    from cadence.hiring_ops import FitResult, IndexReport, InterviewerReport, ManagerReport
 
 hiring_app = typer.Typer(help="Hiring science: interview criteria that predict success, a predictive index for "
                               "candidates, interviewer calibration, and managers promoted for breadth.")
@@ -65,6 +66,7 @@ def _as_of_line(before: date, source: str) -> Text:
 
 
 @hiring_app.command()
+@supports(Output.csv, Output.markdown)
 def fit(
     measure: Annotated[Measure | None, typer.Option(help="Performance measure (default: cadence.yml's).")] = None,
     as_of: AsOfOption = None,
@@ -77,24 +79,25 @@ def fit(
     before, source = _known_before(as_of)
     with open_workspace() as ws:
         result = fit_model(ws, measure=measure.value if measure else None, known_before=before, save=save)
-    if output is Output.json:
-        emit_json(result.as_dict())
-    elif output is Output.csv:
-        emit_csv(result.as_dict()["criteria"])
-    else:
-        console.print(_as_of_line(result.known_before, source))
-        render_fit(result.fit)
+    sheet = Sheet(_fit_title(result.fit), result.as_dict()["criteria"])
+    render(View(result, [sheet], lambda: _show_fit(result, source)), output)
     if result.saved:
         (errors if output is not Output.table else console).print(
             f"Saved as version {result.saved.fit_id} (the formula as of {result.saved.as_of.isoformat()}).")
 
 
-def render_fit(result: HiringFit) -> None:
+def _fit_title(result: HiringFit) -> str:
     trust = "" if result.reliable else " — indicative only, see the warnings"
+    return (f"What predicts {result.measure.replace('_', ' ')} ({result.n_hires} hires; "
+            f"{result.confidence:.0%} intervals; standardised){trust}")
+
+
+def _show_fit(found: FitResult, source: str) -> None:
+    console.print(_as_of_line(found.known_before, source))
+    result = found.fit
     rows = [{"criterion": w.criterion, "weight": w.coef_std, "low": w.ci_low, "high": w.ci_high, "p": w.p_value}
             for w in result.criteria]
-    console.print(rich_table(f"What predicts {result.measure.replace('_', ' ')} ({result.n_hires} hires; "
-                             f"{result.confidence:.0%} intervals; standardised){trust}", rows))
+    console.print(rich_table(_fit_title(result), rows))
     quality = "–" if result.cv_r2 is None else f"{result.cv_r2:.2f}"
     rank = "" if result.cv_rank_correlation is None else f", held-out rank correlation {result.cv_rank_correlation:.2f}"
     console.print(f"Cross-validated R² {quality} ({result.cv_folds or '–'}-fold{rank}); in-sample R² "
@@ -107,19 +110,15 @@ def render_fit(result: HiringFit) -> None:
 
 
 @hiring_app.command()
+@supports(Output.csv, Output.markdown)
 def history(output: FormatOption = Output.table) -> None:
     """How the formula changed between the saved fits."""
     from cadence.hiring_ops import list_fits, require_fits
 
     with open_workspace() as ws:
         result = require_fits(list_fits(ws))
-    if output is Output.json:
-        emit_json(result.as_dict())
-    elif output is Output.csv:
-        emit_csv(result.rows())
-    else:
-        console.print(rich_table("The hiring formula by version (standardised weights; change since the version "
-                                 "before)", result.rows()))
+    title = "The hiring formula by version (standardised weights; change since the version before)"
+    render(View(result, [Sheet(title, result.rows())]), output)
 
 
 @hiring_app.command()
@@ -174,6 +173,7 @@ def _render_index(result: IndexReport, source: str) -> None:
 
 
 @hiring_app.command()
+@supports(Output.csv, Output.markdown)
 def interviewers(as_of: AsOfOption = None, output: FormatOption = Output.table) -> None:
     """Does one interviewer score systematically high or low? Offsets against colleagues on the same candidates."""
     from cadence.hiring_ops import calibrate
@@ -181,15 +181,11 @@ def interviewers(as_of: AsOfOption = None, output: FormatOption = Output.table) 
     before, source = _known_before(as_of)
     with open_workspace() as ws:
         result = calibrate(ws, known_before=before)
-    if output is Output.json:
-        emit_json(result.as_dict())
-    elif output is Output.csv:
-        emit_csv(result.rows())
-    else:
-        _render_interviewers(result, source)
+    sheet = Sheet("Interviewer calibration", result.rows())
+    render(View(result, [sheet], lambda: _show_interviewers(result, source)), output)
 
 
-def _render_interviewers(result: InterviewerReport, source: str) -> None:
+def _show_interviewers(result: InterviewerReport, source: str) -> None:
     calibration = result.calibration
     console.print(_as_of_line(result.as_of, source))
     console.print(rich_table(f"Interviewer calibration (points on the 1–10 scale; {calibration.confidence:.0%} "
@@ -203,6 +199,7 @@ def _render_interviewers(result: InterviewerReport, source: str) -> None:
 
 
 @hiring_app.command()
+@supports(Output.csv, Output.markdown)
 def managers(
     method: Annotated[Breadth | None, typer.Option(help="min (weakest side) or balanced (geometric mean); "
                                                         "default: cadence.yml's.")] = None,
@@ -215,15 +212,12 @@ def managers(
     before, source = _known_before(None)
     with open_workspace() as ws:
         result = rank_manager_candidates(ws, method=method.value if method else None, known_before=before)
-    if output is Output.json:
-        emit_json(result.as_dict())
-    elif output is Output.csv:
-        emit_csv([{k: v for k, v in r.items() if k != "not_scored"} for r in result.candidates])
-    else:
-        _render_managers(result, source, top)
+    rows = [{k: v for k, v in r.items() if k != "not_scored"} for r in result.candidates]
+    sheet = Sheet(f"Manager candidates by breadth ({result.method})", rows)
+    render(View(result, [sheet], lambda: _show_managers(result, source, top)), output)
 
 
-def _render_managers(result: ManagerReport, source: str, top: int) -> None:
+def _show_managers(result: ManagerReport, source: str, top: int) -> None:
     rows = result.candidates
     console.print(_as_of_line(result.as_of, source))
     console.print(rich_table(f"Manager candidates by breadth ({result.method}) beside the top-seller ranking",

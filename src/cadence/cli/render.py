@@ -32,16 +32,6 @@ class Output(StrEnum):
 ALWAYS = frozenset({Output.table, Output.json})
 WHY_NOT = {Output.csv: "its result is not one table", Output.markdown: "its result has no table form",
            Output.table: "it has no terminal view", Output.json: "it has no JSON form"}
-# Commands whose modules do not declare their formats yet but printed CSV before formats were declared;
-# each entry goes once its module says `@supports(Output.csv, …)` beside the command.
-UNDECLARED_CSV = frozenset({
-    "cadence.cli.hiring_commands.fit", "cadence.cli.hiring_commands.history",
-    "cadence.cli.hiring_commands.interviewers", "cadence.cli.hiring_commands.managers",
-    "cadence.cli.tempo_commands.tempo", "cadence.cli.tempo_commands.status",
-    "cadence.cli.tempo_commands.targets", "cadence.cli.tempo_commands.reviews",
-    "cadence.cli.roadmap_commands.list_requests", "cadence.cli.roadmap_commands.themes",
-    "cadence.cli.roadmap_commands.value", "cadence.cli.roadmap_commands.influence",
-})
 _COMMAND: ContextVar[str] = ContextVar("command", default="cadence")
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -65,11 +55,8 @@ def supports(*formats: Output) -> Callable[[Command], Command]:
 
 def formats_of(command: Callable[..., Any] | None) -> frozenset[Output]:
     """The formats a command declared (table and JSON when it declared none)."""
-    declared: frozenset[Output] | None = getattr(command, "cadence_formats", None)
-    if declared is not None:
-        return declared
-    name = f"{getattr(command, '__module__', '')}.{getattr(command, '__qualname__', '')}"
-    return ALWAYS | {Output.csv} if name in UNDECLARED_CSV else ALWAYS
+    declared: frozenset[Output] = getattr(command, "cadence_formats", ALWAYS)
+    return declared
 
 
 def check_format(ctx: typer.Context, value: Output) -> Output:

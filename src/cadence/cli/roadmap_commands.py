@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
-from cadence.cli.console import console, emit_csv, emit_json, rich_table
+from cadence.cli.console import console, emit_json, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
+from cadence.cli.render import Sheet, View, render, supports
 from cadence.errors import InputError
 
 if TYPE_CHECKING:
+    from cadence.analysis.roadmap.listing import ThemeList
     from cadence.analysis.roadmap.plan import Valuation
     from cadence.analysis.roadmap.theme_edits import ThemeEdit
     from cadence.workspace import Workspace
@@ -48,6 +50,7 @@ def _valuation(ws: Workspace, period: str | None) -> Valuation:
 
 # -- cadence requests -----------------------------------------------------------------------------------------
 @requests_app.command("list")
+@supports(Output.csv, Output.markdown)
 def list_requests(
     status: Annotated[str | None, typer.Option(help="Only this status: open, planned, shipped, declined.")] = None,
     theme: Annotated[str | None, typer.Option(help="Only this theme (key from `cadence requests themes`).")] = None,
@@ -60,14 +63,9 @@ def list_requests(
 
     with open_workspace() as ws:
         found = request_list(_valuation(ws, period), status=status, theme=theme, limit=limit)
-    if output is Output.json:
-        emit_json(found.as_dict())
-        return
-    if output is Output.csv:
-        emit_csv(found.shown)
-        return
-    console.print(rich_table(f"{len(found.rows):,} requests (first {len(found.shown)})", found.shown,
-                             columns=REQUEST_COLUMNS[:-1]))
+    title = f"{len(found.rows):,} requests (first {len(found.shown)})"
+    render(View(found, [Sheet(title, found.shown)],
+                lambda: console.print(rich_table(title, found.shown, columns=REQUEST_COLUMNS[:-1]))), output)
 
 
 @requests_app.command("add")
@@ -107,6 +105,7 @@ def _when(text: str | None) -> datetime | None:
 
 # -- cadence requests themes ------------------------------------------------------------------------------------
 @themes_app.callback()
+@supports(Output.csv, Output.markdown)
 def themes(ctx: typer.Context, period: PeriodOption = None, output: FormatOption = Output.table) -> None:
     """Themes with their requests, deals, dollar value and the features that answer them."""
     if ctx.invoked_subcommand is not None:
@@ -115,14 +114,13 @@ def themes(ctx: typer.Context, period: PeriodOption = None, output: FormatOption
 
     with open_workspace() as ws:
         found = theme_list(_valuation(ws, period))
-    if output is Output.json:
-        emit_json(found.as_dict())
-        return
-    if output is Output.csv:
-        emit_csv(found.rows)
-        return
+    title = "Themes by the dollars waiting on them"
+    render(View(found, [Sheet(title, found.rows)], lambda: _show_themes(found, title)), output)
+
+
+def _show_themes(found: ThemeList, title: str) -> None:
     shown = [{**r, "value": round(r["value"])} for r in found.rows]
-    console.print(rich_table("Themes by the dollars waiting on them", shown,
+    console.print(rich_table(title, shown,
                              columns=["key", "name", "requests", "deals", "value", "features", "says"]))
     for note in found.notes:
         console.print(Text(f"not applied: {note}", style="yellow"))
@@ -232,6 +230,7 @@ def _print_plan(data: dict[str, Any], currency: str) -> None:
 
 
 @roadmap_app.command("value")
+@supports(Output.csv, Output.markdown)
 def value(
     feature: Annotated[str, typer.Argument(help="Feature id.")],
     period: PeriodOption = None,
@@ -242,19 +241,19 @@ def value(
         found = _valuation(ws, period).feature(feature)
         currency = ws.config.currency
     data = found.as_dict(currency)
-    if output is Output.json:
-        emit_json(data)
-        return
     rows = [{k: p[k] for k in ("kind", "account", "opportunity_id", "segment", "amount", "certainty", "chance",
                                "deadline", "share", "value")} for p in data["parts"]]
-    if output is Output.csv:
-        emit_csv(rows)
-        return
-    console.print(rich_table(f"{found.feature_id} {found.title}: if shipped by {data['ship_date']}", rows))
-    console.print(f"[bold]{data['summary']}[/]")
+    title = f"{found.feature_id} {found.title}: if shipped by {data['ship_date']}"
+    render(View(data, [Sheet(title, rows)], lambda: _show_value(title, rows, data["summary"])), output)
+
+
+def _show_value(title: str, rows: list[dict[str, Any]], summary: str) -> None:
+    console.print(rich_table(title, rows))
+    console.print(f"[bold]{summary}[/]")
 
 
 @roadmap_app.command("influence")
+@supports(Output.csv, Output.markdown)
 def influence(
     weeks: Annotated[int, typer.Option(help="A deal counts as unblocked if won within this many weeks of shipping.")]
     = 8,
@@ -266,18 +265,17 @@ def influence(
     with open_workspace() as ws:
         report = feature_influence(ws, as_of=_as_of(ws), weeks=weeks)
         currency = ws.config.currency
-    if output is Output.json:
-        emit_json(report.as_dict())
-        return
     rows = [_influence_row(f, currency) for f in report.features]
-    if output is Output.csv:
-        emit_csv(rows)
-        return
+    title = f"What shipping moved: deals won within {weeks} weeks, asking vs comparable"
+    render(View(report, [Sheet(title, rows)], lambda: _show_influence(title, rows, report.method)), output)
+
+
+def _show_influence(title: str, rows: list[dict[str, Any]], method: str) -> None:
     if not rows:
         console.print("No shipped feature was asked for by deals open when it shipped: nothing to compare yet.")
         return
-    console.print(rich_table(f"What shipping moved: deals won within {weeks} weeks, asking vs comparable", rows))
-    console.print(Text(f"Method: {report.method}.", style="dim"))
+    console.print(rich_table(title, rows))
+    console.print(Text(f"Method: {method}.", style="dim"))
 
 
 def _influence_row(f: Any, currency: str) -> dict[str, Any]:

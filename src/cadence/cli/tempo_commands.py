@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
-from cadence.cli.console import console, emit_csv, emit_json, rich_table
+from cadence.cli.console import console, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
+from cadence.cli.render import Sheet, View, render, supports
 from cadence.errors import InputError
 
 if TYPE_CHECKING:
@@ -82,22 +83,23 @@ def load_board(as_of: str | None) -> TempoBoard:
 
 
 def show_status(output: Output, as_of: str | None) -> None:
-    from cadence.analysis.tempo import DIAGNOSIS_RULE, PACE_RULE
-    from cadence.report.sections.tempo import past_due_line, tempo_row
+    from cadence.report.sections.tempo import tempo_row
 
     board = load_board(as_of)
-    if output is Output.json:
-        emit_json(board.as_dict())
-        return
     rows = [tempo_row(r) for r in board.rows]
-    if output is Output.csv:
-        emit_csv(rows)
-        return
+    title = f"Tempo before {board.as_of}"
+    render(View(board, [Sheet(title, rows)], lambda: _show_board(board, title, rows)), output)
+
+
+def _show_board(board: TempoBoard, title: str, rows: list[dict[str, Any]]) -> None:
+    from cadence.analysis.tempo import DIAGNOSIS_RULE, PACE_RULE
+    from cadence.report.sections.tempo import past_due_line
+
     if not rows:
         console.print("No tempo targets yet: say what good looks like with "
                       "`cadence tempo target set TEAM KIND COUNT --per month`.")
         return
-    console.print(rich_table(f"Tempo before {board.as_of}", rows))
+    console.print(rich_table(title, rows))
     _print_diagnoses(board)
     for review in board.past_due:
         console.print(Text(past_due_line(review), style="bold red"))
@@ -116,6 +118,7 @@ def _print_diagnoses(board: TempoBoard) -> None:
 
 
 @tempo_app.callback(invoke_without_command=True)
+@supports(Output.csv, Output.markdown)
 def tempo(ctx: typer.Context, output: FormatOption = Output.table, as_of: AsOfOption = None) -> None:
     """Each team's current period against its target: pace, streak, and whether a miss is organisational."""
     if ctx.invoked_subcommand is None:
@@ -123,6 +126,7 @@ def tempo(ctx: typer.Context, output: FormatOption = Output.table, as_of: AsOfOp
 
 
 @tempo_app.command()
+@supports(Output.csv, Output.markdown)
 def status(output: FormatOption = Output.table, as_of: AsOfOption = None) -> None:
     """Each team's current period against its target (the same as `cadence tempo`)."""
     show_status(output, as_of)
@@ -150,6 +154,7 @@ def ship(
 
 
 @target_app.callback(invoke_without_command=True)
+@supports(Output.csv, Output.markdown)
 def targets(ctx: typer.Context, output: FormatOption = Output.table) -> None:
     """Every version of every tempo target, oldest first."""
     if ctx.invoked_subcommand is not None:
@@ -159,14 +164,8 @@ def targets(ctx: typer.Context, output: FormatOption = Output.table) -> None:
 
     with open_workspace() as ws:
         versions = target_versions(load_tempo(ws))
-    rows = versions.rows
-    if output is Output.json:
-        emit_json(versions.as_dict())
-    elif output is Output.csv:
-        emit_csv(rows)
-    else:
-        console.print(rich_table("Tempo targets (a version applies to periods starting on or after valid_from)",
-                                 rows))
+    title = "Tempo targets (a version applies to periods starting on or after valid_from)"
+    render(View(versions, [Sheet(title, versions.rows)]), output)
 
 
 @target_app.command("set")
@@ -190,6 +189,7 @@ def target_set(
 
 
 @review_app.callback(invoke_without_command=True)
+@supports(Output.csv, Output.markdown)
 def reviews(ctx: typer.Context, output: FormatOption = Output.table, as_of: AsOfOption = None,
             limit: Annotated[int, typer.Option(help="Reviews to show, newest first.")] = 20) -> None:
     """Gap reviews, newest first: the action, its owner and due date, and whether the gap closed since."""
@@ -197,13 +197,9 @@ def reviews(ctx: typer.Context, output: FormatOption = Output.table, as_of: AsOf
         return
     board = load_board(as_of)
     rows = [r.as_dict() for r in board.reviews[:limit]]
-    if output is Output.json:
-        emit_json({"reviews": [r.as_dict() for r in board.reviews]})
-        return
-    if output is Output.csv:
-        emit_csv(rows)
-        return
-    console.print(rich_table(f"Gap reviews before {board.as_of}", [_review_line(r) for r in rows]))
+    title = f"Gap reviews before {board.as_of}"
+    render(View({"reviews": [r.as_dict() for r in board.reviews]}, [Sheet(title, rows)],
+                lambda: console.print(rich_table(title, [_review_line(r) for r in rows]))), output)
 
 
 def _review_line(r: dict[str, Any]) -> dict[str, Any]:
