@@ -146,6 +146,7 @@ def score(
 
 
 @hiring_app.command()
+@supports(Output.csv, Output.markdown)
 def index(
     candidate: Annotated[str | None, typer.Argument(help="Candidate id or name (default: everyone in play).")] = None,
     version: Annotated[str | None, typer.Option(help="Saved fit to use: v3, 3, or FY2026 for that year's latest "
@@ -158,16 +159,13 @@ def index(
     before, source = _known_before(None)
     with open_workspace() as ws:
         result = index_candidates(ws, candidate, version=version, known_before=before)
-    if output is Output.json:
-        emit_json(result.as_dict())
-    else:
-        _render_index(result, source)
+    title = f"Predictive index (0 = the average hire, in standard deviations; 80% interval) — formula {result.formula}"
+    render(View(result, [Sheet(title, result.rows())], lambda: _show_index(result, title, source)), output)
 
 
-def _render_index(result: IndexReport, source: str) -> None:
+def _show_index(result: IndexReport, title: str, source: str) -> None:
     console.print(_as_of_line(result.as_of, source))
-    console.print(rich_table(f"Predictive index (0 = the average hire, in standard deviations; 80% interval) — "
-                             f"formula {result.formula}", result.rows()))
+    console.print(rich_table(title, result.rows()))
     for warning in result.warnings:
         console.print(Text(f"! {warning}", style="yellow"))
 
@@ -232,6 +230,7 @@ def _show_managers(result: ManagerReport, source: str, top: int) -> None:
 
 
 @hiring_app.command()
+@supports(Output.csv, Output.markdown)
 def course(
     on: Annotated[str | None, typer.Option("--as-of", help="Day to judge progress on (default: --today, else "
                                                        "today's date).")] = None,
@@ -242,13 +241,16 @@ def course(
 
     with open_workspace() as ws:
         result = leadership_course(ws, _course_day(on))
-    if output is Output.json:
-        emit_json(result.as_dict())
-        return
-    console.print(as_of_line(result.day))
-    console.print(rich_table("Leadership course", result.participants,
-                             columns=["person_id", "name", "started", "completed", "expected", "modules",
-                                      "next_module", "status"]))
+    sheet = Sheet("Leadership course", result.participants, COURSE_COLUMNS)
+    render(View(result, [sheet], lambda: _show_course(sheet, result.day)), output)
+
+
+COURSE_COLUMNS = ["person_id", "name", "started", "completed", "expected", "modules", "next_module", "status"]
+
+
+def _show_course(sheet: Sheet, day: AsOf) -> None:
+    console.print(as_of_line(day))
+    console.print(rich_table(sheet.title, sheet.rows, columns=sheet.columns))
 
 
 def _course_day(on: str | None) -> AsOf:
