@@ -119,6 +119,9 @@ def as_view(result: Any) -> View:
 
 
 def csv_text(sheet: Sheet) -> str:
+    """The sheet as CSV: a header row, then the rows; nothing at all when it has neither rows nor known columns."""
+    if not sheet.header():
+        return ""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=sheet.header(), extrasaction="ignore")
     writer.writeheader()
