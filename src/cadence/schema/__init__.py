@@ -6,6 +6,6 @@ validation (`validate.py`), DDL (`ddl.py`) and the generated reference (`referen
 
 from cadence.schema.tables import TABLES, Column, DateOrder, Table, table_named
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "Column", "DateOrder", "Table", "table_named"]

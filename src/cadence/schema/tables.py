@@ -8,9 +8,9 @@ in the same row. A table's `key` is what makes a row unique, and what a re-impor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from cadence.errors import UnknownNameError
+from cadence.schema.app_tables import APP_TABLES
+from cadence.schema.model import Column, DateOrder, Table, _c
 from cadence.schema.types import ColumnType
 
 S, N, F, M, B, D, T = (
@@ -22,50 +22,6 @@ S, N, F, M, B, D, T = (
     ColumnType.DATE,
     ColumnType.TIMESTAMP,
 )
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: ColumnType
-    description: str
-    required: bool = False
-    allowed: tuple[str, ...] | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-
-
-@dataclass(frozen=True)
-class DateOrder:
-    """`earlier` may not be after `later` when both are present."""
-
-    earlier: str
-    later: str
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    description: str
-    key: tuple[str, ...]
-    columns: tuple[Column, ...]
-    date_orders: tuple[DateOrder, ...] = ()
-    group: str = "go-to-market"
-    references: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    def column(self, name: str) -> Column:
-        for col in self.columns:
-            if col.name == name:
-                return col
-        raise UnknownNameError(f"column of {self.name}", name, self.column_names)
-
-
-def _c(name: str, type_: ColumnType, description: str, **checks: object) -> Column:
-    return Column(name, type_, description, **checks)  # type: ignore[arg-type]
 
 
 ACTIVITY_KINDS = ("call", "connect", "email", "meeting", "demo", "proposal", "note", "task")
@@ -318,10 +274,13 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "gap_reviews",
-        "The weekly gap conversation: gap, cause, action, owner, due date.",
+        "The weekly gap conversation: gap, cause, action, owner, due date — a team's tempo gap and any "
+        "off-track KPI's action, in one list until closed.",
         key=("review_id",),
         columns=(
             _c("review_id", S, "Stable id", required=True),
+            _c("kind", S, "tempo (a team's shipping gap) or kpi (an off-track or at-risk figure)",
+               allowed=("tempo", "kpi")),
             _c("team", S, "Team", required=True),
             _c("period", S, "Period reviewed, e.g. 2026-11 or 2026-W47", required=True),
             _c("metric", S, "Deliverable or KPI", required=True),
@@ -333,6 +292,9 @@ TABLES: tuple[Table, ...] = (
             _c("owner_id", S, "Who owns the action"),
             _c("due", D, "When the action is due"),
             _c("status", S, "open or done", allowed=("open", "done")),
+            _c("gap", S, "The gap in words, e.g. 'bookings 18% under target'"),
+            _c("recorded_by", S, "user_id of who recorded it"),
+            _c("closed_at", T, "When it was closed"),
             _c("created_at", T, "When it was recorded", required=True),
             _c("source", S, "Which import brought the row", required=True),
         ),
@@ -534,6 +496,7 @@ SYSTEM_TABLES: tuple[Table, ...] = (
     ),
 )
 
+SYSTEM_TABLES = SYSTEM_TABLES + APP_TABLES
 TABLES = TABLES + REFERENCE_TABLES
 _BY_NAME = {t.name: t for t in TABLES + SYSTEM_TABLES}
 

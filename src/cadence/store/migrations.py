@@ -11,6 +11,8 @@ History:
       category, when the CRM last modified them and when a full export no longer held them
       (`deleted_at`); history keeps the forecast category; a lead's `created_at` may be empty.
   4 — saved hiring formulas live in `hiring_fits` (one version per save), no longer in JSON files.
+  5 — the web app: `users`, `sessions`, `audit_log`, `snapshots`, `comments`; `gap_reviews` holds KPI
+      actions too (`kind`, `gap`, `recorded_by`, `closed_at`), every earlier review being a tempo one.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from collections.abc import Callable
 from cadence.errors import WorkspaceError
 from cadence.schema import SCHEMA_VERSION
 from cadence.schema.ddl import add_column_sql, create_table_sql, quote
-from cadence.schema.tables import SYSTEM_TABLES, TABLES
+from cadence.schema.app_tables import APP_TABLES
+from cadence.schema.tables import SYSTEM_TABLES, TABLES, table_named
 from cadence.store.warehouse import Warehouse
 
 META = "cadence_meta"
@@ -65,8 +68,11 @@ def create_version_1(warehouse: Warehouse) -> None:
                 continue
             if table.name in ("exchange_rates", "fiscal_periods") or table.name in TABLES_ADDED_IN_4:
                 continue
+            if table in APP_TABLES:
+                continue
             ddl = create_table_sql(table, warehouse.dialect)
-            for column in ADDED_IN_2.get(table.name, ()) + ADDED_IN_3.get(table.name, ()):
+            for column in (ADDED_IN_2.get(table.name, ()) + ADDED_IN_3.get(table.name, ())
+                           + ADDED_IN_5.get(table.name, ())):
                 ddl = "\n".join(line for line in ddl.splitlines() if not line.strip().startswith(quote(column)))
                 ddl = ddl.replace(",\n)", "\n)")
             warehouse.execute(ddl)
@@ -112,7 +118,27 @@ def _three_to_four(warehouse: Warehouse) -> None:
             warehouse.execute(create_table_sql(table, warehouse.dialect))
 
 
-STEPS: dict[int, Callable[[Warehouse], None]] = {1: _one_to_two, 2: _two_to_three, 3: _three_to_four}
+ADDED_IN_5: dict[str, tuple[str, ...]] = {"gap_reviews": ("kind", "gap", "recorded_by", "closed_at")}
+
+
+def _four_to_five(warehouse: Warehouse) -> None:
+    for table in APP_TABLES:
+        warehouse.execute(create_table_sql(table, warehouse.dialect))
+    reviews = table_named("gap_reviews")
+    present = set(warehouse.column_names("gap_reviews"))
+    for column in ADDED_IN_5["gap_reviews"]:
+        if column not in present:
+            warehouse.execute(add_column_sql(reviews, column, warehouse.dialect))
+
+
+def _tempo_reviews(warehouse: Warehouse) -> None:
+    warehouse.execute("UPDATE gap_reviews SET kind = 'tempo' WHERE kind IS NULL")
+
+
+STEPS: dict[int, Callable[[Warehouse], None]] = {1: _one_to_two, 2: _two_to_three, 3: _three_to_four,
+                                                 4: _four_to_five}
+# data changes that must come in a transaction after their step's ALTERs (DuckDB refuses both in one)
+AFTER: dict[int, Callable[[Warehouse], None]] = {4: _tempo_reviews}
 
 
 def migrate(warehouse: Warehouse) -> list[int]:
@@ -133,8 +159,13 @@ def migrate(warehouse: Warehouse) -> list[int]:
     while version < SCHEMA_VERSION:
         with warehouse.transaction():
             STEPS[version](warehouse)
-            version += 1
-            _set_version(warehouse, version)
+            if version not in AFTER:
+                _set_version(warehouse, version + 1)
+        if version in AFTER:
+            with warehouse.transaction():
+                AFTER[version](warehouse)
+                _set_version(warehouse, version + 1)
+        version += 1
         passed.append(version)
     with warehouse.transaction():
         for table in TABLES + SYSTEM_TABLES:  # tables new in this release are simply created
