@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo-company
 
-.PHONY: demo test lint typecheck unit docs bench system-deps clean cli-smoke
+.PHONY: demo test lint typecheck unit docs bench system-deps clean cli-smoke serve
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Cadence needs Python 3.11 ($(PYTHON) not found)"; exit 1; }
@@ -17,13 +17,27 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# htmx (which only enhances the web app's pages: they work without it) comes from the npm registry into the
+# package's static folder, git-ignored; a machine without npm simply serves the pages without it.
+HTMX := src/cadence/web/static/htmx.min.js
+$(HTMX):
+	@if command -v npm >/dev/null 2>&1; then \
+	  tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent htmx.org@2 >/dev/null) && \
+	  tar -xzf $$tmp/htmx.org-*.tgz -C $$tmp package/dist/htmx.min.js && cp $$tmp/package/dist/htmx.min.js $@ && \
+	  rm -rf $$tmp || echo "htmx could not be fetched from npm: the web app works without it"; \
+	else echo "npm not found: the web app works without htmx"; fi
+
 ## make demo: install, build the demo company on the embedded DuckDB, show its summary and its scorecard
-demo: $(STAMP)
+demo: $(STAMP) $(HTMX)
 	$(BIN)/cadence demo $(DEMO_DIR)
 	$(BIN)/cadence --workspace $(DEMO_DIR) scorecard --html $(DEMO_DIR)/reports/scorecard.html
 
+## make serve: the web app over the demo company on http://127.0.0.1:8000 (after `make demo`)
+serve: $(STAMP) $(HTMX)
+	$(BIN)/cadence --workspace $(DEMO_DIR) serve
+
 ## make test: install what tests need (PostgreSQL from Debian), lint, type-check, run the suite
-test: system-deps $(STAMP) lint typecheck cli-smoke unit
+test: system-deps $(STAMP) $(HTMX) lint typecheck cli-smoke unit
 
 ## make cli-smoke: a clean `pip install .` (no extras) in a throwaway venv gives a working `cadence`
 cli-smoke:

@@ -75,3 +75,7 @@ class UnknownNameError(CadenceError, ValueError):
         hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}"
         super().__init__(f"unknown {kind} {name!r}", location=location, hint=hint)
         self.name = name
+
+
+class AccessDenied(CadenceError):
+    """The person asking may not see these rows or this page (the web answers 403). Deny by default."""

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cadence.analysis.as_of import resolve_as_of
-from cadence.errors import InputError
+from cadence.errors import AccessDenied, InputError
 from cadence.metrics.money import MissingRatesError
 from cadence.report.configure_next import configure_next
 from cadence.report.model import Scorecard, ScorecardContext, Section
@@ -53,6 +53,8 @@ def _build(ws: Workspace, week: str | None, today: date | None) -> Scorecard:
             section = provider.build(ws, context)
         except MissingRatesError as refused:  # never a mixed sum: the section says why it is not shown
             section = Section(provider.key, provider.title, notes=[f"Not shown: {refused.one_line()}"])
+        except AccessDenied:  # a scoped reader's scorecard simply has no section over rows they may not see
+            section = None
         if section is not None:
             sections.append(section)
     mission: dict[str, Any] | None = None

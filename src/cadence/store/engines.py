@@ -8,6 +8,8 @@ literals by sqlglot in that backend's dialect. Reads always go through Ibis.
 from __future__ import annotations
 
 import io
+import os
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -48,16 +50,44 @@ def redact(url: str) -> str:
     return url
 
 
+LOCK_WAIT_SECONDS = float(os.environ.get("CADENCE_LOCK_WAIT", "60"))
+
+
+def waiting_marker(path: Path) -> Path:
+    """The file a process waiting for the warehouse leaves beside it: `cadence serve` sees it, lets go of the
+    file between requests and answers "an import is running" until the waiter is done."""
+    return path.with_name(path.name + ".waiting")
+
+
+def _open_duckdb(path: Path, wait_seconds: float) -> Any:
+    """Open the DuckDB file; while another process (`cadence serve`) holds it, ask it to let go and wait."""
+    import ibis
+
+    deadline = time.monotonic() + wait_seconds
+    marker = waiting_marker(path)
+    try:
+        while True:
+            try:
+                return ibis.duckdb.connect(str(path))
+            except Exception as exc:  # duckdb raises IOException on a locked or corrupt file
+                if "lock" not in str(exc).lower():
+                    raise WarehouseError(f"cannot open the warehouse {path}: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise WarehouseError(
+                        f"the warehouse {path} is held by another process", hint="stop `cadence serve` (or the "
+                        "other command) and run this again, or move the warehouse to PostgreSQL so both can work "
+                        "at once") from exc
+                marker.touch()
+                time.sleep(0.2)
+    finally:
+        marker.unlink(missing_ok=True)
+
+
 class DuckDBEngine:
     dialect = "duckdb"
 
-    def __init__(self, path: Path):
-        import ibis
-
-        try:
-            self._ibis = ibis.duckdb.connect(str(path))
-        except Exception as exc:  # duckdb raises IOException on a locked or corrupt file
-            raise WarehouseError(f"cannot open the warehouse {path}: {exc}") from exc
+    def __init__(self, path: Path, *, wait_seconds: float | None = None):
+        self._ibis = _open_duckdb(path, LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds)
         self.raw = self._ibis.con
         self.raw.execute("SET enable_progress_bar = false")  # DuckDB's own bar would write into our output
 
