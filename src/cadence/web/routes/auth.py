@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from cadence.access.roles import Principal, may_see
 from cadence.accounts import audit
 from cadence.accounts.sessions import end_session, start_session
 from cadence.accounts.throttle import login_allowed
@@ -65,6 +66,15 @@ def logout(request: Request, ws: Workspace = Depends(workspace)) -> Response:
     return response
 
 
+HOMES = (("scorecard", "/scorecard"), ("hiring", "/hiring"), ("admin", "/admin/users"))
+
+
 @router.get("/", include_in_schema=False)
-def home() -> Response:
-    return RedirectResponse("/scorecard", status_code=303)
+def home(request: Request, ws: Workspace = Depends(workspace)) -> Response:
+    """The scorecard for everyone who may see it; a recruiter's home is hiring."""
+    user = signed_in_user(request, ws)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    principal = Principal(user.user_id, user.role, user.team, user.person_id)
+    target = next((href for area, href in HOMES if may_see(principal, area)), "/login")
+    return RedirectResponse(target, status_code=303)

@@ -1,0 +1,94 @@
+"""Every route × every role: who may open what, written out by hand from the roles users were promised
+(issue 12 / docs/users.md), not read from the code under test."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+
+from tests.web.conftest import WebCompany
+
+# The promise, area by area: which roles may open the pages of each area.
+EVERYONE_BUT_RECRUITER = {"admin", "executive", "manager", "rep", "viewer"}
+MAY_SEE = {
+    "scorecard": EVERYONE_BUT_RECRUITER,
+    "metrics": {"admin", "executive", "manager", "rep"},
+    "pipeline": {"admin", "executive", "manager", "rep"},
+    "forecast": {"admin", "executive", "manager", "rep"},
+    "coaching": {"admin", "executive", "manager", "rep"},
+    "tempo": {"admin", "executive", "manager"},
+    "requests": {"admin", "executive", "manager", "rep"},
+    "roadmap": {"admin", "executive"},
+    "hiring": {"admin", "executive", "recruiter"},
+    "hiring_scores": {"admin", "recruiter"},
+    "quality": {"admin", "executive"},
+    "actions": {"admin", "executive", "manager", "rep"},
+    "admin": {"admin"},
+}
+ROLES = ("admin", "executive", "manager", "rep", "recruiter", "viewer")
+
+
+def _area_of(route: APIRoute) -> str | None:
+    from cadence.web.deps import viewer
+
+    by_function = {viewer(area): area for area in MAY_SEE}
+    for dependency in route.dependant.dependencies:
+        if dependency.call in by_function:
+            return by_function[dependency.call]
+    return None
+
+
+def _sample_path(path: str, web: WebCompany) -> str:
+    samples = {"name": "bookings", "person_id": web.rep_person, "user_id": "vic", "review_id": "none"}
+    return re.sub(r"\{(\w+)(?::[^}]*)?\}", lambda m: samples.get(m.group(1), "x"), path)
+
+
+QUERIES = {"/rows": {"period": "2025-Q4"}, "/comments": {"subject": "kpi:/bookings"}}
+
+
+def _get_routes(app: Any) -> list[tuple[str, str]]:
+    found = []
+    for route in app.routes:
+        if isinstance(route, APIRoute) and "GET" in route.methods:
+            area = _area_of(route)
+            if area is not None:
+                found.append((route.path, area))
+    return found
+
+
+def test_every_page_declares_who_may_see_it(web_app: Any) -> None:
+    """No page is open to anyone signed in by accident: every GET route but sign-in and the home redirect
+    goes through the viewer dependency of an area."""
+    open_routes = {r.path for r in web_app.routes if isinstance(r, APIRoute) and "GET" in r.methods
+                   and _area_of(r) is None}
+    assert open_routes <= {"/login", "/", "/login/oidc", "/login/oidc/callback"}, open_routes
+
+
+@pytest.mark.slow
+def test_route_by_role_matrix(web: WebCompany, web_app: Any, client: Any) -> None:
+    routes = _get_routes(web_app)
+    assert len(routes) >= 8
+    wrong = []
+    for path, area in routes:
+        url = _sample_path(path, web)
+        params = next((q for suffix, q in QUERIES.items() if path.rstrip(".jsoncv").endswith(suffix)
+                       or suffix in path), {})
+        for role in ROLES:
+            response = client(role).get(url, params=params, follow_redirects=False)
+            allowed = role in MAY_SEE[area]
+            if allowed and response.status_code == 403 or not allowed and response.status_code != 403:
+                wrong.append(f"{role} GET {url} -> {response.status_code} (expected {'allowed' if allowed else 403})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_signed_out_html_goes_to_login_and_json_gets_401(web_app: Any, anonymous: Any, web: WebCompany) -> None:
+    for path, _area in _get_routes(web_app):
+        url = _sample_path(path, web)
+        response = anonymous.get(url, follow_redirects=False)
+        if path.endswith((".json", ".csv")):
+            assert response.status_code == 401, url
+        else:
+            assert response.status_code == 303 and response.headers["location"].startswith("/login"), url
