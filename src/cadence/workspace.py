@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+import hashlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -44,6 +46,8 @@ class Workspace:
         self._today: date | None = None
         self._calendar: FiscalCalendar | None = None
         self._reporting: str | None = None  # --currency for one build (see `reporting_in`)
+        self._row_filter: Callable[[str, Any], Any] | None = None  # see `with_row_filter`
+        self._cache_suffix = ""
 
     @property
     def today(self) -> date:
@@ -55,10 +59,22 @@ class Workspace:
     def materialised(self, name: str, build: Any) -> Any:
         """`build(self)` computed once into a temporary table and reused until the next write."""
         if name not in self._materialised:
-            table_name = f"_cadence_cache_{name}"
+            table_name = f"_cadence_cache_{name}{self._cache_suffix}"
             self.warehouse.ibis.create_table(table_name, build(self), temp=True, overwrite=True)
             self._materialised[name] = self.warehouse.ibis.table(table_name)
         return self._materialised[name]
+
+    def with_row_filter(self, row_filter: Callable[[str, Any], Any], key: str) -> Workspace:
+        """This workspace seen through `row_filter(name, table)`: every `table(name)` (so every metric, analysis,
+        report and export) passes through it, after any filter this workspace already has. It shares the
+        warehouse, config, calendar, metrics and as-of day; its cached relations are its own (`key` names them)."""
+        view = copy.copy(self)
+        view._registry, view._calendar, view._today = self.registry, self.calendar, self.today
+        view._materialised = {}
+        before = self._row_filter
+        view._row_filter = row_filter if before is None else (lambda name, table: row_filter(name, before(name, table)))
+        view._cache_suffix = "_" + hashlib.sha256((self._cache_suffix + key).encode()).hexdigest()[:16]
+        return view
 
     # -- metrics ---------------------------------------------------------------------------
     @property
@@ -135,6 +151,10 @@ class Workspace:
         Opportunities a full export no longer held (`deleted_at`, deleted in the CRM) are kept in the
         warehouse but never counted: they and their history are left out unless `include_deleted`.
         """
+        table = self._stored_table(name, include_deleted=include_deleted)
+        return table if self._row_filter is None else self._row_filter(name, table)
+
+    def _stored_table(self, name: str, *, include_deleted: bool) -> Any:
         table_named(name)  # a clear error for an unknown name
         table = self.warehouse.table(name)
         if include_deleted or name not in ("opportunities", "opportunity_history"):
