@@ -123,7 +123,7 @@ def record_review(ws: Workspace, team: str, deliverable: str, *, cause: str, act
         now = datetime.combine(today, now.time())
     review_id = f"GR-{entry_key(team, track.label, chosen.label, now.date().isoformat())}"  # one a day per gap
     write_entry(ws, Entry("gap review", "gap_reviews", {
-        "review_id": review_id, "team": team, "period": chosen.label, "metric": track.label,
+        "review_id": review_id, "kind": "tempo", "team": team, "period": chosen.label, "metric": track.label,
         "target": chosen.target, "actual": chosen.actual, "cause": cause, "action": action,
         "owner_id": resolve_person(data, owner), "due": due.isoformat(), "status": "open",
         "created_at": now.isoformat(),
@@ -151,7 +151,8 @@ def close_review(ws: Workspace, review_id: str) -> ReviewClosed:
         known = ws.table("gap_reviews").review_id.to_pandas().tolist()
         raise UnknownNameError("gap review", review_id, known)
     row = found.iloc[0].to_dict()
-    row.update(status="done", due=_iso(row["due"]), created_at=_iso(row["created_at"]))
+    row.update(status="done", due=_iso(row["due"]), created_at=_iso(row["created_at"]),
+               closed_at=_iso(row.get("closed_at")) or datetime.now(UTC).replace(tzinfo=None).isoformat())
     write_entry(ws, Entry("gap review", "gap_reviews", {k: v for k, v in row.items() if k != "source"},
                           "tempo-review", review_id))
     return ReviewClosed(review_id)
