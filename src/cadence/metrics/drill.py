@@ -85,11 +85,13 @@ def drill_rows(ws: Any, metric_name: str, period: str, *, by: dict[str, str | No
         table = _derived_rows(ws, registry, inputs, rel, query)
         order = ROW_IDS[rel]
     table = _pick(table, picked)
-    columns = _columns(table, inputs)
+    columns = _columns(table, ROW_IDS.get(rel), inputs)
     total = int(table.count().execute())
     ordered = table.select(*columns).order_by([ibis.desc(order), *[c for c in columns[:1] if c != order]])
     frame = (ordered.limit(limit) if limit is not None else ordered).to_pandas()
-    rows = [{str(k): _plain(v) for k, v in record.items()} for record in frame.astype(object).to_dict("records")]
+    days = {name for name, kind in table.schema().items() if kind.is_date()}
+    rows = [{str(k): _plain(v, day=k in days) for k, v in record.items()}
+            for record in frame.astype(object).to_dict("records")]
     return DrillResult(metric.name, period, rel, columns, rows, total, picked, where, inputs)
 
 
@@ -162,18 +164,22 @@ def _pick(table: Any, by: dict[str, str | None]) -> Any:
     return table
 
 
-def _columns(table: Any, inputs: list[str]) -> list[str]:
-    """The useful columns first (ids, names, owner, team, stage, amounts, dates), then the flags, then the rest."""
+def _columns(table: Any, row_id: str | None, inputs: list[str]) -> list[str]:
+    """The row's id, the useful columns (names, owner, team, stage, amounts, dates), the flags, then the rest."""
     present = list(table.columns)
-    useful = [c for c in _DRILL_COLUMNS if c in present]
+    useful = [c for c in (row_id, *_DRILL_COLUMNS) if c in present]
+    useful = list(dict.fromkeys(useful))
     flags = [f"{COUNTS_IN}{name}" for name in inputs]
     return [*useful, *flags, *[c for c in present if c not in useful and c not in flags]]
 
 
-def _plain(value: Any) -> Any:
-    """A value JSON can hold: dates as ISO text, numbers as int/float, blanks as None."""
+def _plain(value: Any, *, day: bool = False) -> Any:
+    """A value JSON can hold: dates and times as ISO text (a `day` column's as a date), numbers as int/float,
+    blanks as None."""
     if value is None or value is pd.NaT:
         return None
+    if day and isinstance(value, datetime):
+        return value.date().isoformat()
     if isinstance(value, pd.Timestamp | datetime | date):
         return value.isoformat()
     if isinstance(value, np.generic):

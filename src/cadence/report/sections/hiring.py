@@ -26,14 +26,14 @@ class HiringSection:
         from cadence.config.hiring import HiringConfig
 
         candidates = ws.table("candidates").to_pandas()
-        if candidates.empty and ws.warehouse.count("interview_scores") == 0:
+        if candidates.empty and ws.table("interview_scores").count().execute() == 0:
             return None
         year_start = ws.calendar.start_of(context.as_of - timedelta(days=1), "year")
         pipeline = hiring_pipeline(candidates, as_of=context.as_of, window_start=year_start)
         section = Section(self.key, self.title, figures=_pipeline_figures(pipeline, ws.calendar.label(year_start,
                                                                                                        "year")))
         section.rows = [role.as_dict() for role in pipeline.open_roles]
-        if ws.warehouse.count("interview_scores") == 0:
+        if ws.table("interview_scores").count().execute() == 0:
             section.notes.append("No interview scores yet: import them (`--from interview-scores` or "
                                  "`--from greenhouse`) to learn which criteria predict success.")
             return section
