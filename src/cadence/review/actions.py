@@ -19,6 +19,7 @@ from cadence.entries.policy import Entry, EntryRefused, entry_key, write_entry
 from cadence.entries.tempo import CAUSES
 from cadence.errors import UnknownNameError
 from cadence.review.snapshots import parse_week, week_label
+from cadence.schema.ddl import quote
 from cadence.schema.tables import table_named
 
 if TYPE_CHECKING:
@@ -153,8 +154,8 @@ def add_comment(ws: Workspace, *, subject: str, body: str, author: str, week_sta
 def comments_on(ws: Workspace, subject: str) -> list[dict[str, Any]]:
     """The thread on `subject`, oldest first."""
     names = ("comment_id", "subject", "week_start", "team", "author", "at", "body")
-    rows = ws.warehouse.query(f"SELECT {', '.join(names)} FROM comments WHERE subject = $1 ORDER BY at, comment_id",
-                              (subject,))
+    rows = ws.warehouse.query(f"SELECT {', '.join(quote(n) for n in names)} FROM comments WHERE subject = $1 "
+                              f"ORDER BY {quote('at')}, comment_id", (subject,))
     return [_comment_dict(dict(zip(names, r, strict=True))) for r in rows]
 
 
