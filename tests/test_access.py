@@ -84,6 +84,9 @@ def build_company(root: Path) -> Workspace:
         "activities": [{"activity_id": f"act{i}", "person_id": REPS[i % 4], "kind": "call",
                         "occurred_at": datetime(2026, 1, 5 + i % 20, 10), "source": "test"} for i in range(40)],
         "exchange_rates": [{"currency": "EUR", "rate": EUR_PER_USD, "source": "test"}],
+        "subscriptions": [{"subscription_id": f"s{i}", "account_id": account, "mrr": 100 * (i + 1), "currency": "USD",
+                           "started_at": date(2025, 11, 1), "source": "test"}
+                          for i, account in enumerate([*(f"a-{rep}-0" for rep in REPS), "a-lead-only", "a-owned"])],
         "candidates": [{"candidate_id": "c1", "name": "Cora Candidate", "role": "rep", "source": "test"}],
         "interview_scores": [{"candidate_id": "c1", "interviewer_id": "m1", "criterion": "grit", "score": 7,
                               "source": "test"}],
@@ -200,6 +203,19 @@ def test_other_teams_customers_never_appear(company: Workspace) -> None:
     assert drilled and drilled <= {f"a-{r}-{k}" for r in ("r1", "r2") for k in range(2)}
 
 
+def test_recurring_revenue_is_of_the_scope_accounts_and_its_cache_stays_apart(company: Workspace) -> None:
+    subscriptions = raw(company, "subscriptions").set_index("account_id")["mrr"].astype(float)
+    company_mrr = company.metric("mrr", grain="month").set_index("period")["value"]
+    view = scoped(company, scope_for(company, principal("manager", "m2")))  # Mid-Market: r3's owned account too
+    team_mrr = view.metric("mrr", grain="month").set_index("period")["value"]
+    assert team_mrr["2026-01"] == pytest.approx(subscriptions[["a-r3-0", "a-r4-0", "a-owned"]].sum())
+    assert company.metric("mrr", grain="month").set_index("period")["value"]["2026-01"] == pytest.approx(
+        subscriptions.sum()) == pytest.approx(company_mrr["2026-01"])
+    rep = scoped(company, scope_for(company, principal("rep", "r1")))  # r1's lead names Lead-only Inc
+    assert rep.metric("mrr", grain="month").set_index("period")["value"]["2026-01"] == pytest.approx(
+        subscriptions[["a-r1-0", "a-lead-only"]].sum())
+
+
 def test_tempo_is_the_managers_team(company: Workspace) -> None:
     view = scoped(company, scope_for(company, principal("manager", "m2")))
     assert set(view.table("tempo_targets").to_pandas()["team"]) == {"Mid-Market"}
@@ -259,20 +275,28 @@ def test_scoped_caches_do_not_leak_into_the_company(company: Workspace) -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(role=st.sampled_from(["manager", "rep"]), who=st.sampled_from(["m1", "m2", "r1", "r2", "r3", "r4"]),
        where=st.sampled_from(WHERES), metric=st.sampled_from(["bookings", "win_rate", "pipeline_coverage",
-                                                              "opportunities_created"]),
+                                                              "opportunities_created", "leads",
+                                                              "activities_per_rep_day"]),
        period=st.sampled_from(["2026-Q1", "2026-02", "2026-W03", "2025-Q4"]))
 def test_no_row_outside_the_scope_ever_appears(company: Workspace, role: str, who: str, where: str | None,
                                                metric: str, period: str) -> None:
     allowed = TEAM_OF.get(who, {who}) if role == "manager" else {who}  # a "manager" leading nobody: their own
     view = scoped(company, scope_for(company, Principal("u", role, person_id=who,
                                                          team={"m1": "Enterprise", "m2": "Mid-Market"}.get(who))))
-    owners = raw(company, "opportunities").set_index("opportunity_id")["owner_id"]
+    owners = {**raw(company, "opportunities").set_index("opportunity_id")["owner_id"].to_dict(),
+              **raw(company, "leads").set_index("lead_id")["owner_id"].to_dict(),
+              **raw(company, "activities").set_index("activity_id")["person_id"].to_dict()}
+    accounts = set(raw(company, "opportunities").query("owner_id in @allowed")["account_id"]) | set(
+        raw(company, "leads").query("owner_id in @allowed")["account_id"]) | ({"a-owned"} if "r3" in allowed else set())
     try:
         result = drill_rows(view, metric, period, where=where)
         figures = view.metric("bookings", by=["owner_id"], grain="month", where=where)
     except CadenceError:
         pass  # a filter Cadence refuses to read shows nothing at all
     else:
-        assert {owners[r["opportunity_id"]] for r in result.rows} <= allowed
+        row_ids = [r.get("activity_id") or r.get("lead_id") or r["opportunity_id"] for r in result.rows]
+        assert {owners[i] for i in row_ids} <= allowed
+        assert {r["account_id"] for r in result.rows if r.get("account_id")} <= accounts
+        assert set(view.table("accounts").to_pandas()["account_id"]) <= accounts
         assert set(figures["owner_id"]) <= allowed
     assert len(raw(company, "opportunities")) == 48  # the table is still there, whole
