@@ -30,7 +30,8 @@ def record(ws: Workspace, action: str, *, actor: str | None, target: str | None 
 
 def read_audit(ws: Workspace, *, since: datetime | None = None, actor: str | None = None,
                action: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-    """Events newest first, optionally from `since` on, by one actor, of one action; at most `limit`."""
+    """Events newest first, optionally from `since` on, by one actor, of one action; at most `limit`. Each has
+    its before and after records twice: as stored (`before_json`, `after_json`) and decoded (`before`, `after`)."""
     where: list[str] = []
     params: list[object] = []
     for column, operator, value in (('"at"', ">=", naive_utc(since) if since else None), ("actor", "=", actor),
@@ -48,8 +49,8 @@ def read_audit(ws: Workspace, *, since: datetime | None = None, actor: str | Non
 def _event(row: tuple[Any, ...]) -> dict[str, Any]:
     event_id, at, actor, action, target, before, after, address = row
     return {"event_id": event_id, "at": at, "actor": actor, "action": action, "target": target,
-            "before": json.loads(before) if before else None, "after": json.loads(after) if after else None,
-            "address": address}
+            "before_json": before, "after_json": after, "address": address,
+            "before": json.loads(before) if before else None, "after": json.loads(after) if after else None}
 
 
 def _as_json(value: Any) -> str | None:

@@ -3,9 +3,8 @@ exports and views of hiring pages — filtered by day, actor and action."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -33,11 +32,6 @@ def audit(
     start = datetime(day.year, day.month, day.day) if day else None
     with open_workspace() as ws:
         events = read_audit(ws, since=start, actor=actor, action=action, limit=limit)
-    rows = [_flat(event) for event in events]
-    render(View(events, [Sheet(f"{len(rows)} audit events", rows, COLUMNS)]), output)
-
-
-def _flat(event: dict[str, Any]) -> dict[str, Any]:
-    """One event as a table row: before and after as compact JSON."""
-    return {**event, **{k: None if event[k] is None else json.dumps(event[k], sort_keys=True, default=str)
-                        for k in ("before", "after")}}
+    rows = [{**event, "before": event["before_json"], "after": event["after_json"]} for event in events]
+    decoded = [{k: v for k, v in event.items() if k not in ("before_json", "after_json")} for event in events]
+    render(View(decoded, [Sheet(f"{len(rows)} audit events", rows, COLUMNS)]), output)
