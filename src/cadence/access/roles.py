@@ -6,7 +6,8 @@ not name is refused (deny by default). Which *rows* a page then shows is the sco
 | role      | sees                                                                   | writes                  |
 |-----------|------------------------------------------------------------------------|-------------------------|
 | admin     | everything                                                             | everything              |
-| executive | every area but hiring_scores and admin (hiring: aggregates only)        | requests, actions       |
+| executive | every area but hiring_scores and admin (hiring: aggregates only)        | scorecard (snapshots),  |
+|           |                                                                        | tempo, requests, actions|
 | manager   | scorecard, metrics, pipeline, forecast, coaching, tempo, requests,     | tempo, requests,        |
 |           | actions — of their team                                                | actions (their team)    |
 | rep       | scorecard, metrics, pipeline, forecast, coaching, requests, actions    | actions (their own)     |
@@ -48,7 +49,7 @@ READS: dict[str, frozenset[str]] = {
 
 WRITES: dict[str, frozenset[str]] = {
     "admin": frozenset(AREAS),
-    "executive": frozenset({"requests", "actions"}),
+    "executive": frozenset({"scorecard", "tempo", "requests", "actions"}),  # scorecard: compute a week again
     "manager": frozenset({"tempo", "requests", "actions"}),
     "rep": frozenset({"actions"}),
     "recruiter": frozenset({"hiring_scores"}),
