@@ -19,7 +19,7 @@ import cadence
 from cadence.entries import EntryRefused, record_review, record_shipment, set_target
 from cadence.errors import UnknownNameError
 from cadence.report.scorecard import build_scorecard
-from cadence.review.actions import actions_for_week, add_comment, close_action, comments_on, open_action
+from cadence.review.actions import ActionRefused, actions_for_week, add_comment, close_action, comments_on, open_action
 from cadence.review.changes import what_changed
 from cadence.review.snapshots import (
     Snapshot,
@@ -37,7 +37,8 @@ TEAMS = [{"name": "Sales", "kind": "sales", "kpis": [{"metric": "bookings", "tar
 MAPPING = {"files": [{"file": "deals*.csv", "table": "opportunities",
                       "columns": {"opportunity_id": "Deal ID", "account_id": "Company ID", "stage": "Stage",
                                   "amount": "Amount", "created_at": "Created", "close_date": "Closed"},
-                      "constants": {"currency": "USD"}, "values": {"stage": {"Won": "Closed Won", "Lost": "Closed Lost"}}}]}
+                      "constants": {"currency": "USD"},
+                      "values": {"stage": {"Won": "Closed Won", "Lost": "Closed Lost"}}}]}
 HEADER = ["Deal ID", "Company ID", "Stage", "Amount", "Created", "Closed"]
 FIRST = [["D1", "A1", "Won", "5000", "2026-10-01", "2026-11-03"],
          ["D2", "A1", "Won", "7000", "2026-10-05", "2026-11-10"],
@@ -277,7 +278,7 @@ def test_tempo_gap_reviews_are_in_the_same_list(workspace: Workspace) -> None:
     assert set(listed(workspace, date(2025, 3, 17))) == {kpi.review_id}
 
 
-REFUSALS = {
+REFUSALS: dict[str, tuple[dict[str, Any], str]] = {
     "bad cause": ({"cause": "bad luck"}, "cause"),
     "missing owner": ({"owner_id": " "}, "owner_id"),
     "due before the week": ({"due": date(2026, 11, 8)}, "due"),
@@ -292,11 +293,12 @@ def test_a_bad_action_is_refused_naming_the_field_and_nothing_is_written(workspa
     kpi_action(workspace, action="Something else")  # one good row already there
     before = rows_written(workspace)
     changes, field = REFUSALS[case]
-    with pytest.raises(EntryRefused) as caught:
+    with pytest.raises(ActionRefused) as caught:
         kpi_action(workspace, **changes)
+    assert isinstance(caught.value, EntryRefused)  # the one hand-entry refusal, with the web form's field
     line = str(caught.value)
     assert "\n" not in line and line.startswith(f"gap action refused — {field} ")
-    assert caught.value.column == field and getattr(caught.value, "field") == field
+    assert caught.value.column == caught.value.field == field
     assert rows_written(workspace) == before
 
 
@@ -316,7 +318,7 @@ def test_comments_are_stored_as_typed_oldest_first(workspace: Workspace) -> None
 
 @pytest.mark.parametrize(("body", "reason"), [("   ", "is empty"), ("x" * 4001, "at most 4000")])
 def test_an_empty_or_overlong_comment_is_refused_on_its_body(workspace: Workspace, body: str, reason: str) -> None:
-    with pytest.raises(EntryRefused, match=reason) as caught:
+    with pytest.raises(ActionRefused, match=reason) as caught:
         add_comment(workspace, subject="kpi:Sales/bookings", body=body, author="ana", week_start=None, team=None)
-    assert getattr(caught.value, "field") == "body"
+    assert caught.value.field == "body"
     assert count(workspace, "SELECT COUNT(*) FROM comments") == 0
