@@ -57,9 +57,9 @@ def deals_export(folder: Path, rows: list[list[str]]) -> Path:
     return folder
 
 
-def sales_company(root: Path) -> Workspace:
+def sales_company(root: Path, warehouse: str | None = None) -> Workspace:
     """A company with one Sales team, a quarterly bookings target of 100,000 and three deals in November."""
-    init_workspace(root / "ws", company="Review Co")
+    init_workspace(root / "ws", company="Review Co", warehouse=warehouse)
     path = root / "ws" / "cadence.yml"
     config = yaml.safe_load(path.read_text())
     config["teams"] = TEAMS
@@ -73,6 +73,15 @@ def sales_company(root: Path) -> Workspace:
 @pytest.fixture
 def sales(tmp_path: Path) -> Iterator[Workspace]:
     ws = sales_company(tmp_path)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def sales_any(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Workspace]:
+    """The same company on the embedded DuckDB and on a real PostgreSQL."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    ws = sales_company(tmp_path, url)
     yield ws
     ws.close()
 
@@ -104,8 +113,9 @@ def count(ws: Workspace, sql: str, params: tuple[Any, ...] | None = None) -> int
 # -- snapshots ------------------------------------------------------------------------------------------------
 
 
-def test_a_snapshot_keeps_the_scorecard_as_leadership_saw_it_after_a_later_import(sales: Workspace,
+def test_a_snapshot_keeps_the_scorecard_as_leadership_saw_it_after_a_later_import(sales_any: Workspace,
                                                                                   tmp_path: Path) -> None:
+    sales = sales_any
     expected = normalised(build_scorecard(sales, week=W46, today=TODAY).as_dict())
     taken = take_snapshot(sales, W46, computed_by="ana", today=TODAY)
     assert taken.payload == expected
@@ -230,7 +240,8 @@ def listed(ws: Workspace, monday: date, teams: set[str] | None = None) -> dict[s
     return {a.review_id: (a.status, a.past_due) for a in actions_for_week(ws, monday, teams=teams)}
 
 
-def test_a_kpi_action_comes_back_each_week_until_closed_and_is_flagged_past_due(workspace: Workspace) -> None:
+def test_a_kpi_action_comes_back_each_week_until_closed_and_is_flagged_past_due(any_workspace: Workspace) -> None:
+    workspace = any_workspace
     made = kpi_action(workspace)  # recorded Friday of W46, due Friday of W47
     stored = workspace.warehouse.query("SELECT kind, team, period, metric, cause, owner_id, due, status, "
                                        "recorded_by, closed_at FROM gap_reviews WHERE review_id = $1",
@@ -289,7 +300,8 @@ REFUSALS: dict[str, tuple[dict[str, Any], str]] = {
 
 
 @pytest.mark.parametrize("case", list(REFUSALS))
-def test_a_bad_action_is_refused_naming_the_field_and_nothing_is_written(workspace: Workspace, case: str) -> None:
+def test_a_bad_action_is_refused_naming_the_field_and_nothing_is_written(any_workspace: Workspace, case: str) -> None:
+    workspace = any_workspace
     kpi_action(workspace, action="Something else")  # one good row already there
     before = rows_written(workspace)
     changes, field = REFUSALS[case]
@@ -302,7 +314,8 @@ def test_a_bad_action_is_refused_naming_the_field_and_nothing_is_written(workspa
     assert rows_written(workspace) == before
 
 
-def test_comments_are_stored_as_typed_oldest_first(workspace: Workspace) -> None:
+def test_comments_are_stored_as_typed_oldest_first(any_workspace: Workspace) -> None:
+    workspace = any_workspace
     body = "<script>alert('hi')</script> & more"
     first = add_comment(workspace, subject="kpi:Sales/bookings", body=body, author="ana",
                         week_start=date(2026, 11, 18), team="Sales")
