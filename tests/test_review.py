@@ -236,8 +236,10 @@ def kpi_action(ws: Workspace, **changes: Any) -> Any:
     return open_action(ws, **{**given, **changes})
 
 
-def listed(ws: Workspace, monday: date, teams: set[str] | None = None) -> dict[str, tuple[str, bool]]:
-    return {a.review_id: (a.status, a.past_due) for a in actions_for_week(ws, monday, teams=teams)}
+def listed(ws: Workspace, monday: date, teams: set[str] | None = None,
+           today: date = date(2027, 1, 1)) -> dict[str, tuple[str, bool]]:
+    """Each action of the week as (status, past due), looked at on `today` (default: long after)."""
+    return {a.review_id: (a.status, a.past_due) for a in actions_for_week(ws, monday, teams=teams, today=today)}
 
 
 def test_a_kpi_action_comes_back_each_week_until_closed_and_is_flagged_past_due(any_workspace: Workspace) -> None:
@@ -252,6 +254,8 @@ def test_a_kpi_action_comes_back_each_week_until_closed_and_is_flagged_past_due(
     assert listed(workspace, date(2026, 11, 2)) == {}  # recorded after that week
     assert listed(workspace, date(2026, 11, 9)) == {rid: ("open", False)}
     assert listed(workspace, date(2026, 11, 16)) == {rid: ("open", True)}  # due before W47 ended, still open
+    assert listed(workspace, date(2026, 11, 16), today=date(2026, 11, 20)) == {rid: ("open", False)}  # due today
+    assert listed(workspace, date(2026, 11, 16), today=date(2026, 11, 21)) == {rid: ("open", True)}
     assert listed(workspace, date(2026, 11, 23)) == {rid: ("open", True)}
     assert listed(workspace, date(2026, 11, 16), teams={"Marketing"}) == {}
     assert listed(workspace, date(2026, 11, 16), teams={"Sales", "Marketing"}) == {rid: ("open", True)}
@@ -279,7 +283,7 @@ def test_tempo_gap_reviews_are_in_the_same_list(workspace: Workspace) -> None:
     kpi = kpi_action(workspace, week="2025-W10", due=date(2025, 3, 14), at=datetime(2025, 3, 10, 9))
     assert workspace.warehouse.query("SELECT kind FROM gap_reviews WHERE review_id = $1", (review.review_id,)) == [
         ("tempo",)]
-    week11 = {a.review_id: a for a in actions_for_week(workspace, date(2025, 3, 10))}
+    week11 = {a.review_id: a for a in actions_for_week(workspace, date(2025, 3, 10), today=date(2026, 1, 1))}
     assert set(week11) == {review.review_id, kpi.review_id}
     tempo = week11[review.review_id]
     assert (tempo.kind, tempo.team, tempo.metric, tempo.period, tempo.past_due) == (

@@ -116,7 +116,7 @@ def actions(ctx: typer.Context, week: WeekOption = None, output: FormatOption = 
 
     day = parse_week(week) if week else (global_today() or date.today())
     with open_workspace() as ws:
-        listed = all_actions(ws) if every else actions_for_week(ws, day)
+        listed = all_actions(ws) if every else actions_for_week(ws, day, today=global_today())
     rows = [a.as_dict() for a in listed]
     title = "Every gap action" if every else f"Gap actions open in {week_label(day)}"
     data = {"week": None if every else week_label(day), "actions": rows}

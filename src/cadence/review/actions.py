@@ -121,15 +121,20 @@ def close_action(ws: Workspace, review_id: str, *, closed_by: str, at: datetime 
     return _action(row, closed_at.date() - timedelta(days=closed_at.weekday()))
 
 
-def actions_for_week(ws: Workspace, week_start: date, *, teams: set[str] | None = None) -> list[Action]:
+def actions_for_week(ws: Workspace, week_start: date, *, teams: set[str] | None = None,
+                     today: date | None = None) -> list[Action]:
     """Every action recorded by the end of the week (of `week_start`) and not closed before it began: open ones,
-    and those closed during or after it, shown as they stood then. Past-due ones first. `teams`: None is all."""
+    and those closed during or after it, shown as they stood then. Past-due ones first. `teams`: None is all.
+
+    An action is past due when its due day passed before the week ended and it was still open then; in the week
+    still under way (`today`, default the real date, is in it) only a due day before `today` has passed."""
     monday = week_start - timedelta(days=week_start.weekday())
     end = monday + timedelta(days=7)
     rows = _read(ws, "WHERE created_at < $1 AND (closed_at IS NULL OR closed_at >= $2) "
                      "AND (status IS NULL OR status = 'open' OR closed_at IS NOT NULL)",
                  (datetime.combine(end, datetime.min.time()), datetime.combine(monday, datetime.min.time())))
-    listed = [_action(r, monday) for r in rows if teams is None or r["team"] in teams]
+    day = today or _now().date()
+    listed = [_action(r, monday, day) for r in rows if teams is None or r["team"] in teams]
     return sorted(listed, key=lambda a: (not a.past_due, a.status != "open", a.due or date.max, a.team, a.metric))
 
 
@@ -175,15 +180,16 @@ def _read(ws: Workspace, where: str, params: tuple[Any, ...]) -> list[dict[str, 
     return found
 
 
-def _action(row: dict[str, Any], monday: date) -> Action:
+def _action(row: dict[str, Any], monday: date, today: date | None = None) -> Action:
     end = datetime.combine(monday + timedelta(days=7), datetime.min.time())
+    cutoff = end.date() if today is None else min(end.date(), today)
     closed_at = row["closed_at"]
     closed_by_end = closed_at is not None and closed_at < end
     due = row["due"]
     return Action(row["review_id"], row["kind"] or "tempo", row["team"], row["metric"], row["period"], row["gap"],
                   row["cause"], row["action"], row["owner_id"], due, "done" if closed_by_end else "open",
                   row["recorded_by"], row["created_at"], closed_at if closed_by_end else None,
-                  due is not None and due < end.date() and not closed_by_end,
+                  due is not None and due < cutoff and not closed_by_end,
                   _float(row["target"]), _float(row["actual"]))
 
 
