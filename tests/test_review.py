@@ -251,7 +251,7 @@ def test_a_kpi_action_comes_back_each_week_until_closed_and_is_flagged_past_due(
     assert stored == [("kpi", "Sales", W46, "bookings", "resources", "ana", date(2026, 11, 20), "open", "lee", None)]
     assert count(workspace, "SELECT COUNT(*) FROM imports WHERE format = 'review-action'") == 1
     rid = made.review_id
-    assert listed(workspace, date(2026, 11, 2)) == {}  # recorded after that week
+    assert listed(workspace, date(2026, 11, 2)) == {}  # recorded on W46's scorecard
     assert listed(workspace, date(2026, 11, 9)) == {rid: ("open", False)}
     assert listed(workspace, date(2026, 11, 16)) == {rid: ("open", True)}  # due before W47 ended, still open
     assert listed(workspace, date(2026, 11, 16), today=date(2026, 11, 20)) == {rid: ("open", False)}  # due today
@@ -339,3 +339,10 @@ def test_an_empty_or_overlong_comment_is_refused_on_its_body(workspace: Workspac
         add_comment(workspace, subject="kpi:Sales/bookings", body=body, author="ana", week_start=None, team=None)
     assert caught.value.field == "body"
     assert count(workspace, "SELECT COUNT(*) FROM comments") == 0
+
+
+def test_an_action_recorded_later_on_a_past_weeks_scorecard_belongs_to_that_week(workspace: Workspace) -> None:
+    """Reviewing last month's scorecard today: the action shows on that week and the weeks after it."""
+    made = kpi_action(workspace, at=datetime(2027, 2, 1, 9))  # recorded in February on W46's scorecard
+    assert listed(workspace, date(2026, 11, 9), today=date(2027, 2, 1)) == {made.review_id: ("open", False)}
+    assert listed(workspace, date(2026, 11, 2), today=date(2027, 2, 1)) == {}

@@ -8,6 +8,7 @@ policy, refused in one line naming the field with nothing written, logged in `im
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -30,6 +31,7 @@ FORMAT_OF_KIND = {"kpi": ACTION_FORMAT, "tempo": "tempo-review"}
 COLUMNS = ("review_id", "kind", "team", "period", "metric", "target", "actual", "cause", "action", "owner_id",
            "due", "status", "gap", "recorded_by", "closed_at", "created_at")
 MAX_COMMENT = 4000
+WEEK_PERIOD = re.compile(r"^\d{4}-?W\d{1,2}$", re.IGNORECASE)
 
 
 class ActionRefused(EntryRefused):
@@ -123,19 +125,32 @@ def close_action(ws: Workspace, review_id: str, *, closed_by: str, at: datetime 
 
 def actions_for_week(ws: Workspace, week_start: date, *, teams: set[str] | None = None,
                      today: date | None = None) -> list[Action]:
-    """Every action recorded by the end of the week (of `week_start`) and not closed before it began: open ones,
-    and those closed during or after it, shown as they stood then. Past-due ones first. `teams`: None is all.
+    """Every action recorded on the scorecard of that week (of `week_start`) or an earlier one and not closed
+    before the week began: open ones, and those closed during or after it, shown as they stood then. Past-due
+    ones first. `teams`: None is all.
 
-    An action is past due when its due day passed before the week ended and it was still open then; in the week
-    still under way (`today`, default the real date, is in it) only a due day before `today` has passed."""
+    An action belongs to the week of its period (a KPI action to the scorecard's week it was recorded on, a
+    weekly tempo review to the week reviewed), else to the week it was recorded in. It is past due when its due
+    day passed before the week ended and it was still open then; in the week still under way (`today`, default
+    the real date, is in it) only a due day before `today` has passed.
+    """
     monday = week_start - timedelta(days=week_start.weekday())
     end = monday + timedelta(days=7)
-    rows = _read(ws, "WHERE created_at < $1 AND (closed_at IS NULL OR closed_at >= $2) "
+    rows = _read(ws, "WHERE (closed_at IS NULL OR closed_at >= $1) "
                      "AND (status IS NULL OR status = 'open' OR closed_at IS NOT NULL)",
-                 (datetime.combine(end, datetime.min.time()), datetime.combine(monday, datetime.min.time())))
+                 (datetime.combine(monday, datetime.min.time()),))
     day = today or _now().date()
-    listed = [_action(r, monday, day) for r in rows if teams is None or r["team"] in teams]
+    listed = [_action(r, monday, day) for r in rows
+              if _recorded_week(r) < end and (teams is None or r["team"] in teams)]
     return sorted(listed, key=lambda a: (not a.past_due, a.status != "open", a.due or date.max, a.team, a.metric))
+
+
+def _recorded_week(row: dict[str, Any]) -> date:
+    """The Monday of the week an action belongs to: its period's, when the period is an ISO week."""
+    period = str(row["period"] or "")
+    if WEEK_PERIOD.match(period):
+        return parse_week(period)
+    return _monday(row["created_at"])
 
 
 def add_comment(ws: Workspace, *, subject: str, body: str, author: str, week_start: date | None,
