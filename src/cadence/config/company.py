@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cadence.config.hiring import HiringConfig
+from cadence.config.web import WebConfig
 from cadence.errors import ConfigError, Location
 
 CONFIG_FILE = "cadence.yml"
@@ -174,6 +175,7 @@ class CompanyConfig(BaseModel):
     mission: Mission | None = None
     metrics: list[CustomMetric] = Field(default_factory=list)
     hiring: HiringConfig | None = None
+    web: WebConfig | None = None
 
     @field_validator("currency")
     @classmethod

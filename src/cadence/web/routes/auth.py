@@ -7,12 +7,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from cadence.access.roles import Principal, may_see
 from cadence.accounts import audit
-from cadence.accounts.sessions import end_session, start_session
+from cadence.accounts.sessions import end_session
 from cadence.accounts.throttle import login_allowed
 from cadence.accounts.users import authenticate
 from cadence.web.deps import client_address, settings_of, signed_in_user, workspace
+from cadence.web.oidc import button_label
 from cadence.web.pages import html
 from cadence.web.security import safe_next
+from cadence.web.signin import signed_in
 from cadence.workspace import Workspace
 
 router = APIRouter(tags=["sign-in"])
@@ -20,7 +22,8 @@ router = APIRouter(tags=["sign-in"])
 
 @router.get("/login", include_in_schema=False)
 def login_page(request: Request, next: str = "/") -> Response:
-    return html(request, "login.html", next=safe_next(next), username="", error=None)
+    return html(request, "login.html", next=safe_next(next), username="", error=None,
+                oidc=button_label(settings_of(request).workspace))
 
 
 @router.post("/login", include_in_schema=False)
@@ -40,15 +43,7 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
         audit.record(ws, "sign_in_failed", actor=None, target=f"users/{name}", address=address)
         return html(request, "login.html", status_code=401, next=safe_next(next), username=name,
                     error="Unknown user or wrong password.")
-    settings = settings_of(request)
-    token = start_session(ws, user, address=address, user_agent=request.headers.get("user-agent"),
-                          lifetime=settings.session_lifetime)
-    audit.record(ws, "sign_in", actor=user.user_id, target=f"users/{user.user_id}", address=address)
-    response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(settings.cookie_name, token, max_age=int(settings.session_lifetime.total_seconds()),
-                        httponly=True, samesite="lax", path="/",
-                        secure=settings.secure_cookies or request.url.scheme == "https")
-    return response
+    return signed_in(request, ws, user, next)
 
 
 @router.post("/logout", include_in_schema=False)
