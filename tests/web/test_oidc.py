@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
+import httpx2
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -211,7 +212,7 @@ def browser(company: Workspace) -> Iterator[TestClient]:
         yield client
 
 
-def through_provider(browser: TestClient, next_path: str = "/", *, state: str | None = None) -> httpx.Response:
+def through_provider(browser: TestClient, next_path: str = "/", *, state: str | None = None) -> httpx2.Response:
     """Click "Sign in with …", sign in at the provider's page, come back: the callback's answer."""
     start = browser.get("/login/oidc", params={"next": next_path}, follow_redirects=False)
     assert start.status_code == 303, start.text
@@ -229,7 +230,7 @@ def sql(ws: Workspace, query: str, params: tuple[Any, ...] = ()) -> list[tuple[A
     return [tuple(row) for row in ws.warehouse.query(query, params)]
 
 
-def session_owner(ws: Workspace, response: httpx.Response) -> str | None:
+def session_owner(ws: Workspace, response: httpx2.Response) -> str | None:
     """Whose live session the cookie the response set opens, read from the sessions table by its SHA-256."""
     token = response.cookies.get("cadence_session")
     if token is None:
@@ -311,6 +312,8 @@ def test_a_verified_email_links_the_identity_to_its_user(browser: TestClient, id
     answer = through_provider(browser)
     assert session_owner(company, answer) == "emil"
     assert sql(company, "SELECT oidc_subject FROM users WHERE user_id = 'emil'")[0][0] == f"{idp.issuer}|u-emil"
+    linked = sql(company, "SELECT after_json FROM audit_log WHERE action = 'oidc_linked' AND target = 'users/emil'")
+    assert [json.loads(row[0])["oidc_subject"] for row in linked] == [f"{idp.issuer}|u-emil"]
     # the next time the identity is found by its subject, whatever its email says now
     idp.identity = {"sub": "u-emil", "email": "emil.new@acme.test", "email_verified": False}
     with TestClient(browser.app, base_url="http://testserver") as again:
@@ -397,6 +400,32 @@ def test_a_callback_without_the_browsers_cookie_is_refused(browser: TestClient, 
     assert browser.get(f"{back.path}?{back.query}", follow_redirects=False).status_code == 400
 
 
+def test_the_flow_cookie_is_signed_with_the_configured_key(browser: TestClient, idp: StandInProvider,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CADENCE_SECRET_KEY", "key-of-the-first-server")
+    start = browser.get("/login/oidc", follow_redirects=False)
+    with httpx.Client() as outside:
+        back = urlsplit(outside.get(start.headers["location"], follow_redirects=False).headers["location"])
+    monkeypatch.setenv("CADENCE_SECRET_KEY", "key-of-another-server")
+    answer = browser.get(f"{back.path}?{back.query}", follow_redirects=False)
+    assert answer.status_code == 400 and "not started from this browser" in answer.text
+    assert idp.token_requests == []
+
+
+def test_a_sign_in_left_too_long_at_the_provider_is_refused(browser: TestClient, idp: StandInProvider,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    start = browser.get("/login/oidc", follow_redirects=False)
+    with httpx.Client() as outside:
+        back = urlsplit(outside.get(start.headers["location"], follow_redirects=False).headers["location"])
+    kept = start.cookies["cadence_oidc"]  # a browser would have dropped it by then; the server refuses it too
+    later = time.time() + 11 * 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    answer = browser.get(f"{back.path}?{back.query}", headers={"Cookie": f"cadence_oidc={kept}"},
+                         follow_redirects=False)
+    assert answer.status_code == 400 and "took too long" in answer.text
+    assert idp.token_requests == []
+
+
 def test_the_next_page_stays_on_this_site(browser: TestClient, idp: StandInProvider) -> None:
     answer = through_provider(browser, "//evil.example/steal")
     assert answer.status_code == 303 and answer.headers["location"] == "/"
@@ -413,7 +442,7 @@ def test_a_refusal_at_the_provider_is_shown(browser: TestClient, idp: StandInPro
 def test_the_secret_never_shows(browser: TestClient, idp: StandInProvider, company: Workspace,
                                 caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("DEBUG")
-    answers = [browser.get("/login"), through_provider(browser)]
+    answers: list[httpx2.Response] = [browser.get("/login"), through_provider(browser)]
     idp.identity = {"sub": "u-stranger", "email": "stranger@acme.test", "email_verified": True}
     answers.append(through_provider(browser))
     idp.changes = {"aud": "another-app"}
