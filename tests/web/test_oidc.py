@@ -482,3 +482,20 @@ def test_without_web_oidc_there_is_no_button_and_no_route(tmp_path: Path) -> Non
             assert client.get("/login/oidc/callback", params={"code": "x", "state": "y"}).status_code == 404
     finally:
         ws.close()
+
+
+# -- the web block of cadence.yml -----------------------------------------------------------------------------
+@pytest.mark.parametrize(("oidc", "said"), [
+    ({"client_secret": "pasted-secret-123"}, "client_secret"),
+    ({"client_secret_env": "pasted-secret-123"}, "client_secret_env"),
+    ({"issuer": "http://login.acme.test/realms/acme"}, "https"),
+    ({"scopes": ["email"]}, "openid"),
+])
+def test_a_web_block_that_would_leak_or_weaken_sign_in_is_refused(oidc: dict[str, Any], said: str) -> None:
+    from cadence.config import validate_config
+    from cadence.errors import ConfigError
+
+    block = {"issuer": "https://login.acme.test/realms/acme", "client_id": CLIENT_ID, **oidc}
+    with pytest.raises(ConfigError) as refused:
+        validate_config({"web": {"oidc": block}})
+    assert said in str(refused.value) and "pasted-secret-123" not in str(refused.value)
