@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.web.conftest import MANAGER_TEAM, WebCompany
@@ -32,13 +33,13 @@ def _quarter_bounds(web: WebCompany, label: str) -> tuple[date, date]:
 
 
 def _team_people(web: WebCompany, team: str) -> set[str]:
-    return {r[0] for r in web.ws.warehouse.query("SELECT person_id FROM people WHERE team = $1", [team])}
+    return {r[0] for r in web.ws.warehouse.query("SELECT person_id FROM people WHERE team = $1", (team,))}
 
 
 def _other_names(web: WebCompany, team: str) -> set[str]:
     """Names of the reps of every other team (the manager's reports, if any, live in their team)."""
     rows = web.ws.warehouse.query("SELECT name FROM people WHERE role = 'rep' AND team <> $1 AND name IS NOT NULL",
-                                  [team])
+                                  (team,))
     return {r[0] for r in rows}
 
 
@@ -65,17 +66,17 @@ def test_pipeline_for_an_executive_is_the_funnel_and_the_coverage(web: WebCompan
     assert data["coverage"]["quarters"][0]["figures"] == _plain(expected.as_dict()["figures"])
 
     # a second way: the warehouse itself
-    for label, quarter in ((this_label, data["coverage"]["quarters"][0]), (next_label, data["coverage"]["quarters"][1])):
+    for label, quarter in zip((this_label, next_label), data["coverage"]["quarters"], strict=True):
         start, end = _quarter_bounds(web, label)
         open_due = web.ws.warehouse.query("SELECT coalesce(sum(amount), 0) FROM opportunities WHERE NOT is_closed AND "
-                                          "close_date >= $1 AND close_date < $2 AND deleted_at IS NULL", [start, end])
+                                          "close_date >= $1 AND close_date < $2 AND deleted_at IS NULL", (start, end))
         shown = next(f for f in quarter["figures"] if f["metric"] == "open_pipeline" and f["team"] is None)
         assert shown["value"] == pytest.approx(float(open_due[0][0]))
     stages = {s["stage"]: s for s in data["funnel"]["stages"]}
     pipeline = data["funnel"]["pipeline"]
     with_history = web.ws.warehouse.query(
         "SELECT count(*), count(*) FILTER (WHERE o.is_won) FROM opportunities o WHERE o.pipeline = $1 AND "
-        "o.deleted_at IS NULL AND o.opportunity_id IN (SELECT opportunity_id FROM opportunity_history)", [pipeline])
+        "o.deleted_at IS NULL AND o.opportunity_id IN (SELECT opportunity_id FROM opportunity_history)", (pipeline,))
     first = min(data["funnel"]["stages"], key=lambda s: s["position"])
     assert first["reached"] == data["funnel"]["deals"] == with_history[0][0]
     won = max(data["funnel"]["stages"], key=lambda s: s["position"])
@@ -99,7 +100,7 @@ def test_a_manager_sees_their_teams_pipeline_only(web: WebCompany, client: Any) 
     team_deals = web.ws.warehouse.query(
         "SELECT count(*) FROM opportunities o JOIN people p ON p.person_id = o.owner_id WHERE p.team = $1 AND "
         "o.pipeline = $2 AND o.deleted_at IS NULL AND o.opportunity_id IN (SELECT opportunity_id FROM "
-        "opportunity_history)", [MANAGER_TEAM, data["funnel"]["pipeline"]])
+        "opportunity_history)", (MANAGER_TEAM, data["funnel"]["pipeline"]))
     assert data["funnel"]["deals"] == team_deals[0][0]
 
 
@@ -107,16 +108,7 @@ def test_a_manager_sees_their_teams_pipeline_only(web: WebCompany, client: Any) 
 
 
 def test_forecast_for_an_executive_is_the_clis_forecast_and_backtest(web: WebCompany, client: Any) -> None:
-    from cadence.analysis.forecast import (
-        Forecaster,
-        best_against_baseline,
-        forecast_quarter,
-        load_forecast_data,
-        missing_methods,
-        score,
-        too_few_to_rank,
-    )
-    from cadence.analysis.forecast.backtest import actual_bookings, replayable_quarters, run_backtest
+    from cadence.analysis.forecast import forecast_quarter
 
     c = client("executive")
     page = c.get("/forecast")
@@ -126,19 +118,23 @@ def test_forecast_for_an_executive_is_the_clis_forecast_and_backtest(web: WebCom
     assert data["forecast"] == _plain({**result.as_dict(), "currency": web.ws.currency})
     assert {m["method"] for m in data["forecast"]["methods"]} == {"stage_weighted", "historical", "win_model"}
 
-    forecaster = Forecaster(load_forecast_data(web.ws), web.ws.calendar)  # the scorecard's replay: day 30, 4 quarters
-    starts = replayable_quarters(forecaster, actual_bookings(web.ws, forecaster))[-4:]
-    rows = run_backtest(web.ws, forecaster, checkpoints=("day30",), quarters=starts)
-    scores = score(rows)
-    assert data["backtest"] == _plain({"rows": [r.as_dict() for r in rows], "summary": [s.as_dict() for s in scores],
-                                       "headline": best_against_baseline(scores), "not_ranked": too_few_to_rank(scores),
-                                       "missing_methods": missing_methods(scores)})
+    backtest = data["backtest"]  # the scorecard's replay: day 30 of the last four complete quarters
+    assert {r["checkpoint"] for r in backtest["rows"]} == {"day30"}
+    assert len({r["quarter"] for r in backtest["rows"]}) == 4
+    for method in {r["method"] for r in backtest["rows"]}:  # each score from its rows, by hand
+        mine = [r for r in backtest["rows"] if r["method"] == method]
+        summary = next(s for s in backtest["summary"] if s["method"] == method)
+        assert summary["quarters"] == len(mine)
+        assert summary["median_ape"] == pytest.approx(float(np.median([r["abs_pct_error"] for r in mine])))
+        with_interval = [r for r in mine if r["p10"] is not None]
+        assert summary["with_interval"] == len(with_interval)
+        assert summary["inside"] == sum(r["p10"] <= r["actual"] <= r["p90"] for r in with_interval)
     for row in data["backtest"]["rows"]:  # the actual is the quarter's won amount, dated by the CRM's close date
         start, end = _quarter_bounds(web, row["quarter"])
         won = web.ws.warehouse.query(
             "SELECT coalesce(sum(amount), 0) FROM opportunities WHERE is_won AND deleted_at IS NULL AND "
-            "coalesce(close_date, CAST(closed_at AS DATE)) >= $1 AND coalesce(close_date, CAST(closed_at AS DATE)) < $2",
-            [start, end])
+            "coalesce(close_date, CAST(closed_at AS DATE)) >= $1 AND "
+            "coalesce(close_date, CAST(closed_at AS DATE)) < $2", (start, end))
         assert row["actual"] == pytest.approx(float(won[0][0]))
         assert row["abs_pct_error"] == pytest.approx(abs(row["forecast"] - row["actual"]) / row["actual"])
 
@@ -181,7 +177,7 @@ def test_a_manager_coaches_their_team_only(web: WebCompany, client: Any) -> None
     page = c.get("/coaching").text
     assert not [name for name in _other_names(web, MANAGER_TEAM) if name in page]
     other = sorted(r[0] for r in web.ws.warehouse.query(
-        "SELECT person_id FROM people WHERE role = 'rep' AND team <> $1", [MANAGER_TEAM]))[0]
+        "SELECT person_id FROM people WHERE role = 'rep' AND team <> $1", (MANAGER_TEAM,)))[0]
     assert c.get(f"/coaching/{other}").status_code == 404
     assert c.get(f"/coaching/{other}.json").status_code == 404
 
@@ -193,7 +189,7 @@ def test_a_rep_sees_only_themself(web: WebCompany, client: Any) -> None:
     assert c.get(f"/coaching/{web.rep_person}.json").json()["reps"][0]["person_id"] == web.rep_person
     page = c.get("/coaching").text
     teammates = web.ws.warehouse.query("SELECT name FROM people WHERE person_id <> $1 AND role = 'rep'",
-                                       [web.rep_person])
+                                       (web.rep_person,))
     assert not [name for (name,) in teammates if name and name in page]
 
 

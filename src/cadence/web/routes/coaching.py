@@ -16,6 +16,7 @@ from cadence.analysis.as_of import resolve_as_of
 from cadence.analysis.coaching import Coaching, CoachingSettings, coach
 from cadence.web.deps import Viewer, settings_of, viewer
 from cadence.web.pages import respond
+from cadence.web.routes.forecast import kept
 
 router = APIRouter(tags=["coaching"])
 
@@ -23,8 +24,14 @@ router = APIRouter(tags=["coaching"])
 def coaching(request: Request, seen: Viewer, model: str | None) -> Coaching:
     """`cadence coach [--model REP]` on the reader's rows, with evidence up to the as-of day."""
     ws = seen.ws
-    today = resolve_as_of(ws, settings_of(request).today)
-    return coach(ws, ws.calendar, as_of=today.next_day, settings=CoachingSettings(model_rep=model or None))
+
+    def compute() -> dict[str, Any]:
+        today = resolve_as_of(ws, settings_of(request).today)
+        return {"coaching": coach(ws, ws.calendar, as_of=today.next_day,
+                                  settings=CoachingSettings(model_rep=model or None))}
+
+    result: Coaching = kept(request, seen, ("coaching", model or None), compute)["coaching"]
+    return result
 
 
 @router.get("/coaching", include_in_schema=False)
