@@ -111,7 +111,7 @@ def parse_where(text: str, table: Any) -> Any:
     """The Ibis boolean expression for `text` over `table`."""
     try:
         tree = sqlglot.parse_one(text)
-    except sqlglot.errors.ParseError as exc:
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as exc:  # an unclosed quote is a TokenError
         raise FilterError(f"cannot read --where {text!r}: {str(exc).splitlines()[0]}") from None
     try:
         return _translate(tree, table)

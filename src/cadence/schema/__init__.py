@@ -4,7 +4,8 @@ Each table's columns, types and checks are declared once in `tables.py` and used
 validation (`validate.py`), DDL (`ddl.py`) and the generated reference (`reference.py`).
 """
 
-from cadence.schema.tables import TABLES, Column, DateOrder, Table, table_named
+from cadence.schema.model import Column, DateOrder, Table
+from cadence.schema.tables import TABLES, table_named
 
 SCHEMA_VERSION = 5
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cadence.schema.tables import SYSTEM_TABLES, TABLES, Column, Table
+from cadence.schema.model import Column, Table
+from cadence.schema.tables import SYSTEM_TABLES, TABLES
 
 
 def _checks(column: Column, table: Table) -> str:

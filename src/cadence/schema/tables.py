@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from cadence.errors import UnknownNameError
 from cadence.schema.app_tables import APP_TABLES
-from cadence.schema.model import Column, DateOrder, Table, _c
+from cadence.schema.model import DateOrder, Table, _c
 from cadence.schema.types import ColumnType
 
 S, N, F, M, B, D, T = (

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cadence.schema.tables import Column, Table
+from cadence.schema.model import Column, Table
 from cadence.schema.types import ColumnType
 
 LINE = "_line"  # the record's line in its source file (header = 1)

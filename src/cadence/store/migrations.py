@@ -21,8 +21,8 @@ from collections.abc import Callable
 
 from cadence.errors import WorkspaceError
 from cadence.schema import SCHEMA_VERSION
-from cadence.schema.ddl import add_column_sql, create_table_sql, quote
 from cadence.schema.app_tables import APP_TABLES
+from cadence.schema.ddl import add_column_sql, create_table_sql, quote
 from cadence.schema.tables import SYSTEM_TABLES, TABLES, table_named
 from cadence.store.warehouse import Warehouse
 

@@ -42,7 +42,8 @@ def actions(request: Request, week: str | None = None, seen: Viewer = Depends(vi
     return respond(request, "actions.html", data, viewer=seen)
 
 
-def _form(request: Request, seen: Viewer, values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Response:
+def _form(request: Request, seen: Viewer, values: dict[str, Any], errors: dict[str, str],
+          status: int = 200) -> Response:
     owners = sorted({u for u in seen.scope.person_ids} | {seen.user.user_id}) if seen.scope.kind != "all" else []
     return html(request, "action_form.html", status_code=status, viewer=seen, values=values, errors=errors,
                 causes=CAUSES, owners=owners)
@@ -98,7 +99,8 @@ def _field_of(error: CadenceError) -> str:
 
 
 @router.post("/actions/{review_id}/close", include_in_schema=False)
-def close(request: Request, review_id: str, week: str = Form(""), seen: Viewer = Depends(viewer("actions"))) -> Response:
+def close(request: Request, review_id: str, week: str = Form(""),
+          seen: Viewer = Depends(viewer("actions"))) -> Response:
     seen.require_write("actions")
     known = {a.review_id: a for a in actions_for_week(seen.full, date.today(), teams=None)}
     before = known.get(review_id)
@@ -126,7 +128,8 @@ def _subject_team(seen: Viewer, subject: str) -> str | None:
 
 @router.get("/comments", include_in_schema=False)
 @router.get("/comments.json", summary="The comment thread on a figure (kpi:TEAM/METRIC) or an action (action:ID)")
-def thread(request: Request, subject: str, week: str | None = None, seen: Viewer = Depends(viewer("actions"))) -> Response:
+def thread(request: Request, subject: str, week: str | None = None,
+           seen: Viewer = Depends(viewer("actions"))) -> Response:
     team = _subject_team(seen, subject)
     if team:
         _check_team(seen, team)

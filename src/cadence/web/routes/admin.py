@@ -14,7 +14,7 @@ from cadence.accounts.users import add_user, disable_user, list_users, set_role
 from cadence.errors import CadenceError
 from cadence.schema.app_tables import ROLES
 from cadence.web.deps import Viewer, viewer
-from cadence.web.pages import csv_response, html, respond
+from cadence.web.pages import csv_response, respond
 
 router = APIRouter(tags=["admin"])
 USER_FIELDS = ("user_id", "role", "team", "person_id", "email", "display_name", "password")

@@ -27,7 +27,7 @@ def catalogue(request: Request, seen: Viewer = Depends(viewer("metrics"))) -> Re
     return respond(request, "metrics.html", {"metrics": rows}, viewer=seen)
 
 
-def _dimension_filters(request: Request, dimensions: tuple[str, ...]) -> dict[str, str]:
+def _dimension_filters(request: Request, dimensions: tuple[str, ...]) -> dict[str, str | None]:
     """Query parameters naming one of the metric's dimensions (e.g. ?team=Enterprise) filter its rows."""
     return {d: request.query_params[d] for d in dimensions if request.query_params.get(d)}
 
