@@ -43,6 +43,7 @@ router = APIRouter(tags=["forecast"])
 
 REPLAYS = ("quick", "full")
 KEEP_SECONDS = 300.0
+KEEP_MOST = 64  # results kept at once; the oldest goes first
 _kept: dict[tuple[Any, ...], tuple[float, dict[str, Any]]] = {}
 _kept_lock = threading.Lock()
 
@@ -107,6 +108,8 @@ def kept(request: Request, seen: Viewer, question: tuple[Any, ...], compute: Cal
     data = compute()
     with _kept_lock:
         _kept[key] = (time.monotonic(), data)
+        for old in sorted(_kept, key=lambda k: _kept[k][0])[:max(len(_kept) - KEEP_MOST, 0)]:
+            del _kept[old]
     return data
 
 
