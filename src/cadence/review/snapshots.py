@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from cadence.errors import InputError
+from cadence.review.definitions import definitions_version
 from cadence.schema.tables import table_named
 
 if TYPE_CHECKING:
@@ -77,26 +78,6 @@ def week_label(day: date) -> str:
     """The ISO week a day falls in, as YYYY-Www."""
     iso = day.isocalendar()
     return f"{iso.year}-W{iso.week:02d}"
-
-
-def definitions_version(ws: Workspace) -> str:
-    """A short SHA-256 of every metric definition and every team KPI rule: a changed definition, target,
-    period, filter or status threshold gives a new version."""
-    from cadence.analysis.targets import AT_RISK_BAND
-
-    custom_where = {m.name: m.where for m in ws.config.metrics}
-    metrics = [{"name": m.name, "formula": m.formula, "description": m.description, "unit": m.unit,
-                "direction": m.direction, "where": custom_where.get(m.name),
-                "inputs": list(getattr(m, "inputs", ()))} for m in ws.registry]
-    kpis = [{"team": team.name, "metric": k.metric, "label": k.label, "target": k.target, "targets": k.targets,
-             "period": k.period, "where": k.where} for team in ws.config.teams for k in team.kpis]
-    mission = ws.config.mission
-    rules = {"metrics": sorted(metrics, key=lambda m: str(m["name"])), "kpis": kpis,
-             "mission": None if mission is None else {"metric": mission.metric, "grain": mission.grain,
-                                                      "target": mission.target},
-             "at_risk_band": AT_RISK_BAND}
-    text = json.dumps(rules, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def take_snapshot(ws: Workspace, week: str | None = None, *, scope: str = "company", computed_by: str | None = None,

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cadence.errors import CadenceError
+from cadence.review.definitions import note_definition_change
 from cadence.store.engines import DuckDBEngine, waiting_marker
 from cadence.workspace import Workspace, open_workspace
 
@@ -54,6 +55,7 @@ class WorkspaceHolder:
                                             hint="the page reloads in a moment") from error
                     raise
                 self.generation += 1
+                note_definition_change(self._ws, actor="cadence serve")  # an edit to cadence.yml is audited
             try:
                 yield self._ws
             finally:
