@@ -7,7 +7,6 @@ snapshot again replaces that week's (for that scope) in one transaction.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
