@@ -99,4 +99,33 @@ APP_TABLES: tuple[Table, ...] = (
         ),
         group="app",
     ),
+    Table(
+        "deliveries",
+        "Every scheduled message, as sent: one row per schedule, recipient, channel and slot — the database refuses "
+        "a second, so a repeated or racing run never sends twice. Rows are inserted, then only their status "
+        "columns change.",
+        key=("delivery_id",),
+        unique=("schedule", "recipient", "channel", "slot"),
+        columns=(
+            _c("delivery_id", S, "Random id", required=True),
+            _c("schedule", S, "Schedule name in cadence.yml (or 'test' for a test send)", required=True),
+            _c("recipient", S, "user_id of the recipient", required=True),
+            _c("channel", S, "email or slack", required=True, allowed=("email", "slack")),
+            _c("slot", T, "The scheduled moment (UTC) this message is for", required=True),
+            _c("address", S, "Where it went: the email address or the Slack channel"),
+            _c("scope", S, "The recipient's scope (company, team:NAME, person:ID)"),
+            _c("snapshot_id", S, "The weekly snapshot it showed"),
+            _c("status", S, "claimed, sent, failed or skipped", required=True,
+               allowed=("claimed", "sent", "failed", "skipped")),
+            _c("attempts", N, "Tries so far", minimum=0),
+            _c("subject", S, "Subject line or Slack summary"),
+            _c("body_text", S, "The plain-text part, as sent"),
+            _c("body_html", S, "The HTML part, as sent (images referenced by cid)"),
+            _c("payload_json", S, "The Slack message's blocks, as sent"),
+            _c("error", S, "Why the last try failed (never a credential)"),
+            _c("created_at", T, "When the run claimed it", required=True),
+            _c("sent_at", T, "When it was accepted by the mail server or Slack"),
+        ),
+        group="app",
+    ),
 )

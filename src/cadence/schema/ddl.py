@@ -15,6 +15,8 @@ def quote(name: str) -> str:
 
 def create_table_sql(table: Table, dialect: str) -> str:
     columns = ",\n  ".join(f"{quote(c.name)} {c.type.sql(dialect)}" for c in table.columns)
+    if table.unique:
+        columns += f",\n  UNIQUE ({', '.join(quote(c) for c in table.unique)})"
     return f"CREATE TABLE IF NOT EXISTS {quote(table.name)} (\n  {columns}\n)"
 
 

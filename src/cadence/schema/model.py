@@ -36,6 +36,9 @@ class Table:
     date_orders: tuple[DateOrder, ...] = ()
     group: str = "go-to-market"
     references: dict[str, str] = field(default_factory=dict)
+    # enforced by the database itself (a UNIQUE constraint), for rows only ever inserted, never upserted: two
+    # processes racing to insert the same key get one row and one refusal
+    unique: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:

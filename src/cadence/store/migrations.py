@@ -11,7 +11,7 @@ History:
       category, when the CRM last modified them and when a full export no longer held them
       (`deleted_at`); history keeps the forecast category; a lead's `created_at` may be empty.
   4 — saved hiring formulas live in `hiring_fits` (one version per save), no longer in JSON files.
-  5 — the web app: `users`, `sessions`, `audit_log`, `snapshots`, `comments`; `gap_reviews` holds KPI
+  5 — the web app: `users`, `sessions`, `audit_log`, `snapshots`, `comments`, `deliveries`; `gap_reviews` holds KPI
       actions too (`kind`, `gap`, `recorded_by`, `closed_at`), every earlier review being a tempo one.
 """
 
