@@ -66,13 +66,21 @@ def test_hiring_json_is_what_the_cli_prints(web: WebCompany, client: Any) -> Non
     assert set(weights) == found  # without criteria in cadence.yml, every criterion scored is in the formula
 
 
-def test_hiring_page_shows_the_formula_calibration_and_managers(web: WebCompany, client: Any) -> None:
+def test_hiring_page_shows_the_formula_calibration_and_managers_and_is_audited(web: WebCompany,
+                                                                              client: Any) -> None:
+    audited = "SELECT COUNT(*) FROM audit_log WHERE actor = $1 AND action = 'view' AND target = '/hiring'"
+    before = _count(web, audited, web.users["executive"])
     page = client("executive").get("/hiring")
     assert page.status_code == 200
-    for section in ('id="formula"', 'id="interviewers"', 'id="managers"'):
-        assert section in page.text
+    assert _count(web, audited, web.users["executive"]) == before + 1  # every view of a hiring page is recorded
+    for criterion in cli_json(web.root, "hiring", "fit")["criteria"]:
+        row = page.text.split(f'data-criterion="{criterion["criterion"]}">', 1)[1].split("</tr>", 1)[0]
+        shown = [float(n) for n in re.findall(r"[-+]\d+\.\d\d", row)]
+        assert abs(shown[0] - criterion["coef_std"]) <= 0.006  # the weight, then its interval
+        assert abs(shown[1] - criterion["ci_low"]) <= 0.006 and abs(shown[2] - criterion["ci_high"]) <= 0.006
     interviewers = {r[0] for r in web.ws.warehouse.query("SELECT DISTINCT interviewer_id FROM interview_scores")}
     assert set(re.findall(r'data-interviewer="([^"]+)"', page.text)) == interviewers
+    assert 'id="managers"' in page.text
     assert "/hiring/candidates" not in page.text  # an executive is not offered candidates' scores
 
 
@@ -106,14 +114,6 @@ def test_the_executive_sees_aggregates_but_no_candidate(client: Any) -> None:
     assert c.get("/hiring").status_code == 200
     for path in ("/hiring/candidates", "/hiring/candidates.json", "/hiring/scorecard"):
         assert c.get(path).status_code == 403, path
-
-
-def test_every_view_of_a_hiring_page_is_in_the_audit_log(web: WebCompany, client: Any) -> None:
-    user = web.users["executive"]
-    sql = "SELECT COUNT(*) FROM audit_log WHERE actor = $1 AND action = 'view' AND target = '/hiring.json'"
-    before = _count(web, sql, user)
-    assert client("executive").get("/hiring.json").status_code == 200
-    assert _count(web, sql, user) == before + 1
 
 
 def _count(web: WebCompany, sql: str, *params: Any) -> int:

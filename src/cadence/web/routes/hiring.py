@@ -175,6 +175,8 @@ def enter_scorecard(request: Request, candidate_id: str = Form(""), interviewer_
 def check_scorecard(values: dict[str, Any], choices: dict[str, Any], today: date) -> dict[str, str]:
     """What the form itself can tell before any score is tried: who, when, and a score on every criterion."""
     errors: dict[str, str] = {}
+    if not choices["criteria"]:
+        errors["criteria"] = "no interview criteria to score: list them under hiring.criteria in cadence.yml"
     if values["candidate_id"] not in {c["candidate_id"] for c in choices["candidates"]}:
         errors["candidate_id"] = "choose the candidate from the list"
     if values["interviewer_id"] not in {p["person_id"] for p in choices["interviewers"]}:
