@@ -16,7 +16,7 @@ from cadence.analysis.as_of import resolve_as_of
 from cadence.analysis.coaching import Coaching, CoachingSettings, coach
 from cadence.web.deps import Viewer, settings_of, viewer
 from cadence.web.pages import respond
-from cadence.web.routes.forecast import kept
+from cadence.web.results import kept
 
 router = APIRouter(tags=["coaching"])
 

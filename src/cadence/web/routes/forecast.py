@@ -9,9 +9,6 @@ minutes per scope and question, so the page and its JSON twin are computed once.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -35,17 +32,13 @@ from cadence.metrics.money import in_currency, reporting_currency
 from cadence.report.charts import SCHEMA, to_svg
 from cadence.report.sections.forecast import CHECKPOINT, QUARTERS, interval_spec
 from cadence.web.deps import Viewer, settings_of, viewer
-from cadence.web.holder import WorkspaceHolder
 from cadence.web.pages import respond, wants_json
+from cadence.web.results import kept
 from cadence.workspace import Workspace
 
 router = APIRouter(tags=["forecast"])
 
 REPLAYS = ("quick", "full")
-KEEP_SECONDS = 300.0
-KEEP_MOST = 64  # results kept at once; the oldest goes first
-_kept: dict[tuple[Any, ...], tuple[float, dict[str, Any]]] = {}
-_kept_lock = threading.Lock()
 
 
 def _day(text: str | None) -> date | None:
@@ -90,27 +83,6 @@ def backtest_table(ws: Workspace, replay: str) -> dict[str, Any]:
     return {"rows": [r.as_dict() for r in results], "summary": [s.as_dict() for s in scores],
             "headline": best_against_baseline(scores), "not_ranked": too_few_to_rank(scores),
             "missing_methods": missing_methods(scores)}
-
-
-def kept(request: Request, seen: Viewer, question: tuple[Any, ...], compute: Callable[[], dict[str, Any]]
-         ) -> dict[str, Any]:
-    """`compute()`, or its result kept from the last few minutes for the same data, scope and question (so a page
-    and its JSON twin cost one computation). The key holds the holder's generation: a reopened warehouse (after
-    an import) never serves what was computed before it."""
-    holder: WorkspaceHolder = request.app.state.holder
-    key = (id(holder), holder.generation, seen.scope.key, settings_of(request).today, *question)
-    now = time.monotonic()
-    with _kept_lock:
-        for old in [k for k, (at, _) in _kept.items() if now - at > KEEP_SECONDS]:
-            del _kept[old]
-        if key in _kept:
-            return _kept[key][1]
-    data = compute()
-    with _kept_lock:
-        _kept[key] = (time.monotonic(), data)
-        for old in sorted(_kept, key=lambda k: _kept[k][0])[:max(len(_kept) - KEEP_MOST, 0)]:
-            del _kept[old]
-    return data
 
 
 def forecast_data(request: Request, seen: Viewer, day: date | None, quarter: date | None, replay: str

@@ -14,6 +14,7 @@ from cadence.metrics.explain import explain_metric
 from cadence.report.charts import to_svg, trend_spec
 from cadence.web.deps import Viewer, viewer
 from cadence.web.pages import csv_response, respond
+from cadence.web.results import kept
 
 router = APIRouter(tags=["metrics"])
 
@@ -41,11 +42,13 @@ def metric_page(request: Request, name: str, grain: str = "quarter", by: str | N
     dimensions = ws.registry.dimensions_of(metric)
     grain = grain if grain in GRAINS else "quarter"
     cut = [by] if by else []
-    result = ws.metric_result(name, by=cut, grain=grain)  # type: ignore[arg-type]
+    result = kept(request, seen, ("metric", name, grain, by),
+                  lambda: ws.metric_result(name, by=cut, grain=grain))  # type: ignore[arg-type]
     data = result.as_dict()
     if request.url.path.endswith(".json"):
         return respond(request, "metric.html", data)
-    explanation = explain_metric(ws, name, grain=grain, limit=0)  # type: ignore[arg-type]
+    explanation = kept(request, seen, ("explain", name, grain),
+                       lambda: explain_metric(ws, name, grain=grain, limit=0))  # type: ignore[arg-type]
     chart = None
     if not by and data["rows"]:
         points = [{"period": r["period"], "value": r["value"]} for r in data["rows"][-12:]]

@@ -18,7 +18,7 @@ from cadence.report.model import Figure, ScorecardContext, Section
 from cadence.report.sections.pipeline import PipelineSection
 from cadence.web.deps import Viewer, settings_of, viewer
 from cadence.web.pages import respond, wants_json
-from cadence.web.routes.forecast import kept
+from cadence.web.results import kept
 
 router = APIRouter(tags=["pipeline"])
 
@@ -66,7 +66,7 @@ def coverage(request: Request, seen: Viewer) -> dict[str, Any]:
 def pipeline_page(request: Request, pipeline: str | None = None, by: str | None = None,
                   seen: Viewer = Depends(viewer("pipeline"))) -> Response:
     cut = _cut(by)
-    data = kept(request, seen, ("pipeline", pipeline or None, cut), lambda: {
+    data: dict[str, Any] = kept(request, seen, ("pipeline", pipeline or None, cut), lambda: {
         "funnel": funnel(seen.ws, pipeline=pipeline or None, by=cut), "coverage": coverage(request, seen)})
     if wants_json(request):
         return respond(request, "pipeline.html", data)
