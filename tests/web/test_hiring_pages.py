@@ -60,7 +60,14 @@ def test_hiring_json_is_what_the_cli_prints(web: WebCompany, client: Any) -> Non
     data = client("executive").get("/hiring.json").json()
     assert data["fit"] == cli_json(web.root, "hiring", "fit")
     assert data["interviewers"] == cli_json(web.root, "hiring", "interviewers")
-    assert data["managers"] == cli_json(web.root, "hiring", "managers")
+    printed = cli_json(web.root, "hiring", "managers")
+    assert client("admin").get("/hiring.json").json()["managers"] == printed
+    # an executive sees the ranking without anyone's interview percentiles (HR data: admins and recruiters only)
+    criteria = set(printed["dimensions"])
+    for shown, full in zip(data["managers"]["candidates"], printed["candidates"], strict=True):
+        hidden = {k for k in full if k.removesuffix("_pct") in criteria or k.startswith("weakest")}
+        assert hidden and not hidden & set(shown)
+        assert shown == {k: v for k, v in full.items() if k not in hidden}
     weights = {c["criterion"]: c for c in data["fit"]["criteria"]}
     found = {r[0] for r in web.ws.warehouse.query("SELECT DISTINCT criterion FROM interview_scores")}
     assert set(weights) == found  # without criteria in cadence.yml, every criterion scored is in the formula

@@ -32,6 +32,7 @@ from cadence.hiring_ops import (
 from cadence.hiring_ops import settings_of as hiring_settings
 from cadence.web.deps import Viewer, settings_of, viewer
 from cadence.web.pages import html, respond, wants_json
+from cadence.web.results import kept
 from cadence.workspace import Workspace
 
 router = APIRouter(tags=["hiring"])
@@ -57,16 +58,25 @@ def hiring_reader(seen: Viewer) -> Workspace:
     return scoped(seen.full, HIRING_RECORD)
 
 
+def without_scores(ranking: dict[str, Any]) -> dict[str, Any]:
+    """The manager candidates without their per-criterion interview percentiles: interview scores are HR data,
+    which only admins and recruiters see (the breadth and seller ranks stay)."""
+    criteria = {str(d) for d in ranking.get("dimensions", [])}
+    hidden = {f"{c}_pct" for c in criteria} | {"weakest", "weakest_percentile"}
+    return {**ranking, "candidates": [{k: v for k, v in c.items() if k not in hidden}
+                                      for c in ranking.get("candidates", [])]}
+
+
 @router.get("/hiring", include_in_schema=False)
 @router.get("/hiring.json", summary="The hiring formula (as `cadence hiring fit`), interviewer calibration "
             "(`cadence hiring interviewers`), manager candidates (`cadence hiring managers`) and saved fits")
 def hiring_page(request: Request, seen: Viewer = Depends(viewer("hiring"))) -> Response:
     ws, before = hiring_reader(seen), known_before(request)
-    fitted = fit_model(ws, known_before=before)
-    interviewers = calibrate(ws, known_before=before)
-    managers = rank_manager_candidates(ws, known_before=before)
-    history = list_fits(ws)
-    data = {"fit": fitted.as_dict(), "interviewers": interviewers.as_dict(), "managers": managers.as_dict(),
+    fitted, interviewers, managers, history = kept(request, seen, ("hiring", before), lambda: (
+        fit_model(ws, known_before=before), calibrate(ws, known_before=before),
+        rank_manager_candidates(ws, known_before=before), list_fits(ws)))
+    data = {"fit": fitted.as_dict(), "interviewers": interviewers.as_dict(),
+            "managers": managers.as_dict() if seen.may_see("hiring_scores") else without_scores(managers.as_dict()),
             "history": history.as_dict()}
     if wants_json(request):
         return respond(request, "hiring.html", data)

@@ -14,6 +14,7 @@ from cadence.analysis.as_of import resolve_as_of
 from cadence.analysis.quality import check_data_quality
 from cadence.web.deps import Viewer, settings_of, viewer
 from cadence.web.pages import csv_response, respond
+from cadence.web.results import kept
 from cadence.workspace import Workspace
 
 router = APIRouter(tags=["data quality"])
@@ -26,7 +27,8 @@ SHOWN = 500  # quarantined rows on the page and in its JSON unless ?limit= says 
 @router.get("/quality.json", summary="Data-quality findings, errors first (as `cadence check`)")
 def quality_page(request: Request, seen: Viewer = Depends(viewer("quality"))) -> Response:
     day = resolve_as_of(seen.ws, settings_of(request).today)
-    findings = [f.as_dict() for f in check_data_quality(seen.ws, today=day.day)]
+    findings = kept(request, seen, ("quality", day.day),
+                    lambda: [f.as_dict() for f in check_data_quality(seen.ws, today=day.day)])
     data = {**day.as_dict(), "findings": findings}  # what `cadence check --format json` prints
     return respond(request, "quality.html", data, viewer=seen)
 
