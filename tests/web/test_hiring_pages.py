@@ -85,8 +85,11 @@ def test_hiring_page_shows_the_formula_calibration_and_managers_and_is_audited(w
         shown = [float(n) for n in re.findall(r"[-+]\d+\.\d\d", row)]
         assert abs(shown[0] - criterion["coef_std"]) <= 0.006  # the weight, then its interval
         assert abs(shown[1] - criterion["ci_low"]) <= 0.006 and abs(shown[2] - criterion["ci_high"]) <= 0.006
-    interviewers = {r[0] for r in web.ws.warehouse.query("SELECT DISTINCT interviewer_id FROM interview_scores")}
-    assert set(re.findall(r'data-interviewer="([^"]+)"', page.text)) == interviewers
+    # every interviewer the calibration could place (other tests may add an interviewer with too few candidates)
+    calibrated = {i["interviewer_id"] for i in cli_json(web.root, "hiring", "interviewers")["interviewers"]}
+    scored = {r[0] for r in web.ws.warehouse.query("SELECT DISTINCT interviewer_id FROM interview_scores")}
+    assert calibrated <= scored
+    assert set(re.findall(r'data-interviewer="([^"]+)"', page.text)) == calibrated
     assert 'id="managers"' in page.text
     assert "/hiring/candidates" not in page.text  # an executive is not offered candidates' scores
 

@@ -73,8 +73,19 @@ def _get_routes(app: Any) -> list[tuple[str, str]]:
 def test_every_page_declares_who_may_see_it(web_app: Any) -> None:
     """No page is open to anyone signed in by accident: every GET route but sign-in and the home redirect
     goes through the viewer dependency of an area."""
-    open_routes = {r.path for r in api_routes(web_app.routes) if "GET" in r.methods and _area_of(r) is None}
+    from cadence.web.deps import any_signed_in
+
+    open_routes = {r.path for r in api_routes(web_app.routes) if "GET" in r.methods and _area_of(r) is None
+                   and not any(d.call is any_signed_in for d in r.dependant.dependencies)}
     assert open_routes <= {"/login", "/", "/login/oidc", "/login/oidc/callback"}, open_routes
+
+
+def test_the_api_reference_needs_a_session(anonymous: Any, client: Any) -> None:
+    assert anonymous.get("/docs", follow_redirects=False).status_code == 303
+    assert anonymous.get("/openapi.json").status_code == 401
+    document = client("viewer").get("/openapi.json").json()
+    assert "/scorecard.json" in document["paths"] and "/metrics/{name}/rows.csv" in document["paths"]
+    assert "/scorecard.json" in client("viewer").get("/docs").text
 
 
 @pytest.mark.slow

@@ -32,7 +32,8 @@ def create_app(settings: Settings, *, holder: WorkspaceHolder | None = None) -> 
         yield
         held.close()
 
-    app = FastAPI(docs_url=None, redoc_url=None, title="Cadence",  # /docs is served by routes/api_docs.py
+    # /docs and /openapi.json are served by routes/api_docs.py, to signed-in users, with no script from a CDN
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, title="Cadence",
                   description="Revenue operations: the weekly scorecard, metrics with their "
                   "rows, pipeline, forecast, coaching, tempo, requests, roadmap and hiring — each page has a "
                   "JSON twin (the same path ending in .json).", version="0.1.0", lifespan=lifespan)

@@ -101,3 +101,11 @@ def viewer(area: str) -> Callable[..., Viewer]:
         return seen
 
     return dependency
+
+
+def any_signed_in(request: Request, ws: Workspace = Depends(workspace)) -> User:
+    """For pages every signed-in person may open (the API reference): a session, whatever the role."""
+    user = signed_in_user(request, ws)
+    if user is None:
+        raise SignInRequired("sign in to see this page")
+    return user

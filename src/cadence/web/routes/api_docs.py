@@ -1,13 +1,15 @@
 """`/docs`: the API's reference, rendered on the server from the OpenAPI document (`/openapi.json`) — no script
-from a CDN, so it works offline like every other page."""
+from a CDN, so it works offline like every other page. Both need a signed-in session, like every route."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
 
+from cadence.accounts.users import User
+from cadence.web.deps import any_signed_in
 from cadence.web.pages import html
 
 router = APIRouter()
@@ -24,7 +26,12 @@ def endpoints(openapi: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+@router.get("/openapi.json", include_in_schema=False)
+def openapi_document(request: Request, user: User = Depends(any_signed_in)) -> Response:
+    return JSONResponse(request.app.openapi())
+
+
 @router.get("/docs", include_in_schema=False)
-def api_docs(request: Request) -> Response:
+def api_docs(request: Request, user: User = Depends(any_signed_in)) -> Response:
     openapi = request.app.openapi()
     return html(request, "api_docs.html", info=openapi.get("info", {}), endpoints=endpoints(openapi))
