@@ -32,7 +32,7 @@ class WorkspaceHolder:
     def __init__(self, root: Path, *, idle_release_seconds: float = 2.0, workspace: Workspace | None = None):
         self.root = root
         self.idle_release_seconds = idle_release_seconds
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()  # not an RLock: FastAPI may end a request in another thread than began it
         self._ws: Workspace | None = workspace
         self._kept = workspace is not None  # a workspace handed in (tests) is the caller's to close
         self._last_used = 0.0

@@ -73,6 +73,7 @@ def scorecard_data(request: Request, seen: Viewer, week: str | None) -> dict[str
         "scope": seen.scope.label,
         "scorecard": snapshot.payload,
         "changes": what_changed(snapshot, previous),
+        "has_previous": previous is not None,
         "previous_week": iso_week(week_start - timedelta(days=7)),
         "next_week": iso_week(week_start + timedelta(days=7)),
         "actions": actions_for_week(seen.full, week_start, teams=teams),
@@ -91,8 +92,10 @@ def scorecard(request: Request, week: str | None = None, seen: Viewer = Depends(
 
 
 @router.post("/scorecard/snapshot", include_in_schema=False)
-def recompute(request: Request, week: str = Form(...), seen: Viewer = Depends(viewer("scorecard"))) -> Response:
-    """Compute the week again from today's data (kept as the week's snapshot from now on)."""
+def recompute(request: Request, week: str = Form(...), back: str = Form(""),
+              seen: Viewer = Depends(viewer("scorecard"))) -> Response:
+    """Compute the week again from today's data (kept as the week's snapshot from now on); `back` is the week to
+    return to (computing last week to compare this one with)."""
     seen.require_write("scorecard")
     week_start = parse_week(week)
     before = get_snapshot(seen.full, week_start, scope=seen.scope.key)
@@ -100,4 +103,5 @@ def recompute(request: Request, week: str = Form(...), seen: Viewer = Depends(vi
     seen.audit("snapshot", f"snapshots/{iso_week(week_start)}/{seen.scope.key}",
                before={"snapshot_id": before.snapshot_id} if before else None,
                after={"snapshot_id": after.snapshot_id, "definitions_version": after.definitions_version})
-    return RedirectResponse(f"/scorecard?week={iso_week(week_start)}", status_code=303)
+    shown = iso_week(parse_week(back)) if back else iso_week(week_start)
+    return RedirectResponse(f"/scorecard?week={shown}", status_code=303)
