@@ -111,7 +111,7 @@ def test_a_manager_adds_a_request_on_their_teams_deal(web: WebCompany, client: A
 
 
 @pytest.mark.parametrize(("role", "form", "field", "words"), [
-    ("manager", {"title": "Webtest another team's deal"}, "deal", "deal"),
+    ("manager", {"title": "Webtest another team's deal"}, "deal", "not your team"),
     ("executive", {"title": "   ", "deal": ""}, "title", "title"),
     ("executive", {"title": "Webtest unknown deal", "deal": "O-NO-SUCH-DEAL"}, "deal", "O-NO-SUCH-DEAL"),
     ("executive", {"title": "Webtest bad date", "at": "last tuesday"}, "at", "not a date"),
@@ -202,6 +202,8 @@ def test_bad_theme_edits_are_refused_beside_their_field_and_nothing_saved(web: W
     assert empty.status_code == 400 and "name" in error_beside(empty.text, "rename-name")
     not_pinned = executive.post("/requests/themes/unpin", data={"request": "R-NOT-PINNED"}, headers=ORIGIN)
     assert not_pinned.status_code == 400 and "not pinned" in error_beside(not_pinned.text, "unpin-request")
+    no_request = executive.post("/requests/themes/pin", data={"request": "R-NO-SUCH", "theme": key}, headers=ORIGIN)
+    assert no_request.status_code == 400 and "R-NO-SUCH" in error_beside(no_request.text, "pin-request")
     after = themes_file.read_text(encoding="utf-8") if themes_file.exists() else None
     assert after == before
     assert client("manager").post("/requests/themes/rename", data={"key": key, "name": "Mine"},

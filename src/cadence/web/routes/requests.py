@@ -134,7 +134,7 @@ def add(request: Request, title: str = Form(""), account: str = Form(""), deal: 
             raise FieldRefused("title", "title: say what the customer asked for", hint="in the customer's words")
         new = NewRequest(str(typed["title"]), typed["account"], typed["deal"], typed["by"], _when(at),
                          typed["certainty"], typed["feature"], typed["theme"], request_id=typed["request_id"])
-        check_request_links(seen.ws, account_id=new.account_id, opportunity_id=new.opportunity_id)  # theirs only
+        _check_theirs(seen, new)
         before = _request_row(seen, new.request_id)
         added = add_request(seen.full, new)
     except CadenceError as error:
@@ -143,6 +143,22 @@ def add(request: Request, title: str = Form(""), account: str = Form(""), deal: 
                          status=400)
     seen.audit("write", f"requests/{added.request_id}", before=before, after=added.as_dict())
     return RedirectResponse(f"/requests?added={added.request_id}", status_code=303)
+
+
+def _check_theirs(seen: Viewer, new: NewRequest) -> None:
+    """A manager links a request to their own team's deal and account only (others: refused beside the field)."""
+    if seen.scope.kind == "all":
+        return
+    check_request_links(seen.full, account_id=new.account_id, opportunity_id=new.opportunity_id)  # exists at all
+    for field, value in (("deal", new.opportunity_id), ("account", new.account_id)):
+        try:
+            if field == "deal":
+                check_request_links(seen.ws, opportunity_id=value)
+            else:
+                check_request_links(seen.ws, account_id=value)
+        except CadenceError:
+            raise FieldRefused(field, f"{field} {value} is not your team's", hint=f"link a {field} of "
+                               f"{', '.join(sorted(seen.scope.teams)) or 'your own'}") from None
 
 
 def _request_row(seen: Viewer, request_id: str | None) -> dict[str, Any] | None:
@@ -209,6 +225,10 @@ def _edit_field(error: CadenceError, edit: str, values: dict[str, str]) -> str:
     named = getattr(error, "name", None)
     for field in fields:
         if named is not None and values[field].strip() == named:
+            return field
+    reason = error.message.rsplit(":", 1)[-1]  # "… not applied: no request R9" names the value at fault last
+    for field in reversed(fields):
+        if values[field].strip() and values[field].strip() in reason:
             return field
     for field in fields:
         if values[field].strip() and repr(values[field].strip()) in error.message:
