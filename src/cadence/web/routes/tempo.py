@@ -43,7 +43,8 @@ def today_of(request: Request) -> date:
 
 def board_of(request: Request, seen: Viewer) -> TempoBoard:
     """The board `cadence tempo` prints, on the viewer's rows (kept until the next entry)."""
-    return kept(request, seen, ("tempo",), lambda: board_on(seen.ws, seen.ws.calendar, today_of(request)))
+    today = today_of(request)
+    return kept(request, seen, ("tempo", today), lambda: board_on(seen.ws, seen.ws.calendar, today))
 
 
 @router.get("/tempo", include_in_schema=False)
