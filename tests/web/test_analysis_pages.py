@@ -4,6 +4,8 @@ viewer is refused, a signed-out reader sent to sign in; a bad query parameter an
 
 from __future__ import annotations
 
+import json
+
 from datetime import date, timedelta
 from typing import Any
 
@@ -190,7 +192,13 @@ def test_a_rep_sees_only_themself(web: WebCompany, client: Any) -> None:
     page = c.get("/coaching").text
     teammates = web.ws.warehouse.query("SELECT name FROM people WHERE person_id <> $1 AND role = 'rep'",
                                        (web.rep_person,))
-    assert not [name for (name,) in teammates if name and name in page]
+    assert not [name for (name,) in teammates if name and (name in page or name in json.dumps(data))]
+    # the rep is measured against their team's model, exactly as their manager sees them — the model unnamed
+    as_manager = client("manager").get(f"/coaching/{web.rep_person}.json").json()["reps"][0]
+    mine = data["reps"][0]
+    assert [s["model_rate"] for s in mine["steps"]] == [s["model_rate"] for s in as_manager["steps"]]
+    assert any(s["model_rate"] is not None for s in mine["steps"])
+    assert mine["model"] == [] and as_manager["model"]
 
 
 def test_a_typed_model_name_comes_back_escaped(client: Any) -> None:
