@@ -211,21 +211,24 @@ def test_page_link_when_base_url_is_set(mail: Mail) -> None:
     assert "/scorecard?week=" not in _everything(render_email(unlinked, sender="a@b.test", to="c@d.test"))
 
 
-def test_markup_in_an_action_or_comment_is_escaped(mail: Mail) -> None:
+def test_markup_in_an_action_or_its_comment_is_escaped(mail: Mail) -> None:
     b = mail.briefings["manager"]
     hostile = "<script>alert('x')</script> & <b>bold</b>"
     action = Action("GA-test", "kpi", TEAM, "bookings", b.week, hostile, "capacity", hostile,
                     str(b.recipient.person_id), b.snapshot.week_start, "open", "mail_mgr", datetime(2026, 1, 1),
                     None, past_due=True)
-    tainted = dataclasses.replace(b, actions=[action])
+    comment = {"author": "mail_mgr", "body": "<script>steal()</script> & more"}
+    tainted = dataclasses.replace(b, actions=[action], comments={"GA-test": comment})
     message = render_email(tainted, sender="revops@acme.test", to="m@example.test")
     parts = _decoded(message)
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in parts["html"]
+    assert "&lt;script&gt;steal()&lt;/script&gt; &amp; more" in parts["html"]
     assert "<script" not in parts["html"] and "<b>bold" not in parts["html"]
     assert hostile in parts["text"]  # plain text carries it as typed
     slack = render_slack(tainted)
     texts = _slack_texts(slack)
     assert any("&lt;script&gt;alert('x')&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in t for t in texts)
+    assert any("&lt;script&gt;steal()&lt;/script&gt; &amp; more" in t for t in texts)
     assert not any("<script" in t or "<b>" in t for t in texts)
 
 
@@ -283,10 +286,24 @@ def test_subject_counts_off_track_figures_in_scope(mail: Mail) -> None:
 
 
 def test_what_changed_and_actions_lead_the_executive_email(mail: Mail) -> None:
+    b = mail.briefings["executive"]
     text = _decoded(mail.emails["executive"])["text"]
     headings = [line for line in text.splitlines() if line.isupper() and line.strip()]
     assert headings[:3] == ["WHAT CHANGED SINCE LAST WEEK", "OPEN GAP ACTIONS", "OFF TRACK AND AT RISK"]
-    assert "No snapshot of last week" not in text
+    block = text.split("WHAT CHANGED SINCE LAST WEEK")[1].split("OPEN GAP ACTIONS")[0]
+    # by hand from the two stored payloads: the figures whose judged status changed lead the list
+    judged = {"on_track", "at_risk", "off_track"}
+
+    def statuses(week_start: date) -> dict[tuple[str, str, str | None], str]:
+        payload = get_snapshot(mail.ws, week_start, "company").payload  # type: ignore[union-attr]
+        return {(s["key"], f["label"], f.get("team")): f.get("status") for s in payload["sections"]
+                for f in s.get("figures", [])}
+
+    now, before = statuses(b.snapshot.week_start), statuses(b.snapshot.week_start - timedelta(days=7))
+    flipped = [k for k in now if k in before and now[k] != before[k] and {now[k], before[k]} <= judged]
+    assert flipped, "the demo's two weeks differ in at least one status"
+    for _, label, team in flipped[:8]:
+        assert any(line.startswith(f"- {label}{f' ({team})' if team else ''}:") for line in block.splitlines())
 
 
 def test_recruiter_gets_no_scorecard(mail: Mail) -> None:

@@ -26,7 +26,7 @@ from cadence.accounts.records import User
 from cadence.errors import AccessDenied
 from cadence.report.format import format_value
 from cadence.report.scorecard import week_context
-from cadence.review.actions import Action, actions_for_week
+from cadence.review.actions import Action, actions_for_week, comments_on
 from cadence.review.changes import Change, Changes, what_changed
 from cadence.review.snapshots import Snapshot, get_snapshot, parse_week, take_snapshot, week_label
 
@@ -57,6 +57,7 @@ class Briefing:
     teams: frozenset[str] | None = None
     hidden_teams: frozenset[str] = field(default_factory=frozenset)
     owners: dict[str, str] = field(default_factory=dict)  # person_id -> name, of the people in scope
+    comments: dict[str, dict[str, Any]] = field(default_factory=dict)  # review_id -> the newest comment on it
 
     @property
     def page_url(self) -> str | None:
@@ -140,6 +141,11 @@ class Briefing:
         """An action's owner by name when the scope knows them, else by their id."""
         return self.owners.get(action.owner_id or "", action.owner_id or "nobody")
 
+    def latest_comment(self, action: Action) -> str | None:
+        """The newest comment on an action's thread as "author: text", or None."""
+        found = self.comments.get(action.review_id)
+        return f"{found.get('author') or 'someone'}: {found.get('body') or ''}" if found else None
+
     def value(self, figure: dict[str, Any], name: str = "value") -> str:
         """A figure's number as the scorecard writes it (`name`: value, target or expected)."""
         number = figure.get(name)
@@ -177,13 +183,15 @@ def briefing_for(ws: Workspace, user: User, *, week: str | None = None, base_url
         actions = [a for a in actions_for_week(ws, week_start) if a.owner_id in scope.person_ids]
     else:
         actions = actions_for_week(ws, week_start, teams=None if scope.kind == "all" else set(scope.teams))
+    comments = {a.review_id: thread[-1] for a in actions if a.status == "open"
+                and (thread := comments_on(ws, f"action:{a.review_id}"))}
     payload = snapshot.payload
     return Briefing(user, principal, scope, snapshot, what_changed(snapshot, previous), actions,
                     str(payload.get("company") or ""), str(payload.get("currency") or "USD"), snapshot.week,
                     base_url, stale_notice(ws, stale_after_days, today),
                     teams, frozenset() if teams is None else every_team - teams,
                     {str(p): str(n) for p, n in zip(people["person_id"], people["name"], strict=True)
-                     if isinstance(n, str)})
+                     if isinstance(n, str)}, comments)
 
 
 def stale_notice(ws: Workspace, stale_after_days: int | None, today: date | None = None) -> str | None:

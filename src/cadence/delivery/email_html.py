@@ -115,7 +115,8 @@ def _actions(b: Briefing) -> str:
     actions = b.open_actions()
     if not actions:
         return _row(f'<h2 style="{H2}">Open gap actions</h2><div style="color:#57606a;">No open gap actions.</div>')
-    rows = [(esc(f"{a.team} · {a.metric}"), esc(a.action or a.gap or ""), esc(b.owner(a)),
+    rows = [(esc(f"{a.team} · {a.metric}"), esc(a.action or a.gap or "") + _comment(b.latest_comment(a)),
+             esc(b.owner(a)),
              '<span style="white-space:nowrap;">' + esc(a.due.isoformat() if a.due else "—") + "</span>"
              + ('<br><span style="color:#cf222e;font-weight:bold;white-space:nowrap;">PAST DUE</span>'
                 if a.past_due else ""))
@@ -123,6 +124,10 @@ def _actions(b: Briefing) -> str:
     past = len(b.past_due())
     lead = f'<div style="color:#cf222e;font-weight:bold;">{past} past due</div>' if past else ""
     return _row(f'<h2 style="{H2}">Open gap actions</h2>{lead}' + _table(("KPI", "Action", "Owner", "Due"), rows))
+
+
+def _comment(text: str | None) -> str:
+    return f'<br><span style="color:#57606a;font-size:12px;">Latest comment — {esc(text)}</span>' if text else ""
 
 
 def _attention(b: Briefing, images: Sequence[Image]) -> str:

@@ -84,6 +84,8 @@ def email_text(b: Briefing) -> str:
         due = a.due.isoformat() if a.due else "no due date"
         flag = " — PAST DUE" if a.past_due else ""
         lines.append(f"- {a.team} · {a.metric}: {a.action or a.gap or ''} (owner {b.owner(a)}, due {due}){flag}")
+        if (comment := b.latest_comment(a)) is not None:
+            lines.append(f"  latest comment — {comment}")
     lines += ["", "OFF TRACK AND AT RISK"]
     for f in b.attention():
         team = f" ({f['team']})" if f.get("team") else ""

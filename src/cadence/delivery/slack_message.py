@@ -45,7 +45,9 @@ def render_slack(b: Briefing) -> dict[str, Any]:
     past = b.past_due()
     if past:
         items = [f"• {slack_escape(a.team)} · {slack_escape(a.metric)}: {slack_escape(a.action or a.gap or '')} — "
-                 f"{slack_escape(b.owner(a))}, due {a.due.isoformat() if a.due else '—'}" for a in past]
+                 f"{slack_escape(b.owner(a))}, due {a.due.isoformat() if a.due else '—'}"
+                 + (f"\n    _{slack_escape(_clip(comment, 300))}_" if (comment := b.latest_comment(a)) else "")
+                 for a in past]
         blocks.append(_section(f"*{len(past)} past-due gap action{'s' if len(past) != 1 else ''}*\n"
                                + "\n".join(_first(items))))
     else:
