@@ -28,7 +28,7 @@ from cadence.report.format import format_value
 from cadence.report.scorecard import week_context
 from cadence.review.actions import Action, actions_for_week, comments_on
 from cadence.review.changes import Change, Changes, what_changed
-from cadence.review.snapshots import Snapshot, get_snapshot, parse_week, take_snapshot, week_label
+from cadence.review.snapshots import Snapshot, get_snapshot, parse_week, take_scoped_snapshot, week_label
 
 if TYPE_CHECKING:
     from cadence.workspace import Workspace
@@ -172,8 +172,8 @@ def briefing_for(ws: Workspace, user: User, *, week: str | None = None, base_url
                            "go-to-market figures", hint="send the scorecard to executives, managers and reps")
     view = scoped(ws, scope)
     week_start = parse_week(week) if week else week_context(ws, None).week_start
-    snapshot = get_snapshot(ws, week_start, scope=scope.key) or take_snapshot(
-        view, week_label(week_start), scope=scope.key, computed_by=computed_by)
+    snapshot = get_snapshot(ws, week_start, scope=scope.key) or take_scoped_snapshot(
+        ws, scope, week_label(week_start), computed_by=computed_by)
     previous = get_snapshot(ws, week_start - timedelta(days=7), scope=scope.key)
     people = view.table("people").select("person_id", "name", "team").to_pandas()
     teams = None if scope.kind == "all" else frozenset(scope.teams) | frozenset(people["team"].dropna().astype(str))

@@ -22,6 +22,7 @@ from cadence.review.definitions import definitions_version
 from cadence.schema.tables import table_named
 
 if TYPE_CHECKING:
+    from cadence.access.scope import Scope
     from cadence.workspace import Workspace
 
 WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
@@ -80,23 +81,50 @@ def week_label(day: date) -> str:
 
 
 def take_snapshot(ws: Workspace, week: str | None = None, *, scope: str = "company", computed_by: str | None = None,
-                  today: date | None = None) -> Snapshot:
+                  today: date | None = None, teams: frozenset[str] | None = None, own: bool = False) -> Snapshot:
     """Compute the week's scorecard (default: the last complete week) and keep it as that week's snapshot for
-    `scope`, replacing the one kept before. `ws` may be a workspace scoped to a team; `scope` labels it."""
+    `scope`, replacing the one kept before. `ws` may be a workspace scoped to a team; `scope` labels it.
+
+    `teams` (None: every team) keeps only those teams' figures, rows, charts and notes: a manager's scorecard is
+    their team's. `own` (a rep's) keeps the figures but not the team's targets and statuses, which judge the
+    whole team, not one rep's part of it."""
     from cadence.report.scorecard import build_scorecard
 
     card = build_scorecard(ws, week=week, today=today)
+    if teams is not None:
+        every = {str(t) for (t,) in ws.warehouse.query("SELECT DISTINCT team FROM people WHERE team IS NOT NULL")}
+        card_dict = limit_to_teams(card.as_dict(), teams, frozenset(every) - teams, own=own)
+    else:
+        card_dict = card.as_dict()
     context = card.context
     last_day = context.as_of - timedelta(days=1)
     as_of = min(last_day, context.today.day) if context.today is not None else last_day
     snapshot = Snapshot(uuid.uuid4().hex[:16], context.week_start, context.week, scope,
                         datetime.now(UTC).replace(tzinfo=None, microsecond=0), computed_by, as_of,
-                        definitions_version(ws), json_plain(card.as_dict()))
+                        definitions_version(ws), json_plain(card_dict))
     row = {**{c: getattr(snapshot, c) for c in SUMMARY_COLUMNS},
            "payload_json": json.dumps(snapshot.payload, sort_keys=True, allow_nan=False)}
     with ws.warehouse.transaction():
         ws.warehouse.upsert(table_named("snapshots"), pd.DataFrame([row]))
     return snapshot
+
+
+def take_scoped_snapshot(ws: Workspace, scope: Scope, week: str | None = None, *, computed_by: str | None = None,
+                         today: date | None = None) -> Snapshot:
+    """The week's snapshot for a reader's `scope`, from the whole workspace `ws`: the company's on every row (one
+    scorecard for leadership, whoever computes it first); a team's on its rows with its figures only; a rep's on
+    their rows with their team's figures, without the team's targets and statuses."""
+    from cadence.access.scope import scoped
+
+    if scope.kind == "all":
+        return take_snapshot(ws, week, scope=scope.key, computed_by=computed_by, today=today)
+    view = scoped(ws, scope)
+    teams = set(scope.teams)
+    if scope.kind == "person":
+        people = view.table("people").select("team").to_pandas()
+        teams |= {str(t) for t in people["team"].dropna()}
+    return take_snapshot(view, week, scope=scope.key, computed_by=computed_by, today=today, teams=frozenset(teams),
+                         own=scope.kind == "person")
 
 
 def get_snapshot(ws: Workspace, week_start: date, scope: str = "company") -> Snapshot | None:
@@ -153,3 +181,39 @@ def _snapshot(row: tuple[Any, ...]) -> Snapshot:
 
 def _day(value: Any) -> date:
     return value if isinstance(value, date) and not isinstance(value, datetime) else pd.Timestamp(value).date()
+
+
+def limit_to_teams(payload: dict[str, Any], teams: frozenset[str], hidden: frozenset[str], *,
+                   own: bool = False) -> dict[str, Any]:
+    """The scorecard as someone who sees only `teams` may see it: figures, rows, charts and notes about a team in
+    `hidden` left out, sections left with nothing dropped; `own` clears team targets and statuses (a rep's)."""
+
+    def shows(team: object) -> bool:
+        return team is None or str(team) in teams
+
+    def clean(text: str) -> bool:
+        return not any(name in text for name in hidden)
+
+    sections = []
+    for section in payload.get("sections", []):
+        figures = [dict(f) for f in section.get("figures", []) if shows(f.get("team"))
+                   and clean(str(f.get("label") or "") + str(f.get("note") or ""))]
+        if own:
+            for f in figures:
+                if f.get("team") is not None:
+                    f.update(target=None, expected=None, status=None,
+                             note=f"your own part of {f['team']}'s figure; its target is the team's")
+        kept_charts = {f.get("chart") for f in figures}
+        figure_charts = {f.get("chart") for f in section.get("figures", [])}
+        charts = [c for c in section.get("charts", []) if (c.get("key") in kept_charts or
+                                                           c.get("key") not in figure_charts)
+                  and clean(json.dumps(c, ensure_ascii=False))]
+        rows = [r for r in section.get("rows", []) if shows(r.get("team"))
+                and clean(" ".join(str(v) for v in r.values()))]
+        notes = [n for n in section.get("notes", []) if clean(str(n))]
+        only_notes = not section.get("figures") and not section.get("rows")
+        if figures or rows or charts or (only_notes and notes):
+            sections.append({**section, "figures": figures, "rows": rows, "charts": charts, "notes": notes})
+    shown = {f.get("metric") for s in sections for f in s["figures"]}
+    definitions = [d for d in payload.get("definitions", []) if d.get("name") in shown]
+    return {**payload, "sections": sections, "definitions": definitions}

@@ -14,7 +14,7 @@ from cadence.report.charts import to_svg
 from cadence.report.scorecard import week_context
 from cadence.review.actions import actions_for_week
 from cadence.review.changes import what_changed
-from cadence.review.snapshots import Snapshot, get_snapshot, latest_snapshot, parse_week, take_snapshot
+from cadence.review.snapshots import Snapshot, get_snapshot, latest_snapshot, parse_week, take_scoped_snapshot
 from cadence.web.deps import Viewer, settings_of, viewer
 from cadence.web.pages import respond
 
@@ -42,8 +42,8 @@ def snapshot_for(request: Request, seen: Viewer, week_start: date, *, fresh: boo
         stored = get_snapshot(seen.full, week_start, scope=seen.scope.key)
         if stored is not None:
             return stored
-    return take_snapshot(seen.ws, iso_week(week_start), scope=seen.scope.key, computed_by=seen.user.user_id,
-                         today=settings_of(request).today)
+    return take_scoped_snapshot(seen.full, seen.scope, iso_week(week_start), computed_by=seen.user.user_id,
+                                today=settings_of(request).today)
 
 
 @lru_cache(maxsize=512)
