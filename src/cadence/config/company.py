@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cadence.config.delivery import DeliveryConfig
 from cadence.config.hiring import HiringConfig
 from cadence.config.web import WebConfig
 from cadence.errors import ConfigError, Location
@@ -176,6 +177,7 @@ class CompanyConfig(BaseModel):
     metrics: list[CustomMetric] = Field(default_factory=list)
     hiring: HiringConfig | None = None
     web: WebConfig | None = None
+    delivery: DeliveryConfig | None = Field(default=None, description="the weekly scorecard by email and Slack")
 
     @field_validator("currency")
     @classmethod
