@@ -7,7 +7,8 @@ so its own Python does not compete with the server's: everyone signs in, then ea
 page of their round — the scorecard, its JSON, bookings by team and quarter, the gap actions, the pipeline
 when that page exists, and the style sheet — pausing between clicks (BENCH_WEB_THINK seconds on average,
 1.0 by default: a click a second each, far busier than a review meeting; 0 saturates the server). Every answer
-must be 200. Each page's p50/p95/p99 is reported, with its p50 when one person is alone on the server; the
+must be 200. Each page's p50/p95/p99 is reported, with its p50 when one person is alone on the server
+(clicking every 0.1 s: back-to-back requests on one connection would measure TCP's delayed ACK instead); the
 reference is the style sheet (`GET /static/cadence.css`) served by the same server under the same load, and
 the ratio is a page's p95 over the style sheet's. BENCH_WEB_SECONDS (default 60) sets how long the load lasts;
 BENCH_DEMO reuses an already built demo folder (copied, never changed).
@@ -30,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # `tests.web.live_server` when run by bench/run.py or as a script
 
 PASSWORD = "bench-web-password"
+Request = tuple[str, float, int, str]  # path, seconds, HTTP status (-1: no answer), what went wrong
 MANAGER_TEAM = "Mid-Market Sales"
 USERS = [(f"exec{i:02d}", "executive") for i in range(1, 16)] + [(f"mgr{i:02d}", "manager") for i in range(1, 6)]
 PAGES = ["/scorecard", "/scorecard.json", "/metrics/bookings.json?grain=quarter&by=team", "/actions", "/pipeline"]
@@ -99,32 +101,36 @@ async def _sign_in(client: Any, url: str, user: str) -> None:
 
 
 async def _person(client: Any, pages: list[str], until: float, think: float,
-                  seen: list[tuple[str, float, int]]) -> None:
+                  seen: list[Request]) -> None:
     import httpx
 
     order = pages + [STATIC]
     step = random.randrange(len(order))
     await asyncio.sleep(random.uniform(0, think or 0.01))  # people do not all click at once
+    idle_since, first = time.perf_counter(), until - time.monotonic()
     while time.monotonic() < until:
         path = order[step % len(order)]
         step += 1
         started = time.perf_counter()
+        problem = ""
         try:
             response = await client.get(path)
             status = response.status_code
-        except httpx.HTTPError:
-            status = -1
-        seen.append((path, time.perf_counter() - started, status))
+        except httpx.HTTPError as error:
+            status, problem = -1, (f"{type(error).__name__}: {error} ({first - (until - time.monotonic()):.1f} s "
+                                   f"into the load, the connection idle {started - idle_since:.1f} s before)")
+        idle_since = time.perf_counter()
+        seen.append((path, idle_since - started, status, problem))
         if think:
             await asyncio.sleep(random.uniform(0.5 * think, 1.5 * think))
 
 
 async def _load(url: str, pages: list[str], seconds: float, think: float,
-                people: int) -> list[tuple[str, float, int]]:
+                people: int) -> list[Request]:
     """Everyone signs in first (argon2 is slow on purpose, and not what is measured), then the clock starts."""
     import httpx
 
-    seen: list[tuple[str, float, int]] = []
+    seen: list[Request] = []
     who = USERS[:people]
     clients = [httpx.AsyncClient(base_url=url, timeout=120.0, follow_redirects=False) for _ in who]
     try:
@@ -138,7 +144,7 @@ async def _load(url: str, pages: list[str], seconds: float, think: float,
 
 
 def load_in_child(url: str, pages: list[str], seconds: float, think: float,
-                  people: int = len(USERS)) -> list[tuple[str, float, int]]:
+                  people: int = len(USERS)) -> list[Request]:
     """Run the load in another Python process and read back every request it made."""
     command = [sys.executable, str(Path(__file__).resolve()), "--load", url, json.dumps(pages), str(seconds),
                str(think), str(people)]
@@ -148,16 +154,17 @@ def load_in_child(url: str, pages: list[str], seconds: float, think: float,
     return [tuple(row) for row in json.loads(done.stdout)]  # type: ignore[misc]
 
 
-def summarise(seen: list[tuple[str, float, int]], seconds: float) -> dict[str, dict[str, Any]]:
+def summarise(seen: list[Request], seconds: float) -> dict[str, dict[str, Any]]:
     import numpy as np
 
     summary: dict[str, dict[str, Any]] = {}
-    for path in dict.fromkeys(p for p, _, _ in seen):
-        mine = [(t, s) for p, t, s in seen if p == path]
+    for path in dict.fromkeys(p for p, _, _, _ in seen):
+        mine = [(t, s) for p, t, s, _ in seen if p == path]
         ok = np.array([t for t, s in mine if s == 200])
         summary[path] = {
             "requests": len(mine), "errors": sum(1 for _, s in mine if s != 200),
             "statuses": sorted({s for _, s in mine}),
+            "problems": sorted({problem for p, _, s, problem in seen if p == path and problem})[:5],
             "per_second": len(mine) / seconds,
             **{f"p{q}": float(np.percentile(ok, q)) if len(ok) else float("nan") for q in (50, 95, 99)},
         }
@@ -190,12 +197,12 @@ def run(workdir: Path) -> list[dict[str, Any]]:
         snapshots = snapshot_weeks(ws)
     with live_server(root) as server:
         pages = present_pages(server.url)
-        alone = summarise(load_in_child(server.url, pages, min(10.0, seconds / 3), 0.0, people=1), 1.0)
+        alone = summarise(load_in_child(server.url, pages, min(10.0, seconds / 3), 0.1, people=1), 1.0)
         seen = load_in_child(server.url, pages, seconds, think)
     summary = summarise(seen, seconds)
-    errors = {path: row["statuses"] for path, row in summary.items() if row["errors"]}
+    errors = {path: (row["statuses"], row["problems"]) for path, row in summary.items() if row["errors"]}
     if errors:
-        raise AssertionError(f"requests failed under load (statuses per page): {errors}; summary: {summary}")
+        raise AssertionError(f"requests failed under load (statuses, problems per page): {errors}; {summary}")
     static = summary[STATIC]
     note = (f"{len(USERS)} signed-in users for {seconds:.0f} s, {think:.2f} s between clicks on average; "
             f"{sum(r['requests'] for r in summary.values())} requests, 0 errors")
