@@ -132,6 +132,12 @@ def test_executive_drills_into_a_red_figure_and_records_an_action(page: Any, ser
     assert rows.count() > 1, "the drill-down shows the rows behind the figure"
     total = int(re.search(r"The (\d+) rows?", page.locator(".sub").first.inner_text()).group(1))  # type: ignore[union-attr]
     assert rows.count() - 1 == min(total, 5000)
+    columns = page.locator("table.rows tr").first.locator("th").all_inner_texts()
+    if team and "team" in columns:  # every row behind a team's figure is that team's
+        at = columns.index("team")
+        teams = page.locator("table.rows").evaluate(
+            f"(t) => [...t.querySelectorAll('tr')].slice(1).map(r => r.cells[{at}].innerText)")
+        assert set(teams) == {team}, f"rows of other teams behind {team}'s figure: {set(teams) - {team}}"
 
     page.go_back()
     page.wait_for_url(re.compile(r"/scorecard\?week="))
