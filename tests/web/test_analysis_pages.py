@@ -5,7 +5,6 @@ viewer is refused, a signed-out reader sent to sign in; a bad query parameter an
 from __future__ import annotations
 
 import json
-
 from datetime import date, timedelta
 from typing import Any
 

@@ -18,6 +18,7 @@ from cadence.web.routes.scorecard import iso_week, week_of
 
 router = APIRouter(tags=["gap actions"])
 CAUSES = ("resources", "blocker", "scope", "skill", "priority", "other")
+COMPANY = "Company"  # the team an action on a company-wide figure belongs to
 FIELDS = ("team", "metric", "week", "gap", "cause", "action", "owner_id", "due")
 
 
@@ -53,6 +54,8 @@ def _form(request: Request, seen: Viewer, values: dict[str, Any], errors: dict[s
 def new_action(request: Request, team: str = "", metric: str = "", week: str = "", gap: str = "",
                target: str = "", actual: str = "", seen: Viewer = Depends(viewer("actions"))) -> Response:
     seen.require_write("actions")
+    if not team and seen.scope.kind == "all":
+        team = COMPANY  # a figure of the whole company (the mission metric): leadership's own action
     values = {"team": team, "metric": metric, "week": week, "gap": gap, "target": target, "actual": actual,
               "cause": "", "action": "", "owner_id": "", "due": ""}
     return _form(request, seen, values, {})
