@@ -48,7 +48,8 @@ def live_server(root: Path, *, workspace: Workspace | None = None, settings: Any
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))  # the port is ours from here on: no race with another process
     port = listener.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5,
+                            timeout_keep_alive=65)  # as `cadence serve`: the client closes idle connections first
     server = uvicorn.Server(config)
     failure: list[BaseException] = []
 

@@ -38,4 +38,7 @@ def serve(
     settings = Settings(workspace=workspace, secure_cookies=secure_cookies,
                         session_lifetime=timedelta(hours=session_hours), base_url=base_url, today=today)
     console.print(f"Cadence on http://{host}:{port} — workspace {workspace} (Ctrl+C stops it)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=secure_cookies)
+    # keep idle connections longer than browsers and HTTP clients do (5 s in httpx), so the client always closes
+    # first and never reuses a connection the server is closing at that moment
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=secure_cookies,
+                timeout_keep_alive=65)
