@@ -18,6 +18,7 @@ from cadence.errors import AccessDenied, CadenceError, UnknownNameError
 from cadence.web.deps import SignInRequired
 from cadence.web.holder import WarehouseBusy, WorkspaceHolder
 from cadence.web.pages import html, wants_json
+from cadence.web.scheduler import DeliveryScheduler
 from cadence.web.security import SameSiteOnly
 from cadence.web.settings import Settings
 
@@ -29,7 +30,10 @@ def create_app(settings: Settings, *, holder: WorkspaceHolder | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         held.start_watching()
+        deliveries = DeliveryScheduler(held)  # sends what is due each minute, when cadence.yml has `delivery:`
+        deliveries.start()
         yield
+        deliveries.stop()
         held.close()
 
     # /docs and /openapi.json are served by routes/api_docs.py, to signed-in users, with no script from a CDN
