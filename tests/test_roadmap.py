@@ -41,10 +41,10 @@ from cadence.analysis.roadmap.plan import (
     plan_roadmap,
     value_roadmap,
 )
-from cadence.analysis.roadmap.theme_edits import load_theme_overrides
 from cadence.analysis.roadmap.themes import Split, ThemeOverrideError, ThemeOverrides, find_themes
 from cadence.analysis.roadmap.value import OPEN, PIPELINE, ValueRules, deadline_factor
 from cadence.cli.main import app
+from cadence.entries.themes import load_theme_overrides
 from cadence.ingest import CanonicalFrame, ImportBatch, SourceFile
 from cadence.ingest.prepare import prepare
 from cadence.report.scorecard import week_context
@@ -180,14 +180,14 @@ def test_theme_edits_merge_split_pin_and_rename(demo_themes: Any, demo_workspace
     assert ThemeOverrides.from_dict(edits.as_dict()) == edits
 
 
-def test_malformed_theme_edits_are_refused_with_what_is_wrong(tmp_path: Path) -> None:
+def test_malformed_theme_edits_are_refused_with_what_is_wrong(workspace: Workspace) -> None:
     with pytest.raises(ThemeOverrideError, match="unknown theme edit 'renamez'"):
         ThemeOverrides.from_dict({"renamez": {}})
     with pytest.raises(ThemeOverrideError, match="a split needs theme, words and name"):
         ThemeOverrides.from_dict({"splits": [{"theme": "x"}]})
-    (tmp_path / "themes.yml").write_text("merges: [unclosed\n")
+    (workspace.root / "themes.yml").write_text("merges: [unclosed\n")
     with pytest.raises(cadence.errors.ConfigError, match="themes.yml"):
-        load_theme_overrides(tmp_path)
+        load_theme_overrides(workspace)
 
 
 # -- values --------------------------------------------------------------------------------------------------------
@@ -627,11 +627,11 @@ def test_no_requests_no_section(workspace: Workspace) -> None:
 
 def test_plan_and_requests_read_the_theme_edits_stored_in_the_workspace(small: Workspace) -> None:
     edits = ThemeOverrides(pins={"R3": "Look and feel"})
-    from cadence.analysis.roadmap.theme_edits import save_theme_overrides
+    from cadence.entries.themes import save_theme_overrides
 
-    save_theme_overrides(small.root, edits)
-    assert load_theme_overrides(small.root) == edits
+    save_theme_overrides(small, edits)
+    assert load_theme_overrides(small) == edits
     result = plan_roadmap(small, Capacity(1_000.0), period_start=date(2026, 4, 1), period_end=date(2026, 7, 1),
-                          as_of=date(2026, 1, 15), period="2026-Q2", overrides=load_theme_overrides(small.root))
+                          as_of=date(2026, 1, 15), period="2026-Q2", overrides=load_theme_overrides(small))
     assert result.valuation.catalogue.assignment["R3"] == "look-and-feel"
     assert replace(edits, pins={}) == ThemeOverrides()

@@ -17,7 +17,7 @@ from cadence.errors import InputError
 if TYPE_CHECKING:
     from cadence.analysis.roadmap.listing import ThemeList
     from cadence.analysis.roadmap.plan import Valuation
-    from cadence.analysis.roadmap.theme_edits import ThemeEdit
+    from cadence.entries.themes import ThemeEdit
     from cadence.workspace import Workspace
 
 requests_app = typer.Typer(help="Customer feature requests: list them, add one, group them into themes.",
@@ -44,8 +44,9 @@ def _as_of(ws: Workspace) -> date:
 
 def _valuation(ws: Workspace, period: str | None) -> Valuation:
     from cadence.analysis.roadmap.listing import valuation_for
+    from cadence.entries.themes import load_theme_overrides
 
-    return valuation_for(ws, _as_of(ws), period)
+    return valuation_for(ws, _as_of(ws), period, overrides=load_theme_overrides(ws))
 
 
 # -- cadence requests -----------------------------------------------------------------------------------------
@@ -137,18 +138,18 @@ def _edit(change: Callable[[Workspace], ThemeEdit]) -> None:
 def rename_theme(key: Annotated[str, typer.Argument(help="Theme key.")],
                  name: Annotated[str, typer.Argument(help="New name.")]) -> None:
     """Give a theme the name product uses for it."""
-    from cadence.analysis.roadmap import theme_edits
+    from cadence.entries import themes
 
-    _edit(lambda ws: theme_edits.rename_theme(ws, ws.root, key, name))
+    _edit(lambda ws: themes.rename_theme(ws, key, name))
 
 
 @themes_app.command("merge")
 def merge_themes(key: Annotated[str, typer.Argument(help="Theme to merge away.")],
                  into: Annotated[str, typer.Argument(help="Theme it joins.")]) -> None:
     """Merge one theme into another: both ask for the same thing."""
-    from cadence.analysis.roadmap import theme_edits
+    from cadence.entries import themes
 
-    _edit(lambda ws: theme_edits.merge_themes(ws, ws.root, key, into))
+    _edit(lambda ws: themes.merge_themes(ws, key, into))
 
 
 @themes_app.command("split")
@@ -156,26 +157,26 @@ def split_theme(key: Annotated[str, typer.Argument(help="Theme to split.")],
                 words: Annotated[str, typer.Option(help="Comma-separated words: requests mentioning any move.")],
                 name: Annotated[str, typer.Option(help="Name of the new theme.")]) -> None:
     """Move the requests of a theme that mention given words into a new theme."""
-    from cadence.analysis.roadmap import theme_edits
+    from cadence.entries import themes
 
-    _edit(lambda ws: theme_edits.split_theme(ws, ws.root, key, words, name))
+    _edit(lambda ws: themes.split_theme(ws, key, words, name))
 
 
 @themes_app.command("pin")
 def pin_request(request: Annotated[str, typer.Argument(help="Request id.")],
                 theme: Annotated[str, typer.Argument(help="Theme key, or the name of a new theme.")]) -> None:
     """Put one request in a theme by hand, whatever its wording says."""
-    from cadence.analysis.roadmap import theme_edits
+    from cadence.entries import themes
 
-    _edit(lambda ws: theme_edits.pin_request(ws, ws.root, request, theme))
+    _edit(lambda ws: themes.pin_request(ws, request, theme))
 
 
 @themes_app.command("unpin")
 def unpin_request(request: Annotated[str, typer.Argument(help="Request id.")]) -> None:
     """Let a pinned request's wording place it again."""
-    from cadence.analysis.roadmap import theme_edits
+    from cadence.entries import themes
 
-    _edit(lambda ws: theme_edits.unpin_request(ws, ws.root, request))
+    _edit(lambda ws: themes.unpin_request(ws, request))
 
 
 # -- cadence roadmap --------------------------------------------------------------------------------------------
@@ -192,10 +193,12 @@ def plan(
     """The features that earn the most expected revenue under the hours you have, beside the naive plan."""
     from cadence.analysis.roadmap.listing import plan_for
     from cadence.analysis.roadmap.optimiser import parse_capacity
+    from cadence.entries.themes import load_theme_overrides
 
     hours = parse_capacity(capacity)
     with open_workspace() as ws:
-        result = plan_for(ws, hours, _as_of(ws), period, monthly=monthly, naive_rule=naive)
+        result = plan_for(ws, hours, _as_of(ws), period, overrides=load_theme_overrides(ws), monthly=monthly,
+                          naive_rule=naive)
         data, currency = result.as_dict(ws.config.currency), ws.config.currency
     if output is Output.json:
         emit_json(data)

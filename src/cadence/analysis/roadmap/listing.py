@@ -1,20 +1,20 @@
 """What `cadence requests` and `cadence roadmap` show, over a workspace: the period planned, the valuation, the
 requests by value and the themes by value — each a typed result with its JSON form.
 
-A workspace here is anything with `table(name)`, its folder (`root`, where themes.yml lives) and its fiscal
-`calendar`; `as_of` is the first day not counted.
+A workspace here is anything with `table(name)` and its fiscal `calendar`; `as_of` is the first day not counted.
+The product manager's theme edits are passed in (`overrides`): the caller reads them where they are kept
+(`cadence.entries.themes`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any, Protocol
 
 from cadence.analysis.roadmap.optimiser import Capacity
 from cadence.analysis.roadmap.plan import RoadmapPlan, Valuation, next_period, plan_roadmap, value_roadmap
-from cadence.analysis.roadmap.theme_edits import load_theme_overrides
+from cadence.analysis.roadmap.themes import ThemeOverrides
 from cadence.analysis.roadmap.value import request_values
 from cadence.errors import InputError
 from cadence.metrics.calendar import FiscalCalendar
@@ -24,8 +24,6 @@ REQUEST_COLUMNS = ["request_id", "title", "account", "opportunity_id", "certaint
 
 
 class RoadmapSource(Protocol):
-    root: Path
-
     @property
     def calendar(self) -> FiscalCalendar: ...
 
@@ -45,18 +43,18 @@ def period_bounds(calendar: FiscalCalendar, label: str | None, as_of: date) -> t
     return start, calendar.next_start(start, grain), calendar.label(start, grain)
 
 
-def valuation_for(ws: RoadmapSource, as_of: date, period: str | None) -> Valuation:
-    """Every request, feature and theme valued if answered in `period`, with the workspace's theme edits."""
+def valuation_for(ws: RoadmapSource, as_of: date, period: str | None, *, overrides: ThemeOverrides) -> Valuation:
+    """Every request, feature and theme valued if answered in `period`, with the theme edits `overrides`."""
     start, end, _ = period_bounds(ws.calendar, period, as_of)
-    return value_roadmap(ws, period_start=start, period_end=end, as_of=as_of, overrides=load_theme_overrides(ws.root))
+    return value_roadmap(ws, period_start=start, period_end=end, as_of=as_of, overrides=overrides)
 
 
-def plan_for(ws: RoadmapSource, capacity: Capacity, as_of: date, period: str | None, *, monthly: bool = True,
-             naive_rule: str = "value-per-hour") -> RoadmapPlan:
-    """The best roadmap for `period` under `capacity`, beside the naive plan."""
+def plan_for(ws: RoadmapSource, capacity: Capacity, as_of: date, period: str | None, *, overrides: ThemeOverrides,
+             monthly: bool = True, naive_rule: str = "value-per-hour") -> RoadmapPlan:
+    """The best roadmap for `period` under `capacity`, beside the naive plan, with the theme edits `overrides`."""
     start, end, label = period_bounds(ws.calendar, period, as_of)
     return plan_roadmap(ws, capacity, period_start=start, period_end=end, as_of=as_of, period=label,
-                        overrides=load_theme_overrides(ws.root), monthly=monthly, naive_rule=naive_rule)
+                        overrides=overrides, monthly=monthly, naive_rule=naive_rule)
 
 
 @dataclass(frozen=True)

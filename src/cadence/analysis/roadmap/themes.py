@@ -21,7 +21,7 @@ pins (one request to one theme, created when new), renames. A request imported w
 (it is a pin). Overrides naming a theme or request that no longer exists are reported, not applied.
 
 Pure: frames in, a `ThemeCatalogue` out. The overrides are a plain structure the caller stores
-(the CLI keeps them in the workspace's themes.yml).
+(`cadence.entries.themes` keeps them in the workspace's themes.yml).
 """
 
 from __future__ import annotations

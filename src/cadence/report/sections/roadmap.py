@@ -1,6 +1,6 @@
 """Product and sales on one dollar KPI: what shipped features brought in, and which customer needs are worth most.
 
-The theme edits (`themes.yml`, written by `cadence requests themes …`) are read by `analysis.roadmap.theme_edits`.
+The theme edits (`themes.yml`, written by `cadence requests themes …`) are read by `entries.themes`.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from cadence.analysis.roadmap.theme_edits import load_theme_overrides
+from cadence.entries.themes import load_theme_overrides
 from cadence.report.model import Chart, Figure, ScorecardContext, Section
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class RoadmapSection:
         label = calendar.label(quarter_start, "quarter")
         plan_start, plan_end, plan_label = next_period(calendar, context.as_of)
         valuation = value_roadmap(ws, period_start=plan_start, period_end=plan_end, as_of=context.as_of,
-                                  overrides=load_theme_overrides(ws.root))
+                                  overrides=load_theme_overrides(ws))
         influenced = influenced_bookings(ws, start=quarter_start, end=context.as_of, weeks=WEEKS,
                                          data=valuation.data)
         bookings = range_value(ws, "bookings", quarter_start, context.as_of) or 0.0

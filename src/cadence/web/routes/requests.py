@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from cadence.analysis.as_of import resolve_as_of
-from cadence.analysis.roadmap import theme_edits
 from cadence.analysis.roadmap.data import check_request_links
 from cadence.analysis.roadmap.listing import (
     REQUEST_COLUMNS,
@@ -28,6 +27,7 @@ from cadence.analysis.roadmap.listing import (
 )
 from cadence.analysis.roadmap.plan import Valuation
 from cadence.entries import add_request
+from cadence.entries import themes as theme_entries
 from cadence.errors import AccessDenied, CadenceError, InputError
 from cadence.ingest.request_sources import NewRequest
 from cadence.web.deps import Viewer, settings_of, viewer
@@ -51,13 +51,13 @@ def as_of_of(request: Request, seen: Viewer) -> date:
 def valuation_of(request: Request, seen: Viewer, period: str | None) -> Valuation:
     """Every request, feature and theme valued if answered in `period`, on the viewer's rows."""
     return kept(request, seen, ("valuation", period or None, _themes_file(seen)),
-                lambda: valuation_for(seen.ws, as_of_of(request, seen), period or None))
+                lambda: valuation_for(seen.ws, as_of_of(request, seen), period or None,
+                                      overrides=theme_entries.load_theme_overrides(seen.ws)))
 
 
 def _themes_file(seen: Viewer) -> str:
     """The theme edits as saved (part of the cache key: an edit changes the themes without an import)."""
-    path = seen.ws.root / theme_edits.THEMES_FILE
-    return path.read_text(encoding="utf-8") if path.exists() else ""
+    return theme_entries.themes_text(seen.ws)
 
 
 @router.get("/requests", include_in_schema=False)
@@ -200,13 +200,13 @@ def _may_edit(seen: Viewer) -> bool:
 
 
 def _edit(request: Request, seen: Viewer, edit: str, values: dict[str, str],
-          change: Callable[[], theme_edits.ThemeEdit]) -> Response:
+          change: Callable[[], theme_entries.ThemeEdit]) -> Response:
     """Apply one theme edit (saved in themes.yml), its refusal beside the field; audited with before/after."""
     seen.require_write("requests")
     if not _may_edit(seen):
         raise AccessDenied("themes are the company's: only those who see every request edit them",
                            hint="ask an executive or an admin")
-    before = theme_edits.load_theme_overrides(seen.full.root).as_dict()
+    before = theme_entries.load_theme_overrides(seen.full).as_dict()
     try:
         for field in EDITS[edit]:
             if not values[field].strip():
@@ -241,7 +241,7 @@ def rename(request: Request, key: str = Form(""), name: str = Form(""),
            seen: Viewer = Depends(viewer("requests"))) -> Response:
     """Give a theme the name product uses for it."""
     return _edit(request, seen, "rename", {"key": key, "name": name},
-                 lambda: theme_edits.rename_theme(seen.full, seen.full.root, key.strip(), name.strip()))
+                 lambda: theme_entries.rename_theme(seen.full, key.strip(), name.strip()))
 
 
 @router.post("/requests/themes/merge", include_in_schema=False)
@@ -249,7 +249,7 @@ def merge(request: Request, key: str = Form(""), into: str = Form(""),
           seen: Viewer = Depends(viewer("requests"))) -> Response:
     """Merge one theme into another: both ask for the same thing."""
     return _edit(request, seen, "merge", {"key": key, "into": into},
-                 lambda: theme_edits.merge_themes(seen.full, seen.full.root, key.strip(), into.strip()))
+                 lambda: theme_entries.merge_themes(seen.full, key.strip(), into.strip()))
 
 
 @router.post("/requests/themes/split", include_in_schema=False)
@@ -257,7 +257,7 @@ def split(request: Request, key: str = Form(""), words: str = Form(""), name: st
           seen: Viewer = Depends(viewer("requests"))) -> Response:
     """Move the requests of a theme that mention given words into a new theme."""
     return _edit(request, seen, "split", {"key": key, "words": words, "name": name},
-                 lambda: theme_edits.split_theme(seen.full, seen.full.root, key.strip(), words, name.strip()))
+                 lambda: theme_entries.split_theme(seen.full, key.strip(), words, name.strip()))
 
 
 @router.post("/requests/themes/pin", include_in_schema=False)
@@ -265,7 +265,7 @@ def pin(request: Request, request_id: str = Form("", alias="request"), theme: st
         seen: Viewer = Depends(viewer("requests"))) -> Response:
     """Put one request in a theme by hand, whatever its wording says."""
     return _edit(request, seen, "pin", {"request": request_id, "theme": theme},
-                 lambda: theme_edits.pin_request(seen.full, seen.full.root, request_id.strip(), theme.strip()))
+                 lambda: theme_entries.pin_request(seen.full, request_id.strip(), theme.strip()))
 
 
 @router.post("/requests/themes/unpin", include_in_schema=False)
@@ -273,4 +273,4 @@ def unpin(request: Request, request_id: str = Form("", alias="request"),
           seen: Viewer = Depends(viewer("requests"))) -> Response:
     """Let a pinned request's wording place it again."""
     return _edit(request, seen, "unpin", {"request": request_id},
-                 lambda: theme_edits.unpin_request(seen.full, seen.full.root, request_id.strip()))
+                 lambda: theme_entries.unpin_request(seen.full, request_id.strip()))

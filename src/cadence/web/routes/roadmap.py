@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from cadence.analysis.roadmap.listing import plan_for
 from cadence.analysis.roadmap.optimiser import parse_capacity
+from cadence.entries.themes import load_theme_overrides
 from cadence.errors import CadenceError
 from cadence.web.deps import Viewer, viewer
 from cadence.web.pages import respond, wants_json
@@ -48,7 +49,8 @@ def _plan(request: Request, seen: Viewer, capacity: str, period: str | None, nai
           monthly: bool) -> dict[str, Any]:
     """The plan as the CLI's JSON prints it, computed on the viewer's rows."""
     hours = parse_capacity([capacity])
-    result = plan_for(seen.ws, hours, as_of_of(request, seen), period or None, monthly=monthly, naive_rule=naive)
+    result = plan_for(seen.ws, hours, as_of_of(request, seen), period or None,
+                      overrides=load_theme_overrides(seen.ws), monthly=monthly, naive_rule=naive)
     data: dict[str, Any] = result.as_dict(seen.ws.currency)
     return data
 
