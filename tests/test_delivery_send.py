@@ -554,3 +554,28 @@ def test_two_workspaces_racing_on_postgresql_send_once(postgres_url: str, tmp_pa
     finally:
         first.close()
         second.close()
+
+
+def test_a_weekly_schedule_crossing_berlins_change_sends_once_a_week_at_eight_local(company: Company,
+                                                                                     smtp: tuple[Inbox, int]) -> None:
+    """The clock runs (time-machine) through the week of 2026-03-29, when Berlin moves from UTC+1 to UTC+2, with a
+    run every 20 minutes: each Monday's message goes out once, on the first run at or after 8:00 in Berlin."""
+    import time_machine
+
+    inbox, port = smtp
+    ws = company.ws
+    configure(ws, port, schedules=[{"name": "berlin", "cron": "0 8 * * MON", "timezone": "Europe/Berlin",
+                                    "recipients": ["cro"], "channels": ["email"]}])
+    transports, _ = fast(ws)
+    sent_at: list[datetime] = []
+    moment = datetime(2026, 3, 22, tzinfo=UTC)
+    while moment < datetime(2026, 4, 1, tzinfo=UTC):
+        with time_machine.travel(moment, tick=False):
+            if [r for r in deliver_due(ws, transports=transports) if r["status"] == "sent"]:
+                sent_at.append(moment)
+        moment += timedelta(minutes=20)
+    # 8:00 CET on 2026-03-23 is 07:00 UTC; 8:00 CEST on 2026-03-30 is 06:00 UTC
+    assert sent_at == [datetime(2026, 3, 23, 7, tzinfo=UTC), datetime(2026, 3, 30, 6, tzinfo=UTC)]
+    assert _sql(ws, "SELECT slot FROM deliveries WHERE schedule = 'berlin' ORDER BY slot") == [
+        (datetime(2026, 3, 23, 7),), (datetime(2026, 3, 30, 6),)]
+    assert len(inbox.to("cro@acme.test")) == 2
