@@ -23,8 +23,8 @@ from cadence.errors import ConfigError
 from cadence.workspace import init_workspace, open_workspace
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def schedule(cron: str, zone: str) -> Schedule:
