@@ -22,7 +22,7 @@ from cadence.ingest.stage_inference import with_pipelines
 from cadence.metrics.calendar import FiscalCalendar, Grain, periods_from_frame
 from cadence.metrics.catalog import build_registry
 from cadence.metrics.custom import custom_metric
-from cadence.metrics.dating import DealDating, dating_of
+from cadence.metrics.dating import DealDating
 from cadence.metrics.money import config_rates_frame, in_currency, refuse_other_corporate
 from cadence.metrics.query import MetricQuery, MetricResult, compute_metric
 from cadence.metrics.registry import Registry
@@ -109,7 +109,7 @@ class Workspace:
     @property
     def deal_dating(self) -> DealDating:
         """How closed deals are dated: cadence.yml's `deal_dating` rule, read in its `timezone`."""
-        return dating_of(self)
+        return DealDating.configured(self.config.deal_dating, self.config.timezone)
 
     @property
     def registry(self) -> Registry:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -143,7 +142,7 @@ def _calendar_notes(ws: Workspace, summary: dict[str, Any]) -> list[str]:
         return []
     from cadence.analysis.quality.fiscal_calendar import fiscal_start_disagrees
 
-    return [finding.message for finding in fiscal_start_disagrees(ws, date.today())]
+    return [finding.message for finding in fiscal_start_disagrees(ws.calendar, ws.config.fiscal_year_start_month)]
 
 
 def _say_inferred_and_full(summary: dict[str, Any]) -> None:

@@ -7,12 +7,16 @@ a deal won at 2023-04-01T02:30:00Z was won on 2023-03-31 in America/Mexico_City.
 chosen date falls back to the other one. Timestamps are stored as naive UTC; `local_time` turns one
 into the company's wall-clock time inside the warehouse (`timezone(zone, timezone('UTC', ts))`, which
 DuckDB and PostgreSQL both read the same way). A close date is a date: it is never shifted.
+
+A table source says its rule through one explicit attribute, `deal_dating` (the `DatedTables` protocol; the
+Workspace builds it from cadence.yml). A plain table source without it — a test's tables, a frame-backed
+source — dates deals by the default rule: the CRM's close date, timestamps read in UTC.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -59,11 +63,28 @@ class DealDating:
         first, second = (close_day, moment) if self.rule == "close_date" else (moment, close_day)
         return ibis.coalesce(first, second)
 
+    @classmethod
+    def configured(cls, rule: str | None, timezone: str | None) -> DealDating:
+        """The rule cadence.yml names (`deal_dating`, `timezone`); the default for a rule it does not know."""
+        if rule == "close_date":
+            return cls("close_date", str(timezone or "UTC"))
+        if rule == "closed_at":
+            return cls("closed_at", str(timezone or "UTC"))
+        return cls()
 
-def dating_of(tables: Any) -> DealDating:
-    """The dating rule of `tables` (a Workspace: its cadence.yml); the default for any other table source."""
-    config = getattr(tables, "config", None)
-    rule = getattr(config, "deal_dating", None)
-    if rule not in ("close_date", "closed_at"):
-        return DealDating()
-    return DealDating(rule, str(getattr(config, "timezone", "UTC") or "UTC"))
+
+class DatedTables(Protocol):
+    """A table source that says how its closed deals are dated (the Workspace does, from cadence.yml).
+
+    Optional: `dating_of` gives the default rule to a table source without it. A wrapper that hands on the
+    workspace's attributes (e.g. reporting in another currency) hands this one on too.
+    """
+
+    @property
+    def deal_dating(self) -> DealDating: ...
+
+
+def dating_of(tables: object) -> DealDating:
+    """The dating rule `tables` declares (`deal_dating`); the default for a table source that declares none."""
+    declared = getattr(tables, "deal_dating", None)  # DatedTables.deal_dating, when the source declares it
+    return declared if isinstance(declared, DealDating) else DealDating()

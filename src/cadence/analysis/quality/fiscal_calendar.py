@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from cadence.analysis.quality.findings import Finding, TableSource
+from cadence.analysis.quality.findings import Finding
 from cadence.metrics.calendar import FiscalCalendar
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
 
 
-def fiscal_start_disagrees(tables: TableSource, today: date) -> list[Finding]:
-    """cadence.yml's `fiscal_year_start_month` differs from the start month of the imported standard years.
+def fiscal_start_disagrees(calendar: FiscalCalendar, configured: int) -> list[Finding]:
+    """cadence.yml's `fiscal_year_start_month` (`configured`, given by the caller) differs from the start month
+    of the imported standard years in `calendar`.
 
     Rule: an imported standard fiscal year (twelve calendar months, from Salesforce's Period/
     FiscalYearSettings) starts in another month than cadence.yml says. Imported periods are used
     where they exist; cadence.yml's rule dates everything before and after them, so quarters would
     change shape at the edges of the import.
     """
-    calendar = getattr(tables, "calendar", None)
-    config = getattr(tables, "config", None)
-    if not isinstance(calendar, FiscalCalendar) or config is None:
-        return []
-    configured = int(config.fiscal_year_start_month)
     years = [p for p in calendar.periods if p.is_standard_year and p.start.month != configured]
     if not years:
         return []
