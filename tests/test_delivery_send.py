@@ -579,3 +579,15 @@ def test_a_weekly_schedule_crossing_berlins_change_sends_once_a_week_at_eight_lo
     assert _sql(ws, "SELECT slot FROM deliveries WHERE schedule = 'berlin' ORDER BY slot") == [
         (datetime(2026, 3, 23, 7),), (datetime(2026, 3, 30, 6),)]
     assert len(inbox.to("cro@acme.test")) == 2
+
+
+def test_an_unreachable_mail_server_is_tried_three_times_then_failed(company: Company) -> None:
+    ws = company.ws
+    configure(ws, free_port(), schedules=[{"name": "unreachable", "cron": "0 8 * * MON",
+                                           "timezone": "America/Mexico_City", "recipients": ["cro"],
+                                           "channels": ["email"]}])
+    transports, waits = fast(ws)
+    (result,) = deliver_now(ws, "unreachable", now=NOW, transports=transports)
+    assert result["status"] == "failed" and "unreachable" in result["error"]
+    assert waits == [2.0, 4.0]
+    assert _sql(ws, "SELECT status, attempts FROM deliveries WHERE schedule = 'unreachable'") == [("failed", 3)]
