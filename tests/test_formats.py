@@ -32,6 +32,7 @@ ARGUMENTS: dict[str, list[str]] = {
     "requests add": ["Export to PDF"],
     "roadmap plan": ["--capacity", "800h"],
     "roadmap value": ["{feature}"],
+    "comments": ["kpi:Sales/bookings"],
 }
 # Commands that write: run on an empty workspace of their own, never on the shared demo.
 WRITES = {"ingest", "demo", "hiring score", "requests add"}

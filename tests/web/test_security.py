@@ -58,10 +58,13 @@ def test_cross_site_post_is_refused(web_app: Any, client: Any) -> None:
 
 def test_a_revoked_session_is_refused(web: WebCompany, web_app: Any, client: Any) -> None:
     from cadence.accounts.sessions import revoke_sessions
+    from cadence.accounts.users import add_user, get_user
 
-    mine = sign_in(web_app, "vic")
+    if get_user(web.ws, "rovo") is None:  # a user of its own: the shared clients' sessions stay alive
+        add_user(web.ws, "rovo", "viewer", password=PASSWORD)
+    mine = sign_in(web_app, "rovo")
     assert mine.get("/scorecard.json").status_code == 200
-    revoke_sessions(web.ws, user_id="vic", actor="test")
+    revoke_sessions(web.ws, user_id="rovo", actor="test")
     assert mine.get("/scorecard.json").status_code == 401
     assert mine.get("/scorecard", follow_redirects=False).status_code == 303
 

@@ -194,4 +194,5 @@ def comments(subject: Annotated[str, typer.Argument(help="kpi:TEAM/METRIC or act
 
     with open_workspace() as ws:
         thread = comments_on(ws, subject)
-    render(View({"subject": subject, "comments": thread}, [Sheet(f"Comments on {subject}", thread)]), output)
+    columns = list(thread[0]) if thread else ["comment_id", "subject", "week_start", "team", "author", "at", "body"]
+    render(View({"subject": subject, "comments": thread}, [Sheet(f"Comments on {subject}", thread, columns)]), output)
