@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from cadence.accounts.clock import naive_utc, utc_now
+from cadence.schema.ddl import quote
 from cadence.workspace import Workspace
 
 SECRET_KEYS = frozenset({"password", "password_hash", "token"})
-COLUMNS = ("event_id", '"at"', "actor", "action", "target", "before_json", "after_json", "address")
+COLUMNS = ("event_id", "at", "actor", "action", "target", "before_json", "after_json", "address")
 
 
 def record(ws: Workspace, action: str, *, actor: str | None, target: str | None = None, before: Any = None,
@@ -25,25 +26,18 @@ def record(ws: Workspace, action: str, *, actor: str | None, target: str | None 
     values = (secrets.token_hex(16), utc_now(), actor, action, target, _as_json(before), _as_json(after), address)
     marks = ", ".join(f"${n}" for n in range(1, len(COLUMNS) + 1))
     with ws.warehouse.transaction() as warehouse:
-        warehouse.execute(f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES ({marks})", values)
+        warehouse.execute(f"INSERT INTO audit_log ({', '.join(quote(c) for c in COLUMNS)}) VALUES ({marks})",
+                          values)
 
 
 def read_audit(ws: Workspace, *, since: datetime | None = None, actor: str | None = None,
                action: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Events newest first, optionally from `since` on, by one actor, of one action; at most `limit`. Each has
     its before and after records twice: as stored (`before_json`, `after_json`) and decoded (`before`, `after`)."""
-    where: list[str] = []
-    params: list[object] = []
-    for column, operator, value in (('"at"', ">=", naive_utc(since) if since else None), ("actor", "=", actor),
-                                    ("action", "=", action)):
-        if value is not None:
-            params.append(value)
-            where.append(f"{column} {operator} ${len(params)}")
-    sql = f"SELECT {', '.join(COLUMNS)} FROM audit_log"
-    sql += f" WHERE {' AND '.join(where)}" if where else ""
-    sql += ' ORDER BY "at" DESC, event_id'
-    sql += f" LIMIT {int(limit)}" if limit is not None else ""
-    return [_event(row) for row in ws.warehouse.query(sql, tuple(params))]
+    rows = ws.warehouse.select("audit_log", COLUMNS, where=(("at", ">=", naive_utc(since) if since else None),
+                                                            ("actor", "=", actor), ("action", "=", action)),
+                               order_by='"at" DESC, event_id', limit=limit)
+    return [_event(row) for row in rows]
 
 
 def _event(row: tuple[Any, ...]) -> dict[str, Any]:

@@ -109,17 +109,10 @@ def _row(columns: tuple[str, ...], row: tuple[Any, ...]) -> dict[str, Any]:
 def list_deliveries(ws: Workspace, *, limit: int | None = 50, schedule: str | None = None,
                     recipient: str | None = None) -> list[dict[str, Any]]:
     """The archive, newest slot first (without the bodies): what went out, to whom, when, and how it went."""
-    where, params = [], []
-    for column, value in (("schedule", schedule), ("recipient", recipient)):
-        if value is not None:
-            params.append(value)
-            where.append(f"{column} = ${len(params)}")
-    sql = f"SELECT {', '.join(LISTED)} FROM deliveries"
-    sql += f" WHERE {' AND '.join(where)}" if where else ""
-    sql += " ORDER BY slot DESC, created_at DESC, recipient, channel"
-    sql += f" LIMIT {int(limit)}" if limit is not None else ""
     with warehouse_lock(ws.warehouse):
-        rows = ws.warehouse.query(sql, tuple(params) or None)
+        rows = ws.warehouse.select("deliveries", LISTED, where=(("schedule", "=", schedule),
+                                                                ("recipient", "=", recipient)),
+                                   order_by="slot DESC, created_at DESC, recipient, channel", limit=limit)
     return [_row(LISTED, row) for row in rows]
 
 

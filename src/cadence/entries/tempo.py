@@ -18,11 +18,12 @@ from cadence.analysis.tempo.board import under_review
 from cadence.entries.policy import Entry, entry_key, write_entry
 from cadence.entries.tempo_names import resolve_kind, resolve_person, resolve_team
 from cadence.errors import InputError, UnknownNameError
+from cadence.schema.tables import table_named
 
 if TYPE_CHECKING:
     from cadence.workspace import Workspace
 
-CAUSES = ("resources", "blocker", "scope", "skill", "priority", "other")
+CAUSES: tuple[str, ...] = table_named("gap_reviews").column("cause").allowed or ()  # declared once, in the schema
 
 
 @dataclass(frozen=True)

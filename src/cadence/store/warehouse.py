@@ -18,6 +18,8 @@ from cadence.schema.ddl import quote
 from cadence.schema.tables import Table
 from cadence.store.engines import DuckDBEngine, Engine, IbisEngine, PostgresEngine, redact
 
+SAFE_OPERATORS = frozenset({"=", ">=", "<=", ">", "<", "<>"})
+
 
 class Warehouse:
     """The workspace's database. Ibis tables out; transactional, idempotent writes in."""
@@ -45,6 +47,26 @@ class Warehouse:
 
     def query(self, sql: str, params: tuple[Any, ...] | None = None) -> list[tuple[Any, ...]]:
         return self._engine.query(sql, params)
+
+    def select(self, table: str, columns: list[str] | tuple[str, ...], *,
+               where: tuple[tuple[str, str, Any], ...] = (), order_by: str = "", limit: int | None = None
+               ) -> list[tuple[Any, ...]]:
+        """`SELECT columns FROM table`, kept to the rows matching every `(column, operator, value)` of `where`
+        whose value is not None (values bound as parameters, never pasted in), ordered, at most `limit`."""
+        params: list[Any] = []
+        conditions = []
+        for column, operator, value in where:
+            if value is None:
+                continue
+            if operator not in SAFE_OPERATORS:
+                raise ValueError(f"operator {operator!r} is not one a filter may use")
+            params.append(value)
+            conditions.append(f"{quote(column)} {operator} ${len(params)}")
+        sql = f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table)}"
+        sql += f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        sql += f" ORDER BY {order_by}" if order_by else ""
+        sql += f" LIMIT {int(limit)}" if limit is not None else ""
+        return self.query(sql, tuple(params) or None)
 
     def table_names(self) -> set[str]:
         rows = self.query(

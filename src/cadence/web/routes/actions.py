@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from cadence.entries.tempo import CAUSES
 from cadence.errors import AccessDenied, CadenceError
 from cadence.review.actions import Action, actions_for_week, add_comment, close_action, comments_on, open_action
 from cadence.review.snapshots import parse_week
@@ -17,7 +18,6 @@ from cadence.web.pages import html, respond
 from cadence.web.routes.scorecard import iso_week, week_of
 
 router = APIRouter(tags=["gap actions"])
-CAUSES = ("resources", "blocker", "scope", "skill", "priority", "other")
 COMPANY = "Company"  # the team an action on a company-wide figure belongs to
 FIELDS = ("team", "metric", "week", "gap", "cause", "action", "owner_id", "due")
 
