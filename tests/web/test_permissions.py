@@ -71,13 +71,13 @@ def _get_routes(app: Any) -> list[tuple[str, str]]:
 
 
 def test_every_page_declares_who_may_see_it(web_app: Any) -> None:
-    """No page is open to anyone signed in by accident: every GET route but sign-in and the home redirect
-    goes through the viewer dependency of an area."""
+    """No route is open by accident: every page and every form post but signing in and out (and the home
+    redirect, which sends the signed-out to /login) goes through the viewer dependency of an area."""
     from cadence.web.deps import any_signed_in
 
-    open_routes = {r.path for r in api_routes(web_app.routes) if "GET" in r.methods and _area_of(r) is None
+    open_routes = {r.path for r in api_routes(web_app.routes) if _area_of(r) is None
                    and not any(d.call is any_signed_in for d in r.dependant.dependencies)}
-    assert open_routes <= {"/login", "/", "/login/oidc", "/login/oidc/callback"}, open_routes
+    assert open_routes <= {"/login", "/logout", "/", "/login/oidc", "/login/oidc/callback"}, open_routes
 
 
 def test_the_api_reference_needs_a_session(anonymous: Any, client: Any) -> None:
