@@ -18,12 +18,13 @@ the rules below do not name raises `AccessDenied` for any scope narrower than th
 | tempo_targets                              | team in scope                                        | denied |
 | shipments, gap_reviews                     | team in scope, or owned by someone in scope          | denied |
 | comments                                   | team in scope                                        | denied |
+| forecast_calls                             | the forecaster (person_id) in scope                  | denied |
 | snapshots                                  | the scope's own (`scope` = its key)                  | denied |
 | stages, fiscal_periods, exchange_rates,    | every row (reference data)                           | every row |
 | products, features, imports                |                                                      |        |
 | quarantine (raw rows of every import)      | denied                                               | denied |
 | candidates, interview_scores, hiring_fits  | only a scope that may see hiring_scores, at any kind |        |
-| users, sessions, audit_log                 | only an admin's (company) scope                      |        |
+| users, sessions, audit_log, sync_runs      | only an admin's (company) scope                      |        |
 
 * a scope that may see interview scores (a recruiter's) also reads `people` and `performance` whole:
 the hiring analyses learn from who was hired and how they performed.
@@ -52,7 +53,7 @@ __all__ = ["AccessDenied", "Scope", "scope_for", "scoped"]
 ScopeKind = Literal["all", "team", "person", "none"]
 
 HIRING_TABLES = frozenset({"candidates", "interview_scores", "hiring_fits"})
-ADMIN_TABLES = frozenset({"users", "sessions", "audit_log"})
+ADMIN_TABLES = frozenset({"users", "sessions", "audit_log", "sync_runs"})
 REFERENCE_TABLES = frozenset({"stages", "fiscal_periods", "exchange_rates", "products", "features", "imports"})
 _HIRING_READS = frozenset({"people", "performance"})  # what a hiring fit learns from, beside the scores
 
@@ -182,6 +183,7 @@ def _rules(ws: Workspace, scope: Scope) -> dict[str, Rule]:
         "shipments": lambda t: t.filter(_among(t.team, teams) | _among(t.owner_id, persons)),
         "gap_reviews": lambda t: t.filter(_among(t.team, teams) | _among(t.owner_id, persons)),
         "comments": of("team", teams),
+        "forecast_calls": of("person_id", persons),
         "snapshots": lambda t: t.filter(t["scope"] == scope.key),
     }
 

@@ -7,6 +7,6 @@ validation (`validate.py`), DDL (`ddl.py`) and the generated reference (`referen
 from cadence.schema.model import Column, DateOrder, Table
 from cadence.schema.tables import TABLES, table_named
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "Column", "DateOrder", "Table", "table_named"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from cadence.schema.model import Table, _c
 from cadence.schema.types import ColumnType
 
-S, N, B, D, T = (ColumnType.STRING, ColumnType.INTEGER, ColumnType.BOOLEAN, ColumnType.DATE,
-                 ColumnType.TIMESTAMP)
+S, N, B, D, T, M = (ColumnType.STRING, ColumnType.INTEGER, ColumnType.BOOLEAN, ColumnType.DATE,
+                    ColumnType.TIMESTAMP, ColumnType.MONEY)
 
 ROLES = ("admin", "executive", "manager", "rep", "recruiter", "viewer")
 
@@ -125,6 +125,46 @@ APP_TABLES: tuple[Table, ...] = (
             _c("error", S, "Why the last try failed (never a credential)"),
             _c("created_at", T, "When the run claimed it", required=True),
             _c("sent_at", T, "When it was accepted by the mail server or Slack"),
+        ),
+        group="app",
+    ),
+    Table(
+        "forecast_calls",
+        "Each forecaster's call on a quarter, as made: commit and best case with the moment they were called. "
+        "Rows are only ever inserted — a new call is a new row — so what anyone predicted, and when, is kept.",
+        key=("call_id",),
+        columns=(
+            _c("call_id", S, "Random id", required=True),
+            _c("person_id", S, "The forecaster (people.person_id): a manager or a rep", required=True),
+            _c("quarter", S, "The fiscal quarter called, e.g. 2026-Q1", required=True),
+            _c("commit_amount", M, "What they commit to close in the quarter", required=True, minimum=0),
+            _c("best_case_amount", M, "What could close if the best cases land", minimum=0),
+            _c("currency", S, "Currency of the amounts (the corporate currency)", required=True),
+            _c("called_at", T, "When the call was made (UTC)", required=True),
+            _c("recorded_by", S, "user_id of who entered it (the CLI records 'cli', the demo 'demo')"),
+            _c("note", S, "What the forecaster said about it"),
+        ),
+        group="app",
+    ),
+    Table(
+        "sync_runs",
+        "One row per CRM sync: what it read, loaded, quarantined and deleted, and the cursor the next "
+        "incremental sync starts from.",
+        key=("run_id",),
+        columns=(
+            _c("run_id", S, "Random id", required=True),
+            _c("source", S, "salesforce or hubspot", required=True),
+            _c("started_at", T, "When it started (UTC)", required=True),
+            _c("finished_at", T, "When it finished"),
+            _c("status", S, "running, succeeded or failed", required=True,
+               allowed=("running", "succeeded", "failed")),
+            _c("full", B, "A full sync (every record) rather than an incremental one"),
+            _c("cursor", S, "JSON: per object, the last modification time seen (the next sync's start)"),
+            _c("read", N, "Records read from the API", minimum=0),
+            _c("loaded", N, "Records loaded", minimum=0),
+            _c("quarantined", N, "Records quarantined", minimum=0),
+            _c("deleted", N, "Records deleted in the CRM and removed from the warehouse", minimum=0),
+            _c("message", S, "Why it failed, or what it noticed (never a credential)"),
         ),
         group="app",
     ),

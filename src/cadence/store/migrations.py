@@ -13,6 +13,7 @@ History:
   4 — saved hiring formulas live in `hiring_fits` (one version per save), no longer in JSON files.
   5 — the web app: `users`, `sessions`, `audit_log`, `snapshots`, `comments`, `deliveries`; `gap_reviews` holds KPI
       actions too (`kind`, `gap`, `recorded_by`, `closed_at`), every earlier review being a tempo one.
+  6 — `forecast_calls` (each forecaster's call on a quarter, never overwritten) and `sync_runs` (CRM syncs).
 """
 
 from __future__ import annotations
@@ -123,7 +124,8 @@ ADDED_IN_5: dict[str, tuple[str, ...]] = {"gap_reviews": ("kind", "gap", "record
 
 def _four_to_five(warehouse: Warehouse) -> None:
     for table in APP_TABLES:
-        warehouse.execute(create_table_sql(table, warehouse.dialect))
+        if table.name not in TABLES_ADDED_IN_6:
+            warehouse.execute(create_table_sql(table, warehouse.dialect))
     reviews = table_named("gap_reviews")
     present = set(warehouse.column_names("gap_reviews"))
     for column in ADDED_IN_5["gap_reviews"]:
@@ -131,12 +133,20 @@ def _four_to_five(warehouse: Warehouse) -> None:
             warehouse.execute(add_column_sql(reviews, column, warehouse.dialect))
 
 
+TABLES_ADDED_IN_6 = ("forecast_calls", "sync_runs")
+
+
+def _five_to_six(warehouse: Warehouse) -> None:
+    for name in TABLES_ADDED_IN_6:
+        warehouse.execute(create_table_sql(table_named(name), warehouse.dialect))
+
+
 def _tempo_reviews(warehouse: Warehouse) -> None:
     warehouse.execute("UPDATE gap_reviews SET kind = 'tempo' WHERE kind IS NULL")
 
 
 STEPS: dict[int, Callable[[Warehouse], None]] = {1: _one_to_two, 2: _two_to_three, 3: _three_to_four,
-                                                 4: _four_to_five}
+                                                 4: _four_to_five, 5: _five_to_six}
 # data changes that must come in a transaction after their step's ALTERs (DuckDB refuses both in one)
 AFTER: dict[int, Callable[[Warehouse], None]] = {4: _tempo_reviews}
 
