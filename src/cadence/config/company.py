@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cadence.config.delivery import DeliveryConfig
 from cadence.config.hiring import HiringConfig
+from cadence.config.sources import Import as Source  # noqa: F401  (re-exported by cadence.config)
+from cadence.config.sources import SourcesConfig
 from cadence.config.web import WebConfig
 from cadence.errors import ConfigError, Location
 
@@ -105,16 +107,6 @@ class CustomMetric(BaseModel):
         return self
 
 
-class Source(BaseModel):
-    """A recurring import: where the export lands and which format reads it."""
-
-    model_config = ConfigDict(extra="forbid")
-    name: str
-    format: str
-    path: str
-    mapping: str | None = None
-
-
 class ExchangeRate(BaseModel):
     """A rate, Salesforce's convention: `rate` units of `currency` buy one unit of the corporate currency.
 
@@ -172,7 +164,8 @@ class CompanyConfig(BaseModel):
         default_factory=dict, description="stages of the pipelines imports declare (e.g. hubspot), in order, "
         "with `won`/`lost`: what an import inferred, for you to correct")
     teams: list[Team] = Field(default_factory=list)
-    sources: list[Source] = Field(default_factory=list)
+    sources: SourcesConfig = Field(default_factory=SourcesConfig, description="where data comes from: the "
+                                   "CRMs `cadence sync` reads (salesforce, hubspot), recurring imports")
     mission: Mission | None = None
     metrics: list[CustomMetric] = Field(default_factory=list)
     hiring: HiringConfig | None = None

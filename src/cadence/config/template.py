@@ -94,11 +94,15 @@ teams:
 #        target: 400
 #        targets: {{2026-12: 250}}   # a named period's own target
 
-# Recurring imports: `cadence ingest` with no path reads each of these.
+# Where data comes from. Recurring imports: `cadence ingest` with no path reads each of these;
 # format is one of csv, xlsx, parquet (with a mapping file), salesforce, hubspot, maven.
 sources: []
 #  - {{name: crm, format: salesforce, path: exports/salesforce}}
 #  - {{name: leads, format: csv, path: exports/leads.csv, mapping: mappings/leads.yml}}
+# Or the CRM synced nightly through its API (`cadence sync`, docs/sync.md); secrets stay in the environment:
+# sources:
+#   salesforce: {{instance_url: https://acme.my.salesforce.com, token_env: CADENCE_SALESFORCE_TOKEN, cron: "0 2 * * *"}}
+#   hubspot: {{token_env: CADENCE_HUBSPOT_TOKEN, cron: "30 2 * * *"}}
 """
 
 

@@ -106,35 +106,48 @@ IS_LOST = ("Is closed lost", "Is Closed Lost", "hs_is_closed_lost")
 PROBABILITY = ("Deal probability", "Deal Stage Probability", "hs_deal_stage_probability")
 LAST_MODIFIED = ("Last Modified Date", "hs_lastmodifieddate")
 FORECAST = ("Forecast category", "Forecast Category", "hs_forecast_category", "hs_manual_forecast_category")
-COMPANY_IDS = ("Associated Company IDs (Primary)", "Associated Company IDs", "Associated Company ID")
+COMPANY_IDS = ("Associated Company IDs (Primary)", "Associated Company IDs", "Associated Company ID",
+               "associations.companies", "associatedcompanyid")
 COMPANY_NAMES = ("Associated Company (Primary)", "Associated Company")
 
 COMPANY: dict[str, Aliases] = {
     "account_id": ("Record ID", "Company ID", "hs_object_id"),
-    "name": ("Company name", "Company Name", "Name"),
-    "industry": ("Industry",),
-    "employees": ("Number of Employees",),
-    "annual_revenue": ("Annual Revenue",),
-    "region": ("Country/Region", "Country"),
-    "owner_id": ("Company owner", "Company Owner"),
+    "name": ("Company name", "Company Name", "Name", "name"),
+    "industry": ("Industry", "industry"),
+    "employees": ("Number of Employees", "numberofemployees"),
+    "annual_revenue": ("Annual Revenue", "annualrevenue"),
+    "region": ("Country/Region", "Country", "country"),
+    "owner_id": ("Company owner", "Company Owner", "hubspot_owner_id"),
     "created_at": ("Create Date", "createdate"),
-    "parent_account_id": ("Parent Company ID", "Parent Company"),
+    "parent_account_id": ("Parent Company ID", "Parent Company", "hs_parent_company_id"),
 }
-DOMAIN = ("Company Domain Name", "Website URL", "Domain")
+DOMAIN = ("Company Domain Name", "Website URL", "Domain", "domain", "website")
 
 CONTACT: dict[str, Aliases] = {
     "lead_id": ("Record ID", "Contact ID", "hs_object_id"),
-    "email": ("Email",),
+    "email": ("Email", "email"),
     "created_at": ("Create Date", "createdate"),
-    "owner_id": ("Contact owner", "Contact Owner"),
-    "campaign": ("Original Source Drill-Down 2", "Original Source Drill-Down 1"),
+    "owner_id": ("Contact owner", "Contact Owner", "hubspot_owner_id"),
+    "campaign": ("Original Source Drill-Down 2", "Original Source Drill-Down 1", "hs_analytics_source_data_2",
+                 "hs_analytics_source_data_1"),
 }
 CONTACT_COMPANY_NAMES = ("Associated Company (Primary)", "Associated Company", "Company Name")
-DEAL_IDS = ("Associated Deal IDs", "Associated Deal ID")
-CHANNEL = ("Original Source", "Original Traffic Source", "Original Source Type")
-QUALIFIED = ("Became a Marketing Qualified Lead Date", "Became a Sales Qualified Lead Date")
-CONVERTED = ("Became an Opportunity Date", "Became a Customer Date")
-LIFECYCLE, LEAD_STATUS = ("Lifecycle Stage",), ("Lead Status",)
+DEAL_IDS = ("Associated Deal IDs", "Associated Deal ID", "associations.deals")
+CHANNEL = ("Original Source", "Original Traffic Source", "Original Source Type", "hs_analytics_source")
+QUALIFIED = ("Became a Marketing Qualified Lead Date", "Became a Sales Qualified Lead Date",
+             "hs_lifecyclestage_marketingqualifiedlead_date", "hs_lifecyclestage_salesqualifiedlead_date")
+CONVERTED = ("Became an Opportunity Date", "Became a Customer Date", "hs_lifecyclestage_opportunity_date",
+             "hs_lifecyclestage_customer_date")
+LIFECYCLE, LEAD_STATUS = ("Lifecycle Stage", "lifecyclestage"), ("Lead Status", "hs_lead_status")
+CONTACT_MODIFIED = ("Last Modified Date", "lastmodifieddate")
+
+# HubSpot owners (the API's /crm/v3/owners; a users export has the same facts under these labels): people
+OWNER: dict[str, Aliases] = {
+    "person_id": ("id", "Owner ID", "User ID"),
+    "email": ("email", "Email"),
+    "team": ("teams", "Primary team", "Teams"),
+}
+OWNER_FIRST, OWNER_LAST = ("firstName", "First Name"), ("lastName", "Last Name")
 
 CHANNELS = {  # HubSpot's original source, by label and by internal value
     "organic search": "organic_search", "organic_search": "organic_search",
@@ -467,6 +480,38 @@ def read_contacts(source: pd.DataFrame, context: Context) -> list[tuple[str, pd.
         text(source, LIFECYCLE), text(source, LEAD_STATUS), frame["qualified_at"], frame["converted_at"],
         strict=True)]
     return [("leads", frame, None)]
+
+
+def read_owners(source: pd.DataFrame, context: Context) -> list[tuple[str, pd.DataFrame, str | None]]:
+    """HubSpot owners become people: the name from first and last name, the team from the first team listed."""
+    frame = mapped(source, OWNER)
+    joined = (text(source, OWNER_FIRST).fillna("") + " " + text(source, OWNER_LAST).fillna("")).str.strip()
+    frame["name"] = joined.where(joined != "", frame["email"]).astype("object")
+    frame["team"] = first_of_list(frame["team"])
+    return [("people", frame, None)]
+
+
+HISTORY_PROPERTIES = {"dealstage": "stage", "amount": "amount", "closedate": "close_date"}
+
+
+def history_from_versions(deal: str, line: int, versions: dict[str, list[dict[str, str]]],
+                          stage_label: Callable[[str], str]) -> list[dict[str, object]]:
+    """A deal's `propertiesWithHistory` (each property's values with their timestamps) as one history row per
+    moment something changed, holding the stage, amount and close date in force from then on."""
+    changes = sorted((pd.Timestamp(v["timestamp"]), prop, v.get("value"))
+                     for prop, values in versions.items() if prop in HISTORY_PROPERTIES
+                     for v in values if v.get("timestamp"))
+    state: dict[str, object] = {}
+    rows: dict[pd.Timestamp, dict[str, object]] = {}
+    for when, prop, value in changes:
+        if prop == "dealstage":
+            value = stage_label(value) if value else None
+        elif prop == "closedate":
+            value = value[:10] if value else None
+        state[HISTORY_PROPERTIES[prop]] = value or None
+        moment = when.tz_convert("UTC").tz_localize(None) if when.tzinfo else when
+        rows[moment] = {"opportunity_id": deal, "changed_at": moment.isoformat(sep=" "), **state, LINE: line}
+    return [row for row in rows.values() if row.get("stage")]
 
 
 # -- objects -----------------------------------------------------------------------------------

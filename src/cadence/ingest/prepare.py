@@ -108,7 +108,8 @@ class PreparedImport:
 
 
 def import_key(format_name: str, path: str) -> str:
-    return f"{format_name}:{Path(path).resolve()}"
+    """The format and the file's absolute path; an API source (`salesforce://Opportunity#run`) as it is."""
+    return f"{format_name}:{path if '://' in path else Path(path).resolve()}"
 
 
 def _apply_stage_rules(frame: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:

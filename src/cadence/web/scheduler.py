@@ -1,4 +1,5 @@
-"""The delivery scheduler inside `cadence serve`: once a minute, what `cadence deliver --due` would send.
+"""The scheduler inside `cadence serve`: once a minute, the CRM syncs `cadence sync --due` would run, then what
+`cadence deliver --due` would send.
 
 A daemon thread started with the app. Each minute it reads cadence.yml; when there is a `delivery:` block it
 takes the workspace through the server's holder (one user of the workspace at a time, like any request) and
@@ -30,24 +31,34 @@ class DeliveryScheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_run: list[dict[str, Any]] = []
+        self.last_syncs: list[dict[str, Any]] = []
 
     def configured(self) -> bool:
-        """Whether cadence.yml has a `delivery:` block (read afresh, so an edit takes effect without a restart)."""
+        """Whether cadence.yml has a `delivery:` block or a CRM synced on a `cron:` (read afresh, so an edit takes
+        effect without a restart)."""
         from cadence.config import load_config
 
         try:
-            return load_config(self.holder.root).delivery is not None
+            config = load_config(self.holder.root)
         except CadenceError:
             return False
+        return config.delivery is not None or any(getattr(config.sources, name).cron
+                                                  for name in config.sources.configured())
 
     def run_once(self) -> list[dict[str, Any]]:
-        """One tick: send what is due; nothing when delivery is not configured or an import holds the warehouse."""
+        """One tick: run the due syncs, then send what is due; nothing when neither is configured or an import
+        holds the warehouse."""
         if not self.configured():
             return []
         from cadence.delivery.run import deliver_due
+        from cadence.sync import sync_due
 
         try:
             with self.holder.use() as ws:
+                self.last_syncs = sync_due(ws)
+                for result in self.last_syncs:
+                    log.info("scheduled sync of %s: %s %s", result["source"], result["status"],
+                             result.get("message") or "")
                 if ws.config.delivery is None:  # the workspace was opened before the block was added
                     return []
                 self.last_run = deliver_due(ws)

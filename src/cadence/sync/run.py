@@ -1,0 +1,215 @@
+"""One sync: read what changed in the CRM since the last successful sync, then load it as one transaction.
+
+The order of events, so an interrupted sync never leaves half a sync behind:
+
+1. a `sync_runs` row says the sync is running (its own small transaction);
+2. the CRM is read — every page of every object — before the warehouse is touched;
+3. the records go through the export importers' mapping, validation, quarantine and reconciliation
+   (`ingest.prepare`), then rows are loaded, deleted records removed and the run marked succeeded with its
+   new cursor, all in ONE transaction: a failure anywhere rolls every write back and the cursor stays where
+   it was, so the next sync reads the same records again;
+4. a failed sync's row says why (never a credential).
+
+Incremental syncs start each object at its cursor (the newest modification time the last successful sync
+saw) minus an overlap, and ask for records modified at or after it: a record modified at the very moment of
+the cursor, or committed late, is read again rather than missed, and reading it twice changes nothing (rows
+are upserted by key, and records are de-duplicated by id). A full sync (`--full`, or the first one) reads
+everything, and also removes rows of the synced tables the CRM no longer has at all.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import pandas as pd
+
+from cadence.errors import CadenceError, InputError
+from cadence.ingest.batch import ImportOptions
+from cadence.ingest.prepare import PreparedImport, prepare
+from cadence.metrics.money import refuse_other_corporate
+from cadence.progress import Progress, Silent
+from cadence.schema.ddl import quote
+from cadence.schema.tables import table_named
+from cadence.sync.records import Fetched, Removal, SyncBatch
+from cadence.workspace import Workspace
+
+__all__ = ["Connector", "SyncOutcome", "last_success", "run_sync", "sync_log"]
+
+SOURCES = ("salesforce", "hubspot")
+
+
+class Connector(Protocol):
+    """A CRM: reads objects (`fetch`), then maps what it read onto an import batch (`to_batch`)."""
+
+    source: str
+
+    def fetch(self, cursors: dict[str, str], full: bool, progress: Progress) -> list[Fetched]: ...
+
+    def to_batch(self, fetched: list[Fetched], options: ImportOptions, run_id: str, full: bool) -> SyncBatch: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class SyncOutcome:
+    """What one sync did, as `cadence sync --format json` prints it."""
+
+    run_id: str
+    source: str
+    full: bool
+    status: str = "running"
+    read: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    deleted: int = 0
+    cursor: dict[str, str] = field(default_factory=dict)
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    unknown_fields: dict[str, list[str]] = field(default_factory=dict)
+    message: str = ""
+    prepared: PreparedImport | None = None
+
+    def summary(self) -> dict[str, Any]:
+        tables = self.prepared.summary()["tables"] if self.prepared else {}
+        return {"run_id": self.run_id, "source": self.source, "full": self.full, "status": self.status,
+                "read": self.read, "loaded": self.loaded, "quarantined": self.quarantined, "deleted": self.deleted,
+                "objects": self.objects, "tables": tables, "cursor": self.cursor,
+                "unknown_fields": self.unknown_fields, "message": self.message}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def last_success(ws: Workspace, source: str) -> dict[str, Any] | None:
+    """The newest succeeded sync of `source` (its row as a dict), or None."""
+    rows = ws.warehouse.select("sync_runs", ("run_id", "finished_at", "cursor", "full"),
+                               where=(("source", "=", source), ("status", "=", "succeeded")),
+                               order_by="finished_at DESC", limit=1)
+    if not rows:
+        return None
+    run_id, finished, cursor, full = rows[0]
+    return {"run_id": run_id, "finished_at": finished, "cursor": json.loads(cursor or "{}"), "full": full}
+
+
+def sync_log(ws: Workspace, source: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest syncs first: when, what they read, loaded, quarantined and deleted, and why one failed."""
+    columns = ("run_id", "source", "started_at", "finished_at", "status", "full", "read", "loaded", "quarantined",
+               "deleted", "message")
+    rows = ws.warehouse.select("sync_runs", columns, where=(("source", "=", source),),
+                               order_by="started_at DESC", limit=limit)
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _write_run(ws: Workspace, outcome: SyncOutcome, started: datetime, finished: datetime | None) -> None:
+    row = pd.DataFrame([{
+        "run_id": outcome.run_id, "source": outcome.source, "started_at": started, "finished_at": finished,
+        "status": outcome.status, "full": outcome.full, "cursor": json.dumps(outcome.cursor, sort_keys=True),
+        "read": outcome.read, "loaded": outcome.loaded, "quarantined": outcome.quarantined,
+        "deleted": outcome.deleted, "message": outcome.message or None}])
+    ws.warehouse.upsert(table_named("sync_runs"), row)
+
+
+def _count_in(ws: Workspace, table: str, column: str, ids: list[str]) -> int:
+    total = 0
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        marks = ", ".join(f"${n}" for n in range(1, len(chunk) + 1))
+        total += int(ws.warehouse.query(f"SELECT count(*) FROM {quote(table)} WHERE {quote(column)} IN ({marks})",
+                                        tuple(chunk))[0][0])
+    return total
+
+
+def _stale(ws: Workspace, table: str, column: str, source: str, seen: set[str]) -> list[str]:
+    """Ids of `table` a full sync of `source` did not read: the CRM no longer has them."""
+    rows = ws.warehouse.query(f"SELECT {quote(column)} FROM {quote(table)} WHERE source = $1", (source,))
+    return sorted({str(r[0]) for r in rows if r[0] is not None} - seen)
+
+
+def _remove(ws: Workspace, removals: list[Removal]) -> int:
+    """Delete the rows of removed records; the number of records' rows that were there."""
+    deleted = 0
+    for removal in removals:
+        ids = sorted(set(removal.ids))
+        if not ids:
+            continue
+        if removal.counted:
+            deleted += _count_in(ws, removal.table, removal.column, ids)
+        ws.warehouse.delete_in(removal.table, removal.column, ids)
+    return deleted
+
+
+def _full_removals(ws: Workspace, work: SyncBatch, source: str) -> list[Removal]:
+    found = []
+    for (table, column), seen in work.whole.items():
+        stale = _stale(ws, table, column, source, seen)
+        if stale:
+            found.append(Removal(table, column, tuple(stale)))
+            if table == "opportunities":
+                found.append(Removal("opportunity_history", "opportunity_id", tuple(stale), counted=False))
+    return found
+
+
+def run_sync(ws: Workspace, source: str, connector: Connector, *, full: bool = False,
+             progress: Progress | None = None, now: Callable[[], datetime] = _now) -> SyncOutcome:
+    """Sync `source` through `connector` (see the module's docstring): the outcome, or a `CadenceError` after
+    recording the failure."""
+    if source not in SOURCES:
+        raise InputError(f"unknown CRM {source!r}", hint="cadence sync salesforce, or cadence sync hubspot")
+    progress = progress or Silent()
+    previous = last_success(ws, source)
+    cursors: dict[str, str] = {} if full or previous is None else dict(previous["cursor"])
+    outcome = SyncOutcome(uuid.uuid4().hex[:12], source, full=full or previous is None, cursor=dict(cursors))
+    started = now()
+    with ws.warehouse.transaction():
+        _write_run(ws, outcome, started, None)
+    try:
+        fetched = connector.fetch(cursors, outcome.full, progress)
+        options = ImportOptions(currency=ws.config.currency, progress=progress, timezone=ws.config.timezone,
+                                pipelines=ws.config.pipelines)
+        work = connector.to_batch(fetched, options, outcome.run_id, outcome.full)
+        prepared = prepare(work.batch, ws.stages())
+        refuse_other_corporate(prepared.upserts, ws.config.currency)
+        outcome.prepared = prepared
+        outcome.read, outcome.loaded, outcome.quarantined = prepared.read, prepared.loaded, prepared.quarantined
+        outcome.objects = [{"object": f.name, "read": len(f.records), "deleted": len(f.deleted)} for f in fetched]
+        outcome.unknown_fields = {f.name: sorted(f.unknown) for f in fetched if f.unknown}
+        for item in fetched:
+            if item.cursor:
+                outcome.cursor[item.name] = item.cursor
+        outcome.message = _notes(outcome)
+        with ws.warehouse.transaction():
+            ws.load(prepared)
+            removals = work.removals + (_full_removals(ws, work, source) if outcome.full else [])
+            if outcome.full:  # a full sync's quarantine replaces the earlier syncs'
+                ws.warehouse.execute("DELETE FROM quarantine WHERE import_key LIKE $1 AND import_key NOT LIKE $2",
+                                     (f"{source}:{source}://%", f"%#{outcome.run_id}"))
+            outcome.deleted = _remove(ws, removals)
+            outcome.status = "succeeded"
+            _write_run(ws, outcome, started, now())
+        ws.configure_pipelines(prepared.configure)
+        return outcome
+    except BaseException as error:
+        outcome.status = "failed"
+        outcome.message = error.one_line() if isinstance(error, CadenceError) else \
+            f"interrupted ({type(error).__name__})"
+        outcome.cursor = dict(cursors)
+        outcome.loaded = outcome.quarantined = outcome.deleted = 0  # nothing was written
+        with ws.warehouse.transaction():
+            _write_run(ws, outcome, started, now())
+        raise
+    finally:
+        connector.close()
+
+
+def _notes(outcome: SyncOutcome) -> str:
+    """Fields the mapping does not read, once per sync (they are ignored)."""
+    if not outcome.unknown_fields:
+        return ""
+    parts = [f"{name}: {', '.join(fields[:8])}{' …' if len(fields) > 8 else ''}"
+             for name, fields in outcome.unknown_fields.items()]
+    return "fields Cadence does not read (ignored): " + "; ".join(parts)
