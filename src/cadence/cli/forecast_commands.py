@@ -52,7 +52,7 @@ def forecast(
     """The quarter's bookings forecast: stage-weighted, historical conversion and win model, with P10–P90."""
     if ctx.invoked_subcommand is not None:
         return
-    from cadence.analysis.forecast import forecast_quarter
+    from cadence.analysis.forecast import forecast_with_rollup
     from cadence.metrics.money import in_currency, reporting_currency
 
     with open_workspace() as ws:
@@ -60,13 +60,17 @@ def forecast(
         quarter = _quarter(ws, period)
         today = None if day or quarter else resolve_as_of(ws)
         source = in_currency(ws, currency)  # amounts converted in the warehouse, to --currency if given
-        result = forecast_quarter(source, ws.calendar, today.next_day if today else day, quarter)
+        result, rollup = forecast_with_rollup(source, ws.calendar, today.next_day if today else day, quarter)
         shown = reporting_currency(source)
-    data = {**result.as_dict(), "currency": shown}
+    data = {**result.as_dict(), "currency": shown, "rollup": rollup.as_dict()}
     known = as_of_line(today) if today else Text(f"knowing what the data held before {result.as_of}" + (
         " (given with --as-of)" if day else f" (within {result.quarter})"), style="dim")
-    render(View(data, [Sheet(f"{result.quarter} bookings forecast ({shown})", data["methods"])],
-                lambda: render_forecast(result, shown, known)), output)
+
+    def show() -> None:
+        render_forecast(result, shown, known)
+        render_rollup(data["rollup"], shown)
+
+    render(View(data, [Sheet(f"{result.quarter} bookings forecast ({shown})", data["methods"])], show), output)
 
 
 def render_forecast(result: QuarterForecast, currency: str, known: Text | None = None) -> None:
@@ -83,6 +87,21 @@ def render_forecast(result: QuarterForecast, currency: str, known: Text | None =
     for m in result.methods:
         console.print(Text(f"{m.method}: {m.label}", style="dim"))
     for note in result.notes:
+        console.print(Text(f"· {note}", style="dim"))
+
+
+def render_rollup(rollup: dict[str, Any], currency: str) -> None:
+    """Commit / best case / pipeline per person, indented under their manager, beside the model."""
+    def money(value: float | None) -> str:
+        return format_value(value, "currency", currency)
+
+    rows = [{"person": "  " * line["depth"] + line["name"], "closed": money(line["closed"]),
+             "commit": money(line["commit"]), "best case": money(line["best_case"]),
+             "pipeline": money(line["pipeline"]), "model": money(line["model"]), "deals": line["deals"]}
+            for line in rollup["lines"]]
+    console.print(rich_table(f"{rollup['quarter']} forecast categories rolled up the manager hierarchy "
+                             f"({currency}) before {rollup['as_of']}", rows))
+    for note in rollup["notes"]:
         console.print(Text(f"· {note}", style="dim"))
 
 
@@ -136,3 +155,67 @@ def _coverage(score: dict[str, Any]) -> str:
 
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
+
+
+@forecast_app.command("call")
+def call(
+    person: Annotated[str, typer.Option("--person", help="Who makes the call (a person_id from people).")],
+    quarter: Annotated[str, typer.Option("--quarter", help="The fiscal quarter called, e.g. 2026-Q1.")],
+    commit: Annotated[str, typer.Option("--commit", help="What they commit to close in the quarter (corporate "
+                                        "currency).")],
+    best_case: Annotated[str | None, typer.Option("--best-case", help="What could close if the best cases "
+                                                  "land.")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="What they said about it.")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="When the call was made (YYYY-MM-DD); default: now.")]
+    = None,
+    output: FormatOption = Output.table,
+) -> None:
+    """Keep a forecaster's call on a quarter; a second call is a second row (every call is kept, with its date)."""
+    from cadence.entries.forecast_calls import record_call
+
+    with open_workspace() as ws:
+        recorded = record_call(ws, person_id=person, quarter=quarter, commit=commit, best_case=best_case,
+                               note=note, at=at, recorded_by="cli")
+    data = recorded.as_dict()
+    render(View(data, show=lambda: console.print(
+        f"Kept {data['name']}'s call on {data['quarter']}: commit "
+        f"{format_value(data['commit_amount'], 'currency', data['currency'])}"
+        + (f", best case {format_value(data['best_case_amount'], 'currency', data['currency'])}"
+           if data["best_case_amount"] is not None else "") + f" (called {data['called_at']}).")), output)
+
+
+@forecast_app.command("calls")
+@supports(Output.csv, Output.markdown)
+def calls(output: FormatOption = Output.table) -> None:
+    """Whose forecast to believe: each forecaster's calls on past quarters (at the start, day 30 and day 60)
+    against what their team closed, beside the model's and the stage-weighted forecast's accuracy."""
+    from cadence.analysis.forecast import calls_report
+
+    with open_workspace() as ws:
+        report = calls_report(ws, ws.calendar, ws.currency)
+    data = report.as_dict()
+    rows = [{"forecaster": f["name"], "person_id": f["person_id"], "quarters": f["quarters_scored"],
+             "accuracy": _pct(f["accuracy"]), "model_accuracy": _pct(f["model_accuracy"]),
+             "stage_weighted_accuracy": _pct(f["stage_weighted_accuracy"]), "mean_error": _signed(f["mean_error"]),
+             "bias": f["bias"] or "–"} for f in data["forecasters"]]
+    detail = [{"forecaster": f["name"], "quarter": q["quarter"], "actual": q["actual"], **{
+        f"{key}_day{c['day']}": c[key] for c in q["checkpoints"] for key in ("call", "model", "stage_weighted")}}
+        for f in data["forecasters"] for q in f["quarters"]]
+    render(View(data, [Sheet("Forecast calls scored", rows)], lambda: _show_calls(rows, detail, data)), output)
+
+
+def _show_calls(rows: list[dict[str, Any]], detail: list[dict[str, Any]], data: dict[str, Any]) -> None:
+    console.print(rich_table(f"Whose forecast to believe: calls against what closed ({data['currency']}), "
+                             "accuracy = max(0, 1 − |actual − call| ÷ actual)", rows))
+    for f in data["forecasters"]:
+        if f["bias"]:
+            low, high = f["bias_interval"]
+            word = "sandbags (calls under)" if f["bias"] == "under" else "over-calls"
+            console.print(f"{f['name']} {word}: mean error {_signed(f['mean_error'])}, 95% interval "
+                          f"{_signed(low)} to {_signed(high)} over {f['quarters_scored']} quarters.")
+    for note in data["notes"]:
+        console.print(Text(f"· {note}", style="dim"))
+
+
+def _signed(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.1%}"

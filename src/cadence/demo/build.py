@@ -22,6 +22,7 @@ from cadence.demo import accounts as accounts_mod
 from cadence.demo.activities import build_activities
 from cadence.demo.bunching import push_to_quarter_end
 from cadence.demo.calendar import DAYS, QUARTER_STARTS, dates, timestamps
+from cadence.demo.calls import build_calls
 from cadence.demo.company import COMPANY, config_text
 from cadence.demo.generated import Company
 from cadence.demo.goals import build_goals
@@ -33,6 +34,7 @@ from cadence.demo.pipeline import assign_owners, new_business
 from cadence.demo.plan import PLAN_FILE, plan_of
 from cadence.demo.product import Roadmap, build_requests, build_roadmap, unblock_deals
 from cadence.demo.revenue import PLANS, build_revenue
+from cadence.demo.revisions import categorise, current_categories, revise
 from cadence.demo.skills import build_skills
 from cadence.demo.tempo import build_gap_reviews, build_shipments, build_targets
 from cadence.demo.truths import measure_truths
@@ -66,6 +68,7 @@ def build_demo(directory: str | Path, *, seed: int = 7, progress: Progress | Non
         check_nothing_quarantined(prepared)
         progress.advance()
         ws.load(prepared)
+        write_calls(ws, company.extras["forecast_calls"])
         progress.advance()
         write_oracles(ws, company)
     except BaseException:
@@ -74,6 +77,14 @@ def build_demo(directory: str | Path, *, seed: int = 7, progress: Progress | Non
     finally:
         progress.finish()
     return ws
+
+
+def write_calls(ws: Workspace, calls: pd.DataFrame) -> None:
+    """The managers' forecast calls, as the forecast page records them (app data, not an import)."""
+    table = table_named("forecast_calls")
+    frame = calls.reindex(columns=table.column_names)
+    with ws.warehouse.transaction():
+        ws.warehouse.upsert(table, frame)
 
 
 def write_oracles(ws: Workspace, company: Company) -> None:
@@ -95,7 +106,9 @@ def generate_company(seed: int, progress: Progress | None = None) -> Company:
         ("activities", lambda s: _activities(s, rng)),
         ("usage, tempo and hiring", lambda s: _the_rest(s, rng)),
     ]
-    state: dict[str, Any] = {}
+    # forecast categories, revisions and calls draw from their own generator: the effects planted before them
+    # stay exactly where they were
+    state: dict[str, Any] = {"forecast_rng": np.random.default_rng([seed, 15])}
     progress.start("Generating the demo company", total=len(steps))
     try:
         for _, step in steps:
@@ -154,6 +167,10 @@ def _the_rest(state: dict[str, Any], rng: np.random.Generator) -> None:
     accounts, duplicates = accounts_mod.add_duplicates(accounts, rng)
     opportunities, history = build_history(deals, accounts.set_index("account_id")["name"], rng)
     opportunities["product"] = _plans(opportunities["amount"].astype("float64").to_numpy() / 12)
+    history["forecast_category"] = categorise(history, state["forecast_rng"])
+    history = revise(history, state["forecast_rng"])
+    opportunities["forecast_category"] = current_categories(opportunities, history)
+    calls = build_calls(org, opportunities, state["forecast_rng"])
     leads = _link_leads(state["leads"], deals)
     subs = revenue.subscriptions
     spells = revenue.spells
@@ -185,7 +202,8 @@ def _the_rest(state: dict[str, Any], rng: np.random.Generator) -> None:
         "interview_scores": scores, "performance": performance,
     }
     tables = {name: _canonical(name, frame) for name, frame in tables.items()}
-    extras = {"duplicates": duplicates, "deals": deals, "planted": state["planted"], "sdr_demos": sdr_demos}
+    extras = {"duplicates": duplicates, "deals": deals, "planted": state["planted"], "sdr_demos": sdr_demos,
+              "forecast_calls": calls}
     state["company"] = Company(org, state["skills"], roadmap, revenue, tables, extras)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cadence.demo.calendar import DAYS, END, FISCAL_START_MONTH, FISCAL_YEARS, STAGGERED_FROM_YEAR, START, date_of
+from cadence.demo.calls import planted_biases
 from cadence.demo.hiring import LENIENT_INTERVIEWER
 from cadence.demo.people import COMPARABLE_TEAM, PERFORMANCE_WEIGHTS, SEGMENT_TEAMS, TEAMS, UNDER_RESOURCED_TEAM
 from cadence.demo.skills import STEPS
@@ -86,4 +87,5 @@ def _carriers(company: Company) -> dict[str, Any]:
         "secondary_criteria": [c for c in PERFORMANCE_WEIGHTS if c != "coachability"],
         "unblocking_features": roadmap.loc[roadmap["unblocks"], "feature_id"].tolist(),
         "duplicate_accounts": company.extras["duplicates"],
+        "forecast_bias": planted_biases(company.org),
     }

@@ -17,6 +17,7 @@ import pandas as pd
 from cadence.demo.calendar import DAYS, END, FISCAL_YEARS, LAST_WEEKS_DAYS, fiscal_year, in_last_weeks
 from cadence.demo.monthly import day_numbers, expansion_mrr, net_new_mrr
 from cadence.demo.plan import KPIS, MISSION_METRIC
+from cadence.demo.truths_calls import measure_forecast_bias
 from cadence.demo.truths_people import measure_coaching, measure_hiring, measure_under_resourcing
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def measure_truths(ws: Workspace, plan: dict[str, Any]) -> dict[str, Any]:
     truths.update(measure_hiring(tables, plan))
     truths.update(_alignment(tables))
     truths.update(_unblocking(tables))
+    truths.update(measure_forecast_bias(ws, tables))
     return truths
 
 

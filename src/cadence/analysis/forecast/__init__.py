@@ -9,12 +9,17 @@ quarters that ended before the forecast's quarter began (`training.py`):
 
 The last two add the bookings expected from deals not created yet (`run_rate.py`) and give a P10–P90
 interval by Monte Carlo over the open deals (`simulate.py`).
+
+Beside the methods: the CRM's forecast categories rolled up the manager hierarchy (`rollup.py`, with
+`categories.py` and `hierarchy.py`), and the calls people made (`calls.py`) scored against what closed,
+beside the model's and the stage-weighted forecast restricted to the same team (`accuracy.py`, `scoped.py`).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+from cadence.analysis.forecast.accuracy import CallsReport, score_calls
 from cadence.analysis.forecast.backtest import (
     CHECKPOINTS,
     BacktestRow,
@@ -28,14 +33,16 @@ from cadence.analysis.forecast.backtest import (
 from cadence.analysis.forecast.data import ForecastData, ForecastDataError, load_forecast_data
 from cadence.analysis.forecast.quarter import Forecaster
 from cadence.analysis.forecast.result import LABELS, METHODS, MethodForecast, QuarterForecast
+from cadence.analysis.forecast.rollup import Rollup, quarter_rollup
 from cadence.errors import InputError
 from cadence.metrics.calendar import FiscalCalendar
 from cadence.metrics.relations import TableSource
 from cadence.progress import Progress
 
-__all__ = ["CHECKPOINTS", "LABELS", "METHODS", "BacktestRow", "ForecastData", "ForecastDataError", "Forecaster",
-           "MethodForecast", "MethodScore", "QuarterForecast", "backtest", "best_against_baseline", "forecast_quarter",
-           "load_forecast_data", "missing_methods", "resolve_quarter", "score", "too_few_to_rank"]
+__all__ = ["CHECKPOINTS", "LABELS", "METHODS", "BacktestRow", "CallsReport", "ForecastData", "ForecastDataError",
+           "Forecaster", "MethodForecast", "MethodScore", "QuarterForecast", "Rollup", "backtest",
+           "best_against_baseline", "calls_report", "forecast_quarter", "forecast_with_rollup", "load_forecast_data",
+           "missing_methods", "quarter_rollup", "resolve_quarter", "score", "too_few_to_rank"]
 
 
 def resolve_quarter(calendar: FiscalCalendar, data_end: date, as_of: date | None,
@@ -64,6 +71,19 @@ def forecast_quarter(tables: TableSource, calendar: FiscalCalendar, as_of: date 
     data = load_forecast_data(tables)
     as_of, start = resolve_quarter(calendar, data.end, as_of, quarter_start)
     return Forecaster(data, calendar).forecast(as_of, start)
+
+
+def forecast_with_rollup(tables: TableSource, calendar: FiscalCalendar, as_of: date | None = None,
+                         quarter_start: date | None = None) -> tuple[QuarterForecast, Rollup]:
+    """The quarter's forecast and its forecast categories rolled up the manager hierarchy, from one load."""
+    forecaster = Forecaster(load_forecast_data(tables), calendar)
+    as_of, start = resolve_quarter(calendar, forecaster.data.end, as_of, quarter_start)
+    return forecaster.forecast(as_of, start), quarter_rollup(tables, forecaster, as_of, start)
+
+
+def calls_report(tables: TableSource, calendar: FiscalCalendar, currency: str) -> CallsReport:
+    """Every forecaster's calls on complete past quarters scored against what their team closed."""
+    return score_calls(tables, Forecaster(load_forecast_data(tables), calendar), currency)
 
 
 def backtest(tables: TableSource, calendar: FiscalCalendar, *, checkpoints: tuple[str, ...] = tuple(CHECKPOINTS),

@@ -19,7 +19,7 @@ from cadence.metrics.relations import TableSource, deals
 
 DEAL_COLUMNS = ("opportunity_id", "pipeline", "owner_id", "segment", "kind", "product", "created_at", "closed_at",
                 "is_won", "amount_value")
-HISTORY_COLUMNS = ("opportunity_id", "changed_at", "stage", "amount", "close_date")
+HISTORY_COLUMNS = ("opportunity_id", "changed_at", "stage", "amount", "close_date", "forecast_category")
 
 
 class ForecastDataError(MissingDataError):
@@ -97,8 +97,8 @@ def _stage_table(tables: TableSource) -> pd.DataFrame:
 def _history(history: pd.DataFrame, deal_frame: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     """History rows in order, each with the moment the next row replaced it and its stage's facts.
 
-    A row that leaves amount or close date empty keeps the last value the deal had (a CRM records only
-    what changed), so every row carries the full state of the deal from `changed_at` on.
+    A row that leaves amount, close date or forecast category empty keeps the last value the deal had (a CRM
+    records only what changed), so every row carries the full state of the deal from `changed_at` on.
     """
     history = history.copy()
     history["changed_at"] = pd.to_datetime(history["changed_at"]).astype("datetime64[us]")
@@ -108,6 +108,7 @@ def _history(history: pd.DataFrame, deal_frame: pd.DataFrame, stages: pd.DataFra
     grouped = history.groupby("opportunity_id", sort=False)
     history["amount"] = grouped["amount"].ffill()
     history["close_date"] = grouped["close_date"].ffill()
+    history["forecast_category"] = grouped["forecast_category"].ffill().astype("object")
     history["valid_until"] = grouped["changed_at"].shift(-1)
     pipeline = history["opportunity_id"].map(deal_frame.drop_duplicates("opportunity_id")
                                              .set_index("opportunity_id")["pipeline"])

@@ -69,6 +69,29 @@ class Forecaster:
         return QuarterForecast(self.calendar.label(start, "quarter"), start, end, as_of, len(open_deals),
                                results, notes)
 
+    def deal_outlooks(self, as_of: date, quarter_start: date) -> tuple[pd.DataFrame, dict[str, OpenDealOutlook]]:
+        """The deals open on `as_of` and, per method (stage_weighted, and win_model when it can be fitted), each
+        one's probability of being won in the quarter and its value: the parts `forecast` adds up, kept per deal so
+        a part of the company (one manager's team) can be forecast with the company's model."""
+        end = self.calendar.next_start(quarter_start, "quarter")
+        as_of = min(max(as_of, quarter_start), end)
+        snapshot = pipeline_as_of(self.data, as_of)
+        open_deals = open_deal_features(self.data, snapshot, end, self.closes, self._amount_estimate(as_of))
+        if as_of >= end:
+            open_deals = open_deals.iloc[0:0]
+        probabilities, _ = stage_probabilities(self.data, self.closes, as_of)
+        outlooks = {"stage_weighted": stage_weighted(open_deals, probabilities, quarter_start, end)}
+        lessons = self._training(quarter_start, [(as_of - quarter_start).days])
+        if not lessons.empty and lessons["won"].any():
+            model = self._model(quarter_start, (as_of - quarter_start).days)
+            if model.fitted:
+                outlooks["win_model"] = model.outlook(open_deals)
+        return open_deals, outlooks
+
+    def past(self, start: date) -> list[tuple[date, date]]:
+        """The quarters before the one starting `start` that the data covers, oldest first."""
+        return self._past(start)
+
     # -- methods ---------------------------------------------------------------------------------
     def _stage_weighted(self, open_deals: pd.DataFrame, booked: float, as_of: date, start: date, end: date,
                         notes: list[str]) -> MethodForecast:

@@ -21,7 +21,7 @@ from cadence.analysis.forecast.data import ForecastData, as_timestamp
 
 STATIC = ["pipeline", "owner_id", "segment", "kind", "product", "created_at"]
 STATE = ["opportunity_id", "stage", "open_rank", "known_stage", "amount", "close_date", "is_won", "is_lost",
-         "closed_since"]
+         "closed_since", "forecast_category"]
 
 
 @dataclass
@@ -78,6 +78,7 @@ def _fallback(data: ForecastData, deals: pd.DataFrame, moment: pd.Timestamp) -> 
         "is_won": won.to_numpy(),
         "is_lost": (closed & ~deals["is_won"]).to_numpy(),
         "closed_since": deals["closed_at"].where(closed).to_numpy(),
+        "forecast_category": None,  # what the CRM's category was then is not known without history
         "from_history": False,
     })
 

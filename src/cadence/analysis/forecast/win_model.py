@@ -72,7 +72,10 @@ class WinModel:
 
     def outlook(self, open_deals: pd.DataFrame) -> OpenDealOutlook:
         """Probability and value per open deal (requires a fitted model)."""
-        probability = self.classifier.predict_proba(self._matrix(open_deals))[:, 1] if len(open_deals) else \
-            np.zeros(0)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(THREADS):  # as in fitting: OpenMP threads fighting over a busy machine are slower
+            probability = self.classifier.predict_proba(self._matrix(open_deals))[:, 1] if len(open_deals) else \
+                np.zeros(0)
         value = open_deals["value"].to_numpy(dtype="float64") * self.ratio.of(open_deals)
         return OpenDealOutlook(open_deals["opportunity_id"].to_numpy(), probability, value)
