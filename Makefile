@@ -43,11 +43,13 @@ test: system-deps $(STAMP) $(HTMX) lint typecheck cli-smoke unit
 cli-smoke:
 	PYTHON=$(PYTHON) tools/cli_smoke.sh
 
-# Tests use a real PostgreSQL and a real browser (Debian's Chromium, driven by Playwright; never downloaded).
+# Tests use a real PostgreSQL, a real browser (Debian's Chromium, driven by Playwright; never downloaded) and a
+# local Apache Spark, which needs a Java 17 runtime (Debian's OpenJDK).
 system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing openjdk-17-jre-headless"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing from Debian's packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

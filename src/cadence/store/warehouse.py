@@ -69,12 +69,16 @@ class Warehouse:
         return self.query(sql, tuple(params) or None)
 
     def table_names(self) -> set[str]:
+        if hasattr(self._engine, "table_names"):  # an engine without information_schema (Spark) keeps its own
+            return self._engine.table_names()  # type: ignore[no-any-return]
         rows = self.query(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
         )
         return {r[0] for r in rows}
 
     def column_names(self, table: str) -> list[str]:
+        if hasattr(self._engine, "column_names"):
+            return self._engine.column_names(table)  # type: ignore[no-any-return]
         rows = self.query(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
             "AND table_name = $1 ORDER BY ordinal_position",
@@ -142,10 +146,17 @@ class Warehouse:
 
 
 def connect(warehouse: str, root: Path) -> Warehouse:
-    """Open the warehouse named in cadence.yml: a DuckDB path (relative to the workspace) or any Ibis backend URL."""
+    """Open the warehouse named in cadence.yml: a DuckDB path (relative to the workspace), a PostgreSQL URL,
+    `spark://local`, `spark://HOST:PORT` or `sc://HOST:PORT`, or any other Ibis backend URL
+    (`snowflake://…`, `bigquery://…`, `trino://…`, `databricks://…`)."""
     scheme = warehouse.split("://", 1)[0] if "://" in warehouse else "duckdb"
     if scheme in ("postgresql", "postgres"):
         return Warehouse(PostgresEngine(warehouse), redact(warehouse))
+    if scheme in ("spark", "sc"):
+        from cadence.store.spark import SparkEngine
+
+        engine = SparkEngine(warehouse, root)
+        return Warehouse(engine, f"{redact(warehouse)} ({engine.data})")
     if scheme != "duckdb":
         return Warehouse(IbisEngine(warehouse), redact(warehouse))
     path = Path(warehouse.removeprefix("duckdb://"))

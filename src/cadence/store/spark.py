@@ -1,0 +1,564 @@
+"""The warehouse on Apache Spark: `spark://local` (a Spark inside this process, its data in the workspace),
+`spark://HOST:PORT` (a standalone cluster's master) or `sc://HOST:PORT` (Spark Connect).
+
+Spark's plain Parquet tables have no transactions, no DELETE and no UPDATE, so this engine keeps each table as
+a list of immutable Parquet *segments* and a small catalog (`catalog.json`) naming, per table, its columns and
+its segments. A statement never changes a segment: an INSERT writes a new one, a DELETE or UPDATE writes the
+table again as one new segment. Inside a transaction the new segments are only staged; COMMIT writes the catalog
+anew and renames it over the old one in one step (`os.replace`), so readers see the whole import or none of it,
+and ROLLBACK (or a crash) leaves the old catalog and only unreferenced files behind, removed on the next commit.
+
+Each table is shown to Spark SQL and to Ibis as a temporary view of its segments, in a session of its own
+(`SparkSession.newSession()`): every workspace opened in a process shares the one JVM and is isolated from the
+others. Statements come written in DuckDB's SQL with `$n` parameters; sqlglot binds and translates them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import json
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pandas as pd
+
+from cadence.errors import WarehouseError
+from cadence.schema.tables import Table
+
+CATALOG = "catalog.json"
+FOLDER = "spark-warehouse"  # beside cadence.yml, for `spark://local`
+COMPACT_AFTER = 8  # a table with more segments is written again as one on its next commit
+SPARK_TYPES = {"VARCHAR": "STRING", "TEXT": "STRING", "BIGINT": "BIGINT", "INTEGER": "BIGINT", "INT": "BIGINT",
+               "DOUBLE": "DOUBLE", "DOUBLE PRECISION": "DOUBLE", "BOOLEAN": "BOOLEAN", "DATE": "DATE",
+               "TIMESTAMP": "TIMESTAMP_NTZ"}  # wall-clock timestamps, as DuckDB and PostgreSQL keep them
+
+_LOCK = threading.Lock()
+_ROOT_SESSION: Any = None
+_MASTER: str | None = None
+
+
+def install_hint() -> str:
+    return "pip install 'cadence[spark]' (and a Java 17 runtime: apt-get install openjdk-17-jre-headless)"
+
+
+def parse_url(url: str, root: Path) -> tuple[str, Path]:
+    """(Spark master, data folder) for a warehouse URL; the data folder defaults to the workspace's."""
+    parts = urlsplit(url)
+    where = parse_qs(parts.query).get("path", [""])[0]
+    data = Path(where) if where else root / FOLDER
+    if parts.scheme == "sc":
+        return f"sc://{parts.netloc}", data
+    if parts.netloc in ("local", ""):
+        return "local[2]", data
+    return f"spark://{parts.netloc}", data
+
+
+def _log_config(folder: Path) -> Path:
+    """A log4j2 configuration that keeps Spark's own warnings out of Cadence's output."""
+    path = folder / "log4j2.properties"
+    path.write_text("rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = console\n"
+                    "appender.console.type = Console\nappender.console.name = console\n"
+                    "appender.console.target = SYSTEM_ERR\nappender.console.layout.type = PatternLayout\n"
+                    "appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n\n", encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def _jvm_output_to(log: Path) -> Iterator[None]:
+    """The JVM started inside writes its own output (JDK notices, Spark's start-up lines) to `log`, not into
+    Cadence's output; its errors still reach Python as exceptions."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    saved = [os.dup(1), os.dup(2)]
+    with log.open("ab") as out:
+        try:
+            for fd in (1, 2):
+                os.dup2(out.fileno(), fd)
+            yield
+        finally:
+            for fd, old in zip((1, 2), saved, strict=True):
+                os.dup2(old, fd)
+                os.close(old)
+
+
+def spark_session(master: str, scratch: Path) -> Any:
+    """A new session of this process's one Spark (started on first use: ~5 s for a local one)."""
+    global _ROOT_SESSION, _MASTER
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise WarehouseError("this workspace's warehouse is Spark and pyspark is not installed",
+                             hint=install_hint()) from exc
+    with _LOCK:
+        if _ROOT_SESSION is not None and master != _MASTER:
+            raise WarehouseError(f"this process already runs Spark on {_MASTER}; it cannot also open {master}",
+                                 hint="copy between two Spark warehouses in two steps, through a DuckDB one")
+        if _ROOT_SESSION is None:
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+            builder = SparkSession.builder.appName("cadence")
+            builder = builder.remote(master) if master.startswith("sc://") else builder.master(master)
+            settings = {"spark.sql.session.timeZone": "UTC", "spark.sql.execution.arrow.pyspark.enabled": "true",
+                        "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false"}
+            if master.startswith("local"):
+                scratch.mkdir(parents=True, exist_ok=True)
+                logs = _log_config(Path(tempfile.mkdtemp(prefix="cadence-spark-")))
+                settings |= {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2",
+                             "spark.driver.memory": "1g", "spark.sql.warehouse.dir": str(scratch / "_spark"),
+                             "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{logs} "
+                                                              f"-Dderby.system.home={scratch / '_spark'}"}
+            for key, value in settings.items():
+                builder = builder.config(key, value)
+            try:
+                with _jvm_output_to(scratch / "_spark" / "spark.log"):
+                    _ROOT_SESSION = builder.getOrCreate()
+            except Exception as exc:  # no Java, or the master cannot be reached
+                raise WarehouseError(f"cannot start Spark on {master}: {str(exc).splitlines()[0]}",
+                                     hint=install_hint()) from exc
+            _MASTER = master
+        session = _ROOT_SESSION.newSession()
+    session.conf.set("spark.sql.session.timeZone", "UTC")
+    return session
+
+
+@dataclass
+class TableState:
+    columns: list[tuple[str, str]]  # (name, Spark type)
+    segments: list[str] = field(default_factory=list)  # folders under the data folder
+    unique: list[list[str]] = field(default_factory=list)
+
+    def ddl(self) -> str:
+        return ", ".join(f"`{name}` {kind}" for name, kind in self.columns)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"columns": self.columns, "segments": self.segments, "unique": self.unique}
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> TableState:
+        return TableState([(str(n), str(k)) for n, k in data["columns"]], list(data["segments"]),
+                          [list(u) for u in data.get("unique", [])])
+
+
+class SparkEngine:
+    """Canonical tables as Parquet segments under one catalog; reads through Ibis's PySpark backend."""
+
+    dialect = "duckdb"  # statements are written in DuckDB's SQL (the DDL too) and translated here
+
+    def __init__(self, url: str, root: Path):
+        self.master, self.data = parse_url(url, root)
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.session = spark_session(self.master, self.data)
+        self._tables: dict[str, TableState] = {}
+        self._committed: dict[str, TableState] = {}
+        self._staged: list[str] = []
+        self._in_tx = False
+        self._lock_file: Any = None
+        self._seen_mtime = -1.0
+        self._ibis: Any = None
+        self._cached: dict[str, Any] = {}
+        self._refresh()
+
+    # -- the catalog -------------------------------------------------------------------------------------------
+    @property
+    def _catalog_path(self) -> Path:
+        return self.data / CATALOG
+
+    def _refresh(self) -> None:
+        """Read the catalog again when another process committed since (a stat per read otherwise)."""
+        if self._in_tx:
+            return
+        mtime = self._catalog_path.stat().st_mtime if self._catalog_path.exists() else 0.0
+        if mtime == self._seen_mtime:
+            return
+        self._seen_mtime = mtime
+        data = json.loads(self._catalog_path.read_text(encoding="utf-8")) if mtime else {"tables": {}}
+        before = self._tables
+        self._tables = {name: TableState.from_json(t) for name, t in data["tables"].items()}
+        self._committed = {name: TableState.from_json(t.to_json()) for name, t in self._tables.items()}
+        for name in set(before) - set(self._tables):
+            self.session.catalog.dropTempView(name)
+        for name, state in self._tables.items():
+            if name not in before or before[name].to_json() != state.to_json():
+                self._show(name)
+
+    def _write_catalog(self) -> None:
+        tables = {name: t.to_json() for name, t in sorted(self._tables.items())}
+        fd, tmp = tempfile.mkstemp(dir=self.data, prefix=".catalog-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({"tables": tables}, out, indent=1)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, self._catalog_path)
+        self._seen_mtime = self._catalog_path.stat().st_mtime
+        self._committed = {name: TableState.from_json(t.to_json()) for name, t in self._tables.items()}
+
+    def _struct(self, state: TableState) -> Any:
+        from pyspark.sql.types import StructType
+
+        return StructType.fromDDL(state.ddl())
+
+    def frame(self, name: str) -> Any:
+        """The table's rows as a Spark DataFrame (its segments read with its declared columns)."""
+        state = self._tables[name]
+        if not state.segments:
+            return self.session.createDataFrame([], self._struct(state))
+        return self.session.read.schema(self._struct(state)).parquet(*(str(self.data / s) for s in state.segments))
+
+    def _show(self, name: str) -> None:
+        self.frame(name).createOrReplaceTempView(name)
+
+    def table_names(self) -> set[str]:
+        self._refresh()
+        return set(self._tables)
+
+    def column_names(self, table: str) -> list[str]:
+        self._refresh()
+        return [c for c, _ in self._tables[table].columns] if table in self._tables else []
+
+    # -- statements --------------------------------------------------------------------------------------------
+    def execute(self, sql: str, params: tuple[Any, ...] | None = None) -> None:
+        from sqlglot import exp
+
+        self._refresh()
+        tree = _parse(sql, params)
+        if isinstance(tree, exp.Create):
+            self._create(tree)
+        elif isinstance(tree, exp.Alter):
+            self._alter(tree)
+        elif isinstance(tree, exp.Drop):
+            self._drop(tree)
+        elif isinstance(tree, exp.Insert):
+            self._insert(tree)
+        elif isinstance(tree, exp.Delete):
+            self._delete(tree)
+        elif isinstance(tree, exp.Update):
+            self._update(tree)
+        else:
+            self.session.sql(tree.sql("spark")).collect()
+            return
+        if not self._in_tx:
+            self._commit_changes()
+
+    def query(self, sql: str, params: tuple[Any, ...] | None = None) -> list[tuple[Any, ...]]:
+        self._refresh()
+        return [tuple(row) for row in self.session.sql(_parse(sql, params).sql("spark")).collect()]
+
+    def read_frame(self, sql: str) -> pd.DataFrame:
+        self._refresh()
+        return self.session.sql(_parse(sql, None).sql("spark")).toPandas()  # type: ignore[no-any-return]
+
+    def _name(self, node: Any) -> str:
+        from sqlglot import exp
+
+        table = node if isinstance(node, exp.Table) else node.find(exp.Table)
+        return str(table.name)
+
+    def _state(self, name: str) -> TableState:
+        if name not in self._tables:
+            raise WarehouseError(f"the Spark warehouse {self.data} has no table {name}",
+                                 hint="run `cadence init` on this workspace again to create its tables")
+        return self._tables[name]
+
+    def _create(self, tree: Any) -> None:
+        from sqlglot import exp
+
+        if str(tree.args.get("kind", "")).upper() != "TABLE":
+            raise WarehouseError(f"the Spark warehouse creates only tables, not: {tree.sql('duckdb')[:80]}")
+        name = self._name(tree.this)
+        if name in self._tables:
+            if tree.args.get("exists"):
+                return
+            raise WarehouseError(f"the table {name} already exists in {self.data}")
+        columns, unique = [], []
+        for item in tree.this.expressions:
+            if isinstance(item, exp.ColumnDef):
+                columns.append((item.name, _spark_type(item.args["kind"])))
+            elif isinstance(item, exp.UniqueColumnConstraint):
+                unique.append([c.name for c in item.this.expressions])
+        self._tables[name] = TableState(columns, [], unique)
+        self._show(name)
+
+    def _alter(self, tree: Any) -> None:
+        from sqlglot import exp
+
+        state = self._state(self._name(tree.this))
+        for action in tree.args.get("actions", []):
+            if not isinstance(action, exp.ColumnDef):
+                raise WarehouseError(f"the Spark warehouse only adds columns, not: {tree.sql('duckdb')[:80]}")
+            if action.name not in dict(state.columns):
+                state.columns.append((action.name, _spark_type(action.args["kind"])))
+        self._show(self._name(tree.this))
+
+    def _drop(self, tree: Any) -> None:
+        name = self._name(tree.this)
+        if name in self._tables:
+            del self._tables[name]
+            self.session.catalog.dropTempView(name)
+        elif not tree.args.get("exists"):
+            raise WarehouseError(f"the Spark warehouse has no table {name}")
+
+    def _insert(self, tree: Any) -> None:
+        from sqlglot import exp
+
+        target = tree.this
+        named = [c.name for c in target.expressions] if isinstance(target, exp.Schema) else []
+        name = self._name(target)
+        state = self._state(name)
+        source = tree.expression
+        sql = f"SELECT * FROM {source.sql('spark')}" if isinstance(source, exp.Values) else source.sql("spark")
+        rows = self.session.sql(sql)
+        rows = rows.toDF(*(named or [c for c, _ in state.columns][: len(rows.columns)]))
+        self._check_unique(name, state, rows)
+        self._add_segment(name, self._conform(state, rows))
+
+    def _conform(self, state: TableState, rows: Any) -> Any:
+        """`rows` with exactly the table's columns, in order and of its types (absent ones empty)."""
+        from pyspark.sql import functions as F
+
+        present = set(rows.columns)
+        return rows.select(*((F.col(f"`{c}`") if c in present else F.lit(None)).cast(kind).alias(c)
+                             for c, kind in state.columns))
+
+    def _check_unique(self, name: str, state: TableState, rows: Any) -> None:
+        """A UNIQUE key declared for the table refuses a row that repeats it, as DuckDB and PostgreSQL do."""
+        for key in state.unique:
+            cols = [f"`{c}`" for c in key]
+            both = self.frame(name).select(*cols).unionByName(rows.select(*cols))
+            if both.groupBy(*cols).count().filter("count > 1").limit(1).count():
+                raise WarehouseError(f"duplicate key value violates the unique constraint on {name} ({', '.join(key)})")
+
+    def _delete(self, tree: Any) -> None:
+        name = self._name(tree.this)
+        state = self._state(name)
+        where = tree.args.get("where")
+        alias = tree.this.alias_or_name
+        if not state.segments:
+            return  # an empty table: nothing to delete
+        source = f"`{name}` AS `{alias}`"
+        if where is None:
+            self._replace(name, self.frame(name).limit(0))
+            return
+        condition = where.this.sql("spark")
+        if not self.session.sql(f"SELECT 1 FROM {source} WHERE {condition} LIMIT 1").collect():
+            return  # nothing to delete: the table stays as it is
+        keep = f"NOT ({condition})" if _has_subquery(where) else f"NOT COALESCE({condition}, FALSE)"
+        columns = ", ".join(f"`{alias}`.`{c}`" for c, _ in state.columns)
+        self._replace(name, self.session.sql(f"SELECT {columns} FROM {source} WHERE {keep}"))
+
+    def _update(self, tree: Any) -> None:
+        name = self._name(tree.this)
+        state = self._state(name)
+        where = tree.args.get("where")
+        if not state.segments:
+            return
+        condition = where.this.sql("spark") if where is not None else "TRUE"
+        if not self.session.sql(f"SELECT 1 FROM `{name}` WHERE {condition} LIMIT 1").collect():
+            return
+        sets = {item.this.name: item.expression.sql("spark") for item in tree.expressions}
+        columns = ", ".join(
+            f"CASE WHEN COALESCE({condition}, FALSE) THEN CAST({sets[c]} AS {kind}) ELSE `{c}` END AS `{c}`"
+            if c in sets else f"`{c}`" for c, kind in state.columns)
+        self._replace(name, self.session.sql(f"SELECT {columns} FROM `{name}`"))
+
+    def _write(self, rows: Any) -> str:
+        segment = f"{uuid.uuid4().hex}"
+        rows.write.mode("error").parquet(str(self.data / segment))
+        self._staged.append(segment)
+        return segment
+
+    def _add_segment(self, name: str, rows: Any) -> None:
+        state = self._tables[name]
+        state.segments = [*state.segments, self._write(rows)]
+        self._show(name)
+
+    def _replace(self, name: str, rows: Any) -> None:
+        """The table written again as one new segment (`rows` are read before the old ones are let go)."""
+        state = self._tables[name]
+        state.segments = [self._write(self._conform(state, rows))]
+        self._show(name)
+
+    # -- staging a frame (upserts) -----------------------------------------------------------------------------
+    def stage(self, name: str, table: Table, frame: pd.DataFrame) -> None:
+        """`frame` written to Parquet by pyarrow, then shown to Spark as the view `name`."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        folder = self.data / "_staging" / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        columns = {}
+        for column in table.column_names:
+            values = frame[column]
+            if values.isna().all():
+                columns[column] = pa.array([None] * len(values), type=pa.string())
+            else:
+                columns[column] = pa.Array.from_pandas(values.astype(object).where(values.notna(), None))
+        pq.write_table(pa.table(columns), folder / "part-0.parquet", coerce_timestamps="us",
+                       allow_truncated_timestamps=True)
+        self.session.read.parquet(str(folder)).createOrReplaceTempView(name)
+        self._cached[name] = folder
+
+    def unstage(self, name: str) -> None:
+        self.session.catalog.dropTempView(name)
+        folder = self._cached.pop(name, None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    # -- transactions ------------------------------------------------------------------------------------------
+    def begin(self) -> None:
+        self._lock_file = (self.data / ".lock").open("w")
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)  # one writer at a time, across processes
+        self._refresh()
+        self._in_tx = True
+
+    def commit(self) -> None:
+        try:
+            self._commit_changes()
+        finally:
+            self._in_tx = False
+            self._unlock()
+
+    def rollback(self) -> None:
+        try:
+            for segment in self._staged:
+                shutil.rmtree(self.data / segment, ignore_errors=True)
+            self._staged = []
+            changed = {n for n in set(self._tables) | set(self._committed)
+                       if n not in self._committed or n not in self._tables
+                       or self._tables[n].to_json() != self._committed[n].to_json()}
+            self._tables = {n: TableState.from_json(t.to_json()) for n, t in self._committed.items()}
+            for name in changed:
+                if name in self._tables:
+                    self._show(name)
+                else:
+                    self.session.catalog.dropTempView(name)
+        finally:
+            self._in_tx = False
+            self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    def _commit_changes(self) -> None:
+        for name, state in self._tables.items():
+            if len(state.segments) > COMPACT_AFTER:
+                state.segments = [self._write(self.frame(name))]
+                self._show(name)
+        self._write_catalog()
+        self._staged = []
+        self._collect_garbage()
+
+    def _collect_garbage(self) -> None:
+        """Remove segments no table names any more (written again, rolled back, or left by a crash)."""
+        used = {s for t in self._tables.values() for s in t.segments}
+        for path in self.data.iterdir():
+            if path.is_dir() and len(path.name) == 32 and path.name not in used:
+                shutil.rmtree(path, ignore_errors=True)
+
+    # -- reads -------------------------------------------------------------------------------------------------
+    def ibis(self) -> Any:
+        self._refresh()
+        if self._ibis is None:
+            self._ibis = _ibis_backend(self.session)
+        return self._ibis
+
+    def close(self) -> None:
+        if self._in_tx:
+            self.rollback()
+        for name in list(self._cached):
+            self.unstage(name)
+        with contextlib.suppress(Exception):
+            for table in self.session.catalog.listTables():
+                if table.isTemporary:
+                    self.session.catalog.dropTempView(table.name)
+
+
+def _parse(sql: str, params: tuple[Any, ...] | None) -> Any:
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    if params:
+        def literal(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Placeholder):
+                return exp.convert(params[int(node.this) - 1])  # type: ignore[return-value]
+            return node
+        tree = tree.transform(literal)
+    return tree
+
+
+def _has_subquery(node: Any) -> bool:
+    from sqlglot import exp
+
+    return any(True for _ in node.find_all(exp.Exists, exp.Subquery, exp.In) if _ is not None
+               and (not isinstance(_, exp.In) or _.args.get("query") is not None))
+
+
+def _spark_type(kind: Any) -> str:
+    text = kind.sql("duckdb").upper()
+    if text.startswith(("DECIMAL", "NUMERIC")):
+        return text.replace("NUMERIC", "DECIMAL").replace(" ", "")
+    return SPARK_TYPES.get(text, text)
+
+
+@functools.cache
+def spark_compiler() -> Any:
+    """Ibis's Spark SQL compiler, with two answers made the same as on DuckDB and PostgreSQL: a float literal
+    is a DOUBLE (Spark reads `1.0` as DECIMAL(2,1), so a share of rows came out rounded to five places), and a
+    division Ibis types as float64 divides DOUBLEs (Spark's DECIMAL division keeps six places)."""
+    import ibis
+    import sqlglot.expressions as sge
+    from ibis.backends.sql.compilers.pyspark import PySparkCompiler
+
+    _ = ibis.pyspark  # registers the backend's options (`treat_nan_as_null`), which its compiler reads
+    double = sge.DataType.build("DOUBLE")
+
+    class CadenceSparkCompiler(PySparkCompiler):  # type: ignore[misc]
+        def visit_NonNullLiteral(self, op: Any, *, value: Any, dtype: Any) -> Any:
+            result = super().visit_NonNullLiteral(op, value=value, dtype=dtype)
+            if dtype.is_floating() and isinstance(result, sge.Literal):
+                return sge.Cast(this=result, to=double)
+            return result
+
+        def visit_Divide(self, op: Any, *, left: Any, right: Any) -> Any:
+            if op.dtype.is_floating():
+                left, right = sge.Cast(this=left, to=double), sge.Cast(this=right, to=double)
+            return sge.Div(this=left, expression=right)
+
+    return CadenceSparkCompiler()
+
+
+def _ibis_backend(session: Any) -> Any:
+    """Ibis's PySpark backend on `session`, with temporary tables (the workspace's cached relations) held as
+    checkpointed views, since Spark has no temporary tables; disconnecting leaves the shared Spark running."""
+    from ibis.backends.pyspark import Backend
+
+    class CadenceSpark(Backend):  # type: ignore[misc]
+        compiler = spark_compiler()
+
+        def create_table(self, name: str, /, obj: Any = None, *, temp: bool | None = None,
+                         overwrite: bool = False, **kwargs: Any) -> Any:
+            if not temp:
+                return super().create_table(name, obj, temp=temp, overwrite=overwrite, **kwargs)
+            self._run_pre_execute_hooks(obj)
+            rows = self._session.sql(self.compile(obj)).localCheckpoint(eager=True)
+            rows.createOrReplaceTempView(name)
+            return self.table(name)
+
+        def disconnect(self) -> None:
+            pass
+
+    backend = CadenceSpark()
+    backend.do_connect(session)
+    return backend
