@@ -498,12 +498,12 @@ def history_from_versions(deal: str, line: int, versions: dict[str, list[dict[st
                           stage_label: Callable[[str], str]) -> list[dict[str, object]]:
     """A deal's `propertiesWithHistory` (each property's values with their timestamps) as one history row per
     moment something changed, holding the stage, amount and close date in force from then on."""
-    changes = sorted((pd.Timestamp(v["timestamp"]), prop, v.get("value"))
-                     for prop, values in versions.items() if prop in HISTORY_PROPERTIES
-                     for v in values if v.get("timestamp"))
+    changes = sorted(((pd.Timestamp(v["timestamp"]), -i, prop, v.get("value"))  # HubSpot lists newest first
+                      for prop, values in versions.items() if prop in HISTORY_PROPERTIES
+                      for i, v in enumerate(values) if v.get("timestamp")), key=lambda c: (c[0], c[1]))
     state: dict[str, object] = {}
     rows: dict[pd.Timestamp, dict[str, object]] = {}
-    for when, prop, value in changes:
+    for when, _, prop, value in changes:
         if prop == "dealstage":
             value = stage_label(value) if value else None
         elif prop == "closedate":
