@@ -57,6 +57,7 @@ def load_waterfall_data(tables: TableSource, *, active_since: date | None = None
 
 
 def _deals(frame: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.assign(opportunity_id=frame["opportunity_id"].astype(object))
     frame = frame.drop_duplicates("opportunity_id").set_index("opportunity_id")
     frame["created_at"] = pd.to_datetime(frame["created_at"]).astype("datetime64[us]")
     first_seen = pd.to_datetime(history.groupby("opportunity_id")["changed_at"].min()).astype("datetime64[us]")
@@ -68,6 +69,7 @@ def _deals(frame: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
 
 def _history(rows: pd.DataFrame, deal_rows: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     history = rows.copy()
+    history["opportunity_id"] = history["opportunity_id"].astype(object)  # plain strings: fast to look up
     history["changed_at"] = pd.to_datetime(history["changed_at"]).astype("datetime64[us]")
     history["close_date"] = pd.to_datetime(history["close_date"]).astype("datetime64[us]")
     history["amount"] = pd.to_numeric(history["amount"], errors="coerce").astype("float64")

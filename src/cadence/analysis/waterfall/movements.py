@@ -74,16 +74,19 @@ def in_pipeline(states: pd.DataFrame, period: Period) -> pd.Series:
 
 def step_moves(data: WaterfallData, period: Period, first: date, last: date) -> StepMoves:
     """The movements from the start of `first` to the end of `last`."""
-    after = live_at(data.history, pd.Timestamp(first) + pd.Timedelta(days=(last - first).days + 1))
-    before = live_at(data.history, pd.Timestamp(first)).reindex(after.index)
+    every_after = live_at(data.history, pd.Timestamp(first) + pd.Timedelta(days=(last - first).days + 1))
+    every_before = live_at(data.history, pd.Timestamp(first))
+    closes_at = every_after["close_date"].fillna(every_after["changed_at"].dt.normalize())
+    may_move = in_pipeline(every_after, period) | (
+        (every_after["is_won"] | every_after["is_lost"]) & period.holds(closes_at))
+    deals = every_before.index[in_pipeline(every_before, period)].union(every_after.index[may_move])
+    after, before = every_after.loc[deals], every_before.reindex(deals)  # only the deals that may have moved
     before["is_won"] = before["is_won"].astype("boolean").fillna(False).astype(bool)
     before["is_lost"] = before["is_lost"].astype("boolean").fillna(False).astype(bool)
     in_start, in_end = in_pipeline(before, period), in_pipeline(after, period)
-    closed_now = after["is_won"] | after["is_lost"]
-    closed_in_step = closed_now & ~(before["is_won"] | before["is_lost"])
-    close_day = after["close_date"].fillna(after["changed_at"].dt.normalize())
-    closes_in_period = period.holds(close_day)
-    created = data.deals["created_at"].reindex(after.index)
+    closed_in_step = (after["is_won"] | after["is_lost"]) & ~(before["is_won"] | before["is_lost"])
+    closes_in_period = period.holds(closes_at.loc[deals])
+    created = data.deals["created_at"].reindex(deals)
     created_in_step = (created >= pd.Timestamp(first)) & (created < pd.Timestamp(last + timedelta(days=1)))
     stay, leave, enter = in_start & in_end, in_start & ~in_end, ~in_start & in_end
     through = ~in_start & ~in_end & closed_in_step & closes_in_period
@@ -99,17 +102,14 @@ def step_moves(data: WaterfallData, period: Period, first: date, last: date) -> 
         ("pushed_out", leave & ~won_leave & ~lost_leave, before["cents"]),
         ("won", through & after["is_won"], after["cents"]), ("lost", through & after["is_lost"], after["cents"]),
     ]
-    moves = pd.concat([_records(name, mask, amount, before, after) for name, mask, amount in parts],
-                      ignore_index=True)
+    sides = pd.concat([before[STATE].add_prefix("before_"), after[STATE].add_prefix("after_")], axis=1)
+    moves = pd.concat([_records(name, mask, amount, sides) for name, mask, amount in parts], ignore_index=True)
     return StepMoves(first, last, before.loc[in_start, STATE], after.loc[in_end, STATE], moves)
 
 
-def _records(movement: str, mask: pd.Series, amount: pd.Series, before: pd.DataFrame,
-             after: pd.DataFrame) -> pd.DataFrame:
-    chosen = mask[mask].index
-    return pd.DataFrame({
-        "movement": movement, "opportunity_id": chosen,
-        "cents": amount.reindex(chosen).fillna(0).astype("int64").to_numpy(),
-        **{f"before_{c}": before[c].reindex(chosen).to_numpy() for c in STATE},
-        **{f"after_{c}": after[c].reindex(chosen).to_numpy() for c in STATE},
-    })
+def _records(movement: str, mask: pd.Series, amount: pd.Series, sides: pd.DataFrame) -> pd.DataFrame:
+    chosen = mask.to_numpy(dtype=bool)
+    frame = sides[chosen].rename_axis("opportunity_id").reset_index()
+    frame.insert(0, "movement", movement)
+    frame.insert(2, "cents", amount.to_numpy()[chosen].astype("int64"))
+    return frame
