@@ -86,9 +86,10 @@ def check_person(ws: Workspace, person_id: str) -> tuple[str, str]:
     if given.lower() in by_name:
         match = by_name[given.lower()]
         raise CallRefused("person_id", given, f"is a name, not an id: did you mean {match} ({names[match]})?")
-    close = difflib.get_close_matches(given, list(names), n=1) or \
-        [by_name[n] for n in difflib.get_close_matches(given.lower(), list(by_name), n=1)]
-    hint = f"did you mean {close[0]} ({names[close[0]]})?" if close else "see `cadence metric people` for the ids"
+    close = difflib.get_close_matches(given, list(names), n=1, cutoff=0.5) or \
+        [by_name[n] for n in difflib.get_close_matches(given.lower(), list(by_name), n=1, cutoff=0.5)]
+    known = ", ".join(sorted(names)[:8]) + (", …" if len(names) > 8 else "")
+    hint = f"did you mean {close[0]} ({names[close[0]]})?" if close else f"known ids: {known or 'none'}"
     raise CallRefused("person_id", given, f"is not in people — {hint}")
 
 

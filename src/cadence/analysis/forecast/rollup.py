@@ -94,7 +94,7 @@ def categorised_deals(data: ForecastData, closes: pd.DataFrame, as_of: date, sta
     open_deals = snapshot[due]
     raw = open_deals["forecast_category"]
     column = raw.map(normalise_category)
-    unknown = Counter(str(r) for r, c in zip(raw, column, strict=True) if c is None and isinstance(r, str) and r)
+    unknown = Counter(str(r) for r, c in zip(raw, column, strict=True) if pd.isna(c) and isinstance(r, str) and r)
     column = column.where(column != "closed", "commit")  # an open deal marked closed: the rep's commit
     opened = pd.DataFrame({"opportunity_id": open_deals["opportunity_id"].to_numpy(),
                            "owner_id": open_deals["owner_id"].to_numpy(),
