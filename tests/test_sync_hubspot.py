@@ -200,3 +200,16 @@ def test_incremental_syncs_end_equal_to_one_full_sync(rounds: list[list[tuple[st
                 assert snapshot(incremental, "hubspot") == snapshot(full, "hubspot")
     finally:
         portal.stop()
+
+
+def test_the_scheduler_inside_serve_runs_a_due_sync_once(ws: Workspace, portal: FakeHubSpot) -> None:
+    from cadence.web.holder import WorkspaceHolder
+    from cadence.web.scheduler import DeliveryScheduler
+
+    scheduler = DeliveryScheduler(WorkspaceHolder(ws.root, workspace=ws))
+    assert scheduler.configured()  # cadence.yml syncs HubSpot on a cron, with no delivery block
+    scheduler.run_once()
+    assert [(r["source"], r["status"]) for r in scheduler.last_syncs] == [("hubspot", "succeeded")]
+    scheduler.run_once()  # the slot was synced: nothing is due until the next one
+    assert scheduler.last_syncs == []
+    assert [r["status"] for r in sync_log(ws)] == ["succeeded"]

@@ -138,7 +138,7 @@ class SalesforceConnector:
         soql = f"SELECT {', '.join(fields)} FROM {name}"
         if incremental and cursor:
             soql += f" WHERE SystemModstamp >= {soql_time(parse_time(cursor) - OVERLAP)}"
-        if incremental:
+        if incremental and not self.config.bulk:  # Bulk API jobs are not ordered: records are de-duplicated anyway
             soql += " ORDER BY SystemModstamp"
         unknown = {f for f, item in described.items() if not f.endswith(".") and item.get("custom")
                    and f not in self.known}
