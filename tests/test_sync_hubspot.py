@@ -213,3 +213,25 @@ def test_the_scheduler_inside_serve_runs_a_due_sync_once(ws: Workspace, portal: 
     scheduler.run_once()  # the slot was synced: nothing is due until the next one
     assert scheduler.last_syncs == []
     assert [r["status"] for r in sync_log(ws)] == ["succeeded"]
+
+
+def test_a_delivery_schedule_can_require_a_fresh_sync_first(ws: Workspace, portal: FakeHubSpot) -> None:
+    from datetime import UTC, datetime
+
+    from cadence.config import validate_config
+    from cadence.config.delivery import Schedule
+    from cadence.delivery.run import _synced_first
+    from cadence.errors import ConfigError
+
+    delivery = {"smtp": {"host": "127.0.0.1", "sender": "revops@acme.test"},
+                "schedules": [{"name": "weekly", "cron": "0 8 * * MON", "recipients": ["ada"],
+                               "require_sync": ["salesforce"]}]}
+    with pytest.raises(ConfigError, match=r"require_sync: salesforce is not configured under `sources:`"):
+        validate_config({"delivery": delivery})
+    schedule = Schedule.model_validate({"name": "weekly", "cron": "0 8 * * MON", "recipients": ["ada"],
+                                        "require_sync": ["hubspot"]})
+    slot = datetime.now(UTC).replace(microsecond=0)
+    _synced_first(ws, schedule, slot)  # never synced: synced now
+    assert [r["status"] for r in sync_log(ws)] == ["succeeded"]
+    _synced_first(ws, schedule, slot)  # synced after the slot: not again
+    assert len(sync_log(ws)) == 1

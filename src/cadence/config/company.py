@@ -198,6 +198,15 @@ class CompanyConfig(BaseModel):
             raise ValueError("stages need at least one stage marked `won: true` and one `lost: true`")
         return self
 
+    @model_validator(mode="after")
+    def _synced_sources_exist(self) -> CompanyConfig:
+        for number, schedule in enumerate(self.delivery.schedules if self.delivery else []):
+            for source in schedule.require_sync:
+                if getattr(self.sources, source) is None:
+                    raise ValueError(f"delivery.schedules[{number}] ({schedule.name}).require_sync: {source} is not "
+                                     f"configured under `sources:`")
+        return self
+
     @property
     def won_stages(self) -> list[str]:
         return [s.name for s in self.stages if s.won]

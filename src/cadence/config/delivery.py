@@ -88,6 +88,9 @@ class Schedule(BaseModel):
                                     description="email, slack or both")
     when_stale: Literal["notice", "skip"] = Field(default="notice", description="when the newest import is older "
                                                   "than stale_after_days: send with a notice first, or skip")
+    require_sync: list[Literal["salesforce", "hubspot"]] = Field(
+        default_factory=list, description="CRMs (configured under `sources:`) synced first when their last "
+        "successful sync is older than the slot; a failed sync is logged and the message still goes out")
 
     @field_validator("cron")
     @classmethod

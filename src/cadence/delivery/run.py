@@ -100,7 +100,7 @@ def deliver_due(ws: Workspace, *, now: datetime | None = None, transports: Trans
     moment = _now(now)
     sending = transports or Transports.from_config(config, environ=environ)
     outcomes = [o for schedule in config.schedules for slot in due_slots(schedule, moment)
-                for o in _deliver_slot(ws, config, schedule, slot, sending, today=moment)]
+                for o in _deliver_slot(ws, config, _synced_first(ws, schedule, slot), slot, sending, today=moment)]
     _tell_admins(ws, config, outcomes, sending)
     return [o.as_dict() for o in outcomes]
 
@@ -137,6 +137,23 @@ def send_test(ws: Workspace, user: User, channel: str = "email", *, now: datetim
     sending = transports or Transports.from_config(config, environ=environ)
     outcomes = _deliver_slot(ws, config, schedule, moment, sending, today=moment)
     return [o.as_dict() for o in outcomes]
+
+
+def _synced_first(ws: Workspace, schedule: Schedule, slot: datetime) -> Schedule:
+    """Sync the CRMs the schedule requires when their last successful sync started before the slot (a failure is
+    logged: the message still goes out, with the stale-data notice when the data is old)."""
+    from cadence.sync import sync_source
+    from cadence.sync.run import last_started
+
+    for source in schedule.require_sync:
+        started = last_started(ws, source)
+        if started is not None and started.replace(tzinfo=UTC) >= slot:
+            continue
+        try:
+            sync_source(ws, source)
+        except CadenceError as error:
+            log.warning("sync of %s before delivery %s failed: %s", source, schedule.name, error.one_line())
+    return schedule
 
 
 def _address(user: User | None, channel: str, sending: Transports) -> str | None:

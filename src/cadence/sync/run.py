@@ -38,7 +38,7 @@ from cadence.schema.tables import table_named
 from cadence.sync.records import Fetched, Removal, SyncBatch
 from cadence.workspace import Workspace
 
-__all__ = ["Connector", "SyncOutcome", "last_success", "run_sync", "sync_log"]
+__all__ = ["Connector", "SyncOutcome", "last_started", "last_success", "run_sync", "sync_log"]
 
 SOURCES = ("salesforce", "hubspot")
 
@@ -94,6 +94,14 @@ def last_success(ws: Workspace, source: str) -> dict[str, Any] | None:
         return None
     run_id, finished, cursor, full = rows[0]
     return {"run_id": run_id, "finished_at": finished, "cursor": json.loads(cursor or "{}"), "full": full}
+
+
+def last_started(ws: Workspace, source: str) -> datetime | None:
+    """When the newest succeeded sync of `source` started (naive UTC), or None."""
+    rows = ws.warehouse.select("sync_runs", ("started_at",), where=(("source", "=", source),
+                                                                    ("status", "=", "succeeded")),
+                               order_by="started_at DESC", limit=1)
+    return rows[0][0] if rows else None
 
 
 def sync_log(ws: Workspace, source: str | None = None, limit: int = 50) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 from cadence.config.cron import latest_slot
 from cadence.errors import CadenceError, InputError
 from cadence.progress import Progress
-from cadence.sync.run import Connector, SyncOutcome, run_sync
+from cadence.sync.run import Connector, SyncOutcome, last_started, run_sync
 from cadence.workspace import Workspace
 
 __all__ = ["connector_for", "due_sources", "sync_due", "sync_source"]
@@ -42,13 +42,6 @@ def sync_source(ws: Workspace, source: str, *, full: bool = False, progress: Pro
     return run_sync(ws, source, connector or connector_for(ws, source), full=full, progress=progress)
 
 
-def _last_started(ws: Workspace, source: str) -> datetime | None:
-    rows = ws.warehouse.select("sync_runs", ("started_at",), where=(("source", "=", source),
-                                                                    ("status", "=", "succeeded")),
-                               order_by="started_at DESC", limit=1)
-    return rows[0][0] if rows else None
-
-
 def due_sources(ws: Workspace, now: datetime | None = None) -> list[str]:
     """The configured sources with a `cron:` whose latest slot has passed since their last successful sync."""
     moment = now or datetime.now(UTC)
@@ -59,7 +52,7 @@ def due_sources(ws: Workspace, now: datetime | None = None) -> list[str]:
         if not config.cron:
             continue
         slot = latest_slot(config, moment)
-        last = _last_started(ws, name)
+        last = last_started(ws, name)
         if last is None or last.replace(tzinfo=UTC) < slot:
             due.append(name)
     return due
