@@ -135,6 +135,8 @@ class FakeSalesforce(StandIn):
         self.jobs: dict[str, dict[str, Any]] = {}
         self.extra_fields: dict[str, list[str]] = dict(CUSTOM)
         self.refresh_tokens = {"refresh-me"}
+        self.jwt_key: Any = None  # the connected app's certificate (public key) for the JWT bearer flow
+        self.jwt_users = {"integration@acme.test"}
         self.issued = 0
         self._ids = 0
 
@@ -193,7 +195,13 @@ class FakeSalesforce(StandIn):
 
     def _token(self, request: Request) -> Response:
         form = parse_qs(request.get_data(as_text=True))
-        if form.get("refresh_token", [""])[0] not in self.refresh_tokens:
+        if form.get("grant_type") == ["urn:ietf:params:oauth:grant-type:jwt-bearer"]:
+            from joserfc import jwt
+
+            claims = jwt.decode(form["assertion"][0], self.jwt_key).claims
+            if claims.get("sub") not in self.jwt_users or claims.get("aud") != self.url:
+                return self.json({"error": "invalid_grant", "error_description": "user hasn't approved"}, 400)
+        elif form.get("refresh_token", [""])[0] not in self.refresh_tokens:
             return self.json({"error": "invalid_grant", "error_description": "expired access/refresh token"}, 400)
         self.issued += 1
         token = f"fresh-token-{self.issued}"

@@ -297,3 +297,21 @@ def test_cli_sync_then_log_and_when_the_next_is_due(ws: Workspace, org: FakeSale
     assert due_sources(ws, now=slot_passed) == ["salesforce"]
     bad = runner.invoke(app, ["sync", "pipedrive"])
     assert bad.exit_code == 1 and "unknown sync target" in str(bad.exception)
+
+
+def test_the_jwt_bearer_flow_signs_in_with_the_certificates_key(org: FakeSalesforce, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from joserfc.jwk import RSAKey
+
+    key = RSAKey.generate_key(2048)
+    org.jwt_key = key
+    monkeypatch.setenv("SF_CLIENT_ID", "3MVG9-consumer-key")
+    monkeypatch.setenv("SF_KEY", key.as_pem(private=True).decode())
+    auth = (f"  salesforce: {{instance_url: '{org.url}', auth: {{flow: jwt, client_id_env: SF_CLIENT_ID, "
+            f"username: integration@acme.test, private_key_env: SF_KEY, login_url: '{org.url}'}}}}\n")
+    with workspace_with(tmp_path / "jwt", auth) as ws:
+        assert sync(ws).status == "succeeded" and org.issued == 1
+        monkeypatch.setenv("SF_KEY", "not a key")
+        with pytest.raises(SyncAuthError) as caught:
+            sync(ws)
+        assert "SF_KEY is not a PEM RSA key" in caught.value.one_line()

@@ -69,16 +69,21 @@ class OAuthToken:
         return form
 
     def _jwt_form(self) -> dict[str, str]:
-        from authlib.jose import jwt
+        from joserfc import jwt
+        from joserfc.jwk import RSAKey
 
         key = _secret(self.auth.private_key_env)
         if not key.startswith("-----BEGIN") and Path(key).is_file():
             key = Path(key).read_text(encoding="utf-8")
+        try:
+            signing = RSAKey.import_key(key)
+        except Exception:  # joserfc raises several kinds for a key it cannot read; never show the key
+            raise SyncAuthError(f"the private key in {self.auth.private_key_env} is not a PEM RSA key",
+                                hint="give the connected app certificate's private key (or a path to it)") from None
         claims = {"iss": _secret(self.auth.client_id_env), "sub": self.auth.username,
                   "aud": self.auth.login_url.rstrip("/"), "exp": int(time.time()) + 180}
-        assertion = jwt.encode({"alg": "RS256"}, claims, key)
         return {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
-                "assertion": assertion.decode() if isinstance(assertion, bytes) else str(assertion)}
+                "assertion": jwt.encode({"alg": "RS256"}, claims, signing)}
 
 
 def salesforce_tokens(source: SalesforceSource, *, transport: httpx.BaseTransport | None = None) -> TokenSource:
