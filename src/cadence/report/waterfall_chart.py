@@ -57,3 +57,14 @@ def waterfall_spec(step: Step, *, title: str, currency: str,
                        "encoding": {"x": encoding["x"], "y": {"field": "high", "type": "quantitative"},
                                     "text": {"field": "amount", "type": "quantitative", "format": ",.3~s"}}}],
             "config": {"view": {"stroke": None}}}
+
+
+CONVERTER_BASE = "https://vega.github.io/vega-datasets/"  # where the SVG converter resolves relative links
+
+
+def waterfall_svg(spec: dict[str, Any]) -> str:
+    """The chart as SVG, each bar linking to the site-relative address `link` gave it (the converter would
+    otherwise point relative links at its own data server)."""
+    from cadence.report.charts import to_svg
+
+    return to_svg(spec).replace(f'xlink:href="{CONVERTER_BASE}/', 'xlink:href="/')
