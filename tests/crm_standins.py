@@ -452,8 +452,9 @@ class FakeHubSpot(StandIn):
         items = [r for r in self.objects[name].values() if r["archived"] == archived]
         history = [p for p in (args.get("propertiesWithHistory") or "").split(",") if p]
         properties = [p for p in (args.get("properties") or "").split(",") if p]
-        shaped = [self._shape(r, properties, history) for r in sorted(items, key=lambda r: int(r["id"]))]
-        return self.json(self._paged(shaped, args, 50 if history else None))
+        page = self._paged(sorted(items, key=lambda r: int(r["id"])), args, 50 if history else None)
+        page["results"] = [self._shape(r, properties, history) for r in page["results"]]
+        return self.json(page)
 
     def _search(self, name: str, body: dict[str, Any]) -> Response:
         filters = body["filterGroups"][0]["filters"]

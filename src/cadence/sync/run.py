@@ -110,7 +110,10 @@ def sync_log(ws: Workspace, source: str | None = None, limit: int = 50) -> list[
                "deleted", "message")
     rows = ws.warehouse.select("sync_runs", columns, where=(("source", "=", source),),
                                order_by="started_at DESC", limit=limit)
-    return [dict(zip(columns, row, strict=True)) for row in rows]
+    found = [dict(zip(columns, row, strict=True)) for row in rows]
+    for row in found:
+        row["full"] = bool(row["full"])
+    return found
 
 
 def _write_run(ws: Workspace, outcome: SyncOutcome, started: datetime, finished: datetime | None) -> None:
