@@ -7,9 +7,11 @@ not name is refused (deny by default). Which *rows* a page then shows is the sco
 |-----------|------------------------------------------------------------------------|-------------------------|
 | admin     | everything                                                             | everything              |
 | executive | every area but hiring_scores and admin (hiring: aggregates only)        | scorecard (snapshots),  |
-|           |                                                                        | tempo, requests, actions|
+|           |                                                                        | tempo, requests,        |
+|           |                                                                        | actions, forecast calls |
 | manager   | scorecard, metrics, pipeline, forecast, coaching, tempo, requests,     | tempo, requests,        |
-|           | actions — of their team                                                | actions (their team)    |
+|           | actions — of their team                                                | actions, forecast calls |
+|           |                                                                        | (their team)            |
 | rep       | scorecard, metrics, pipeline, forecast, coaching, requests, actions    | actions (their own)     |
 |           | — of their own deals                                                   |                         |
 | recruiter | hiring, hiring_scores                                                  | hiring_scores           |
@@ -49,8 +51,8 @@ READS: dict[str, frozenset[str]] = {
 
 WRITES: dict[str, frozenset[str]] = {
     "admin": frozenset(AREAS),
-    "executive": frozenset({"scorecard", "tempo", "requests", "actions"}),  # scorecard: compute a week again
-    "manager": frozenset({"tempo", "requests", "actions"}),
+    "executive": frozenset({"scorecard", "tempo", "requests", "actions", "forecast"}),  # scorecard: compute again
+    "manager": frozenset({"tempo", "requests", "actions", "forecast"}),  # forecast: their own and their team's calls
     "rep": frozenset({"actions"}),
     "recruiter": frozenset({"hiring_scores"}),
     "viewer": frozenset(),

@@ -81,9 +81,10 @@ def forecast_with_rollup(tables: TableSource, calendar: FiscalCalendar, as_of: d
     return forecaster.forecast(as_of, start), quarter_rollup(tables, forecaster, as_of, start)
 
 
-def calls_report(tables: TableSource, calendar: FiscalCalendar, currency: str) -> CallsReport:
-    """Every forecaster's calls on complete past quarters scored against what their team closed."""
-    return score_calls(tables, Forecaster(load_forecast_data(tables), calendar), currency)
+def calls_report(tables: TableSource, calendar: FiscalCalendar, currency: str,
+                 last_quarters: int | None = None) -> CallsReport:
+    """Every forecaster's calls on complete past quarters (or the last few) scored against what their team closed."""
+    return score_calls(tables, Forecaster(load_forecast_data(tables), calendar), currency, last_quarters)
 
 
 def backtest(tables: TableSource, calendar: FiscalCalendar, *, checkpoints: tuple[str, ...] = tuple(CHECKPOINTS),

@@ -120,8 +120,10 @@ def bias_of(errors: list[float]) -> tuple[float | None, tuple[float, float] | No
 
 
 def score_forecasters(calls: pd.DataFrame, forecaster: Forecaster, hierarchy: Hierarchy, currency: str,
-                      end: date | None = None) -> tuple[list[ForecasterScore], list[str]]:
-    """Every forecaster with a call on a complete past quarter, scored; and notes on what was left out."""
+                      end: date | None = None, last_quarters: int | None = None
+                      ) -> tuple[list[ForecasterScore], list[str]]:
+    """Every forecaster with a call on a complete past quarter (or on the `last_quarters` most recent ones),
+    scored; and notes on what was left out."""
     calendar = forecaster.calendar
     last = min(end, forecaster.data.end) if end else forecaster.data.end
     notes: list[str] = []
@@ -130,6 +132,10 @@ def score_forecasters(calls: pd.DataFrame, forecaster: Forecaster, hierarchy: Hi
         notes.append(f"{len(foreign):,} calls are in another currency than {currency}: left out, not converted")
     calls = calls[calls["currency"].fillna(currency) == currency]
     starts = _quarter_starts(calls, calendar, last, notes)
+    if last_quarters is not None and len(starts) > last_quarters:
+        kept = sorted(starts, key=lambda q: starts[q])[-last_quarters:]
+        notes.append(f"the last {last_quarters} complete quarters called ({kept[0]} to {kept[-1]}) of {len(starts)}")
+        starts = {q: starts[q] for q in kept}
     replays: dict[tuple[date, int], CompanyReplay] = {}
     stretches: dict[tuple[date, int], pd.Series | None] = {}
     scores = []
@@ -141,7 +147,9 @@ def score_forecasters(calls: pd.DataFrame, forecaster: Forecaster, hierarchy: Hi
             start = starts[label]
             replay = [_replay(replays, stretches, forecaster, start, d) for d in CHECKPOINT_DAYS]
             quarters.append(_quarter_calls(mine, person, label, start, scope, forecaster, replay))
-        scores.append(_summarise(ForecasterScore(person, hierarchy.names.get(person, person), quarters, len(scope))))
+        if quarters:  # a forecaster who called only quarters still under way has nothing to be scored on yet
+            scores.append(_summarise(ForecasterScore(person, hierarchy.names.get(person, person), quarters,
+                                                     len(scope))))
     return scores, notes
 
 
@@ -219,12 +227,14 @@ class CallsReport:
                 "checkpoint_days": list(CHECKPOINT_DAYS), "notes": list(self.notes)}
 
 
-def score_calls(tables: TableSource, forecaster: Forecaster, currency: str) -> CallsReport:
-    """The calls `tables` shows (a manager's scope: their team's), each forecaster scored over past quarters."""
+def score_calls(tables: TableSource, forecaster: Forecaster, currency: str,
+                last_quarters: int | None = None) -> CallsReport:
+    """The calls `tables` shows (a manager's scope: their team's), each forecaster scored over past quarters
+    (every complete one, or the `last_quarters` most recent)."""
     calls = read_calls(tables)
     people = tables.table("people").select("person_id", "name", "manager_id").to_pandas()
     hierarchy = build_hierarchy(people, forecaster.data.deals["owner_id"].dropna())
-    scores, notes = score_forecasters(calls, forecaster, hierarchy, currency)
+    scores, notes = score_forecasters(calls, forecaster, hierarchy, currency, last_quarters=last_quarters)
     if calls.empty:
         notes.append("no forecast calls yet: record one with `cadence forecast call --person ID --quarter Q "
                      "--commit X` or on the forecast page")

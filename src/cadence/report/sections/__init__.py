@@ -5,7 +5,7 @@ from __future__ import annotations
 from cadence.report.model import SectionProvider
 from cadence.report.sections.alignment import AlignmentSection
 from cadence.report.sections.coaching import CoachingSection
-from cadence.report.sections.forecast import ForecastSection
+from cadence.report.sections.forecast import ForecastRollupSection, ForecastSection
 from cadence.report.sections.hiring import HiringSection
 from cadence.report.sections.incentives import IncentivesSection
 from cadence.report.sections.kpis import KpiSection
@@ -17,7 +17,8 @@ from cadence.report.sections.tempo import TempoSection
 
 SECTIONS: list[SectionProvider] = [MissionSection(), KpiSection(), PipelineSection(), QualitySection(),
                                    AlignmentSection(), CoachingSection(), IncentivesSection(), HiringSection(),
-                                   TempoSection(), ForecastSection(), RoadmapSection()]
+                                   TempoSection(), ForecastSection(), ForecastRollupSection(),
+                                   RoadmapSection()]
 
 
 def register_section(provider: SectionProvider) -> None:
