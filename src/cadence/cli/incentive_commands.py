@@ -126,12 +126,16 @@ def render_report(report: IncentiveReport, data: dict[str, Any], header: Text) -
         console.print(rich_table("Bunching by fiscal quarter", [
             {"quarter": q["quarter"], "bookings": round(q["bookings"]), "last 2 weeks": _pct(q["share_last_two_weeks"]),
              "last week": _pct(q["share_last_week"]), "weekly gini": q["gini_weekly"],
+             "month 3": _pct(q["share_month_three"]), "linearity": q["linearity"] or "–",
              "complete": "yes" if q["complete"] else "to date"} for q in data["quarters"]]))
         console.print(rich_table("Bunching by fiscal year (last 2 weeks with its 95% interval)", [
             {"year": y["year"], "bookings": round(y["bookings"]), "last 2 weeks": _pct(y["share_last_two_weeks"]),
              "interval": _interval(y["share_last_two_weeks_low"], y["share_last_two_weeks_high"], ".1%"),
              "last week": _pct(y["share_last_week"]), "even spread": _pct(y["even_share_last_two_weeks"]),
-             "weekly gini": y["gini_weekly"]} for y in data["years"]]))
+             "weekly gini": y["gini_weekly"], "month 3": _pct(y["share_month_three"]),
+             "linearity": y["linearity"] or "–"} for y in data["years"]]))
+        console.print(Text("Linearity: the share of a quarter's bookings closed in its third month — healthy up to "
+                           "40% (35–40% is usual), back-loaded above, a hockey stick from 60%.", style="dim"))
     if report.effects:
         console.print(rich_table("Quarter-end deals against the rest: difference within segment [95% interval]", [
             {"measure": e.label, "quarter-end": _value(e.quarter_end.mean, e.unit),

@@ -6,6 +6,10 @@ from the quarter's end; a week without bookings counts as 0): 0 when every week 
 12/13 ≈ 0.92 when one week books everything. Per fiscal year the same shares, amount-weighted over
 its quarters, with a bootstrap interval, beside the share that evenly spread bookings would give
 (14 days ÷ the days of the quarter ≈ 15%).
+
+Linearity, as RevOps practice reads it: the share of a quarter's bookings closed in its third fiscal month.
+An even quarter books about a third of it there; 35–40% is healthy, more is back-loaded, and 60% or more
+is a hockey stick (the quarter is made at its end). Per year, the share is amount-weighted over its quarters.
 """
 
 from __future__ import annotations
@@ -31,7 +35,24 @@ from cadence.metrics.relations import TableSource
 
 DEFINITION = ("closed-won amount (as `bookings` counts it) with its close in the last 14 (7) days of its fiscal "
               "quarter ÷ the quarter's closed-won amount; Gini over the quarter's 13 weekly totals, weeks counted "
-              "back from its last day, empty weeks included")
+              "back from its last day, empty weeks included; month 3 = the share closed in the quarter's third "
+              "fiscal month (healthy up to 40%, back-loaded above, hockey stick from 60%)")
+HEALTHY_MONTH_THREE = 0.40  # RevOps practice: 35–40% of a quarter's bookings in its third month is healthy …
+HOCKEY_STICK_MONTH_THREE = 0.60  # … and 60% or more is a hockey stick
+
+
+def linearity_verdict(share_month_three: float | None) -> str | None:
+    """healthy (month 3 holds at most 40% of the quarter's bookings), back-loaded, or hockey stick (60% or more)."""
+    if share_month_three is None:
+        return None
+    if share_month_three >= HOCKEY_STICK_MONTH_THREE:
+        return "hockey stick"
+    return "back-loaded" if share_month_three > HEALTHY_MONTH_THREE else "healthy"
+
+
+def third_month_start(calendar: FiscalCalendar, quarter_start: date) -> date:
+    """The first day of the fiscal quarter's third month."""
+    return calendar.next_start(calendar.next_start(quarter_start, "month"), "month")
 
 
 @dataclass
@@ -46,10 +67,16 @@ class QuarterBunching:
     gini_weekly: float | None
     complete: bool  # False while the data stops before the quarter's end
     weekly: list[float] = field(repr=False)  # bookings in weeks 1 … 13
+    share_month_three: float | None = None  # linearity: the share closed in the quarter's third month
+
+    @property
+    def linearity(self) -> str | None:
+        return linearity_verdict(self.share_month_three)
 
     def as_dict(self) -> dict[str, Any]:
         row = asdict(self)
         row["start"] = self.start.isoformat()
+        row["linearity"] = self.linearity
         return row
 
 
@@ -65,9 +92,14 @@ class YearBunching:
     share_last_week: float | None
     gini_weekly: float | None  # mean over the year's quarters
     even_share_last_two_weeks: float  # the share if bookings were spread evenly over the days
+    share_month_three: float | None = None  # amount-weighted over the year's quarters
+
+    @property
+    def linearity(self) -> str | None:
+        return linearity_verdict(self.share_month_three)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "linearity": self.linearity}
 
 
 @dataclass
@@ -104,6 +136,7 @@ def measure_quarter(won: pd.DataFrame, calendar: FiscalCalendar, start: date, th
         share_last_week=_share(won["amount"], won["last_week"]),
         gini_weekly=gini(weekly.to_numpy()), complete=through is None or end <= through + timedelta(days=1),
         weekly=[float(v) for v in weekly],
+        share_month_three=_share(won["amount"], won["day"] >= third_month_start(calendar, start)),
     )
 
 
@@ -123,6 +156,8 @@ def measure_year(won: pd.DataFrame, quarters: list[QuarterBunching], calendar: F
         share_last_week=_share(won["amount"], won["last_week"]),
         gini_weekly=float(np.mean(ginis)) if ginis else None,
         even_share_last_two_weeks=LAST_TWO_WEEKS_DAYS * len(quarters) / days,
+        share_month_three=_share(won["amount"], won["day"] >= won["quarter_start"].map(
+            lambda start: third_month_start(calendar, start))),
     )
 
 

@@ -54,7 +54,8 @@ def year_row(year: YearBunching) -> dict[str, Any]:
             "bookings": round(year.bookings), "last_two_weeks": _pct(year.share_last_two_weeks),
             "95%_interval": interval, "last_week": _pct(year.share_last_week),
             "even_spread_would_give": _pct(year.even_share_last_two_weeks),
-            "weekly_gini": None if year.gini_weekly is None else round(year.gini_weekly, 2)}
+            "weekly_gini": None if year.gini_weekly is None else round(year.gini_weekly, 2),
+            "third_month": _pct(year.share_month_three), "linearity": year.linearity or "–"}
 
 
 def incentives_section(bunching: Bunching, currency: str, *, key: str, title: str) -> Section:
@@ -67,6 +68,13 @@ def incentives_section(bunching: Bunching, currency: str, *, key: str, title: st
     section = Section(key, title)
     section.figures.append(Figure(f"Bookings in a quarter's last two weeks, FY{latest.year}",
                                   latest.share_last_two_weeks, "ratio", period=latest.year, note=note))
+    quarter = next((q for q in reversed(bunching.quarters) if q.complete and q.share_month_three is not None), None)
+    if quarter is not None:
+        section.figures.append(Figure(f"Bookings in the quarter's third month, {quarter.quarter}",
+                                      quarter.share_month_three, "ratio", period=quarter.quarter,
+                                      note=f"linearity: {quarter.linearity} (healthy up to 40%, hockey stick from "
+                                           f"60%) · weekly Gini {quarter.gini_weekly:.2f}"
+                                      if quarter.gini_weekly is not None else f"linearity: {quarter.linearity}"))
     section.rows = [year_row(y) for y in bunching.years]
     section.charts.append(Chart(CHART_KEY, "Bookings by week of quarter",
                                 week_of_quarter_spec(bunching.by_week_of_quarter(),
