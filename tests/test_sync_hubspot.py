@@ -163,7 +163,7 @@ def test_an_interrupted_sync_changes_nothing_and_keeps_the_cursor(ws: Workspace,
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rounds=st.lists(st.lists(st.tuples(st.sampled_from(["new", "stage", "amount", "archive", "company"]),
-                                          st.integers(0, 9)), min_size=1, max_size=4), min_size=1, max_size=2))
+                                          st.integers(0, 9)), min_size=1, max_size=3), min_size=1, max_size=2))
 def test_incremental_syncs_end_equal_to_one_full_sync(rounds: list[list[tuple[str, int]]],
                                                      tmp_path_factory: pytest.TempPathFactory,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
