@@ -346,3 +346,27 @@ def test_on_postgresql_a_sync_a_deletion_and_a_failed_load_behave_as_on_duckdb(
             sync(pg)
         assert whole_warehouse(pg) == before
         assert sync_log(pg)[0]["message"] == "interrupted (RuntimeError)"
+
+
+def test_a_refused_record_is_quarantined_and_leaves_the_quarantine_once_fixed(ws: Workspace,
+                                                                              org: FakeSalesforce) -> None:
+    sync(ws)
+    org.tick(10)
+    credit = org.put("Opportunity", Name="Nota de crédito", AccountId=org.ids["acme"],  # type: ignore[attr-defined]
+                     OwnerId=org.ids["ana"], StageName="Prospección", Amount=-500.0,  # type: ignore[attr-defined]
+                     CurrencyIsoCode="MXN", CloseDate="2026-03-31")
+
+    def refused() -> list[tuple[str, str]]:
+        rows = frame(ws, "SELECT target_table, column_name, row_json FROM quarantine WHERE import_key LIKE "
+                         "'salesforce:salesforce://Opportunity#%'")
+        return [(t, c) for t, c, j in rows.values if json.loads(j)["opportunity_id"] == credit]
+
+    outcome = sync(ws)
+    assert outcome.quarantined == 1 and outcome.read == outcome.loaded + 1
+    assert refused() == [("opportunities", "amount")]
+    assert sync(ws).quarantined == 1 and len(refused()) == 1  # read again through the overlap: listed once
+    org.tick(10)
+    org.put("Opportunity", Id=credit, Amount=500.0)
+    assert sync(ws).quarantined == 0
+    assert refused() == []
+    assert frame(ws, f"SELECT amount FROM opportunities WHERE opportunity_id = '{credit}'").amount[0] == 500.0

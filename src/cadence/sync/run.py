@@ -154,6 +154,30 @@ def _remove(ws: Workspace, removals: list[Removal]) -> int:
     return deleted
 
 
+def _supersede_quarantine(ws: Workspace, source: str, run_id: str, work: SyncBatch) -> None:
+    """An earlier sync's quarantined record that this sync read again (loaded now, or quarantined again under
+    this run) leaves the earlier sync's quarantine: `cadence quarantine` lists each record's latest refusal."""
+    read: dict[str, set[str]] = {}
+    for item in work.batch.frames:
+        key = table_named(item.table).key
+        if item.primary and len(key) == 1 and key[0] in item.frame:
+            read.setdefault(item.table, set()).update(str(v) for v in item.frame[key[0]].dropna())
+    if not read:
+        return
+    rows = ws.warehouse.query(
+        "SELECT import_key, line, target_table, column_name, row_json FROM quarantine "
+        "WHERE import_key LIKE $1 AND import_key NOT LIKE $2", (f"{source}:{source}://%", f"%#{run_id}"))
+    for import_key, line, target, column, row_json in rows:
+        key = table_named(str(target)).key
+        try:
+            value = json.loads(row_json or "{}").get(key[0]) if len(key) == 1 else None
+        except ValueError:
+            continue
+        if value is not None and str(value) in read.get(str(target), set()):
+            ws.warehouse.execute("DELETE FROM quarantine WHERE import_key = $1 AND line = $2 AND target_table = $3 "
+                                 "AND column_name = $4", (import_key, line, target, column))
+
+
 def _full_removals(ws: Workspace, work: SyncBatch, source: str) -> list[Removal]:
     found = []
     for (table, column), seen in work.whole.items():
@@ -194,6 +218,7 @@ def run_sync(ws: Workspace, source: str, connector: Connector, *, full: bool = F
                 outcome.cursor[item.name] = item.cursor
         outcome.message = _notes(outcome)
         with ws.warehouse.transaction():
+            _supersede_quarantine(ws, source, outcome.run_id, work)
             ws.load(prepared)
             removals = work.removals + (_full_removals(ws, work, source) if outcome.full else [])
             if outcome.full:  # a full sync's quarantine replaces the earlier syncs'
