@@ -235,3 +235,12 @@ def test_a_delivery_schedule_can_require_a_fresh_sync_first(ws: Workspace, porta
     assert [r["status"] for r in sync_log(ws)] == ["succeeded"]
     _synced_first(ws, schedule, slot)  # synced after the slot: not again
     assert len(sync_log(ws)) == 1
+
+
+def test_an_error_that_echoes_the_token_never_shows_it(ws: Workspace, portal: FakeHubSpot) -> None:
+    portal.faults.append(Fault("/crm/v3/owners", 403, {"status": "error", "category": "MISSING_SCOPES",
+                                                       "message": "token good-token lacks crm.objects.owners.read"}))
+    with pytest.raises(SyncError) as caught:
+        sync(ws, portal)
+    assert "good-token" not in caught.value.one_line() and "MISSING_SCOPES" in caught.value.one_line()
+    assert "good-token" not in str(sync_log(ws)[0]["message"])

@@ -127,7 +127,7 @@ class ApiClient:
                 if not refreshed and self.tokens.refresh():
                     refreshed = True
                     continue
-                code, message = _error_code(response)
+                code, message = self._said(response, headers)
                 raise SyncAuthError(
                     f"{self.crm} refused the access token ({code or 'HTTP 401'}: {message or 'expired or revoked'})",
                     hint=f"set {self.tokens.names} to a valid token (docs/sync.md says how to get one)")
@@ -141,12 +141,19 @@ class ApiClient:
                 self.sleep(wait)
                 continue
             if response.status_code >= 400:
-                code, message = _error_code(response)
+                code, message = self._said(response, headers)
                 path = httpx.URL(url).path
                 raise SyncError(f"{self.crm} answered HTTP {response.status_code} to {method} {path}"
                                 f"{f' ({code}: {message})' if code or message else ''}",
                                 hint="check the API user's permissions and cadence.yml `sources:`")
             return response
+
+    @staticmethod
+    def _said(response: httpx.Response, headers: dict[str, str]) -> tuple[str, str]:
+        """The API's error code and message, with the token cut out should the API have echoed it."""
+        code, message = _error_code(response)
+        token = headers["Authorization"].removeprefix("Bearer ")
+        return code, message.replace(token, "…") if token else message
 
     @staticmethod
     def _rate_limited(response: httpx.Response) -> bool:
