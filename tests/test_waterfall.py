@@ -13,20 +13,27 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 import cadence
 from cadence.analysis.waterfall import (
     MOVEMENTS,
     Waterfall,
     WaterfallData,
+    assemble,
     load_waterfall_data,
     pipeline_waterfall,
+    target_period,
+    week_waterfall,
 )
+from cadence.analysis.waterfall.movements import step_moves
 from cadence.errors import InputError
 from cadence.ingest import CanonicalFrame, ImportBatch, SourceFile
 from cadence.ingest.prepare import prepare
 from cadence.metrics.money import MissingRatesError, in_currency
 from cadence.report.charts import to_svg
+from cadence.report.model import ScorecardContext
+from cadence.report.sections.pipeline import PipelineSection
 from cadence.report.waterfall_chart import waterfall_spec
 from cadence.workspace import Workspace, init_workspace
 from tests.datasets import Dataset
@@ -112,6 +119,13 @@ def test_every_quarter_of_the_demo_company_reconciles(demo_workspace: Workspace)
     by_team = pipeline_waterfall(demo_workspace, demo_workspace.calendar, by="team", grain="month", data=data)
     assert len(by_team.groups) >= 3
     assert_reconciles(by_team)
+    # the scorecard's week reads only the deals not closed before it: the same bars as reading every deal
+    for first in (date(2026, 1, 19), date(2025, 11, 3)):
+        last = first + timedelta(days=6)
+        target = target_period(demo_workspace.calendar, None, last)
+        whole = assemble(data, target, "week", last, [step_moves(data, target, first, last)], None)
+        week = week_waterfall(demo_workspace, demo_workspace.calendar, first, last)
+        assert week.rows[0] == whole.rows[0] and week.period == whole.period
 
 
 @pytest.fixture(scope="module")
@@ -286,6 +300,27 @@ def test_a_missing_rate_refuses_the_waterfall(tmp_path: Path) -> None:
         ws.close()
 
 
+def test_the_scorecard_shows_the_weeks_waterfall_and_its_deals(small: Workspace) -> None:
+    context = ScorecardContext("2024-W02", date(2024, 1, 8), date(2024, 1, 15))
+    section = PipelineSection().build(small, context)
+    assert section is not None
+    moved = {f.label: (f.value, f.note) for f in section.figures if f.period == "2024-Q1" and f.unit == "currency"
+             and f.metric is None}
+    assert moved == {"Open pipeline closing in 2024-Q1, Jan 08": (9487.58, "6 deals"),
+                     "Created this week": (0.0, "0 deals"), "Pulled in this week": (0.0, "0 deals"),
+                     "Increased this week": (0.0, "0 deals"), "Decreased this week": (0.0, "0 deals"),
+                     "Pushed out this week": (700.0, "1 deal"), "Won this week": (2000.0, "1 deal"),
+                     "Lost this week": (0.0, "0 deals"),
+                     "Open pipeline closing in 2024-Q1, end of Jan 14": (6787.58, "4 deals")}
+    assert [(r["movement"], r["deal"], r["before"], r["after"]) for r in section.rows] == [
+        ("Pushed out", "Deal push_late", "Proposal, 700.00, closing 2024-01-25",
+         "Closed Won, 700.00, closing 2024-04-10"),
+        ("Won", "Deal push_won", "Proposal, 2,000.00, closing 2024-01-20", "Closed Won, 2,000.00, closing 2024-01-11")]
+    assert [c.key for c in section.charts] == ["pipeline-waterfall"]
+    empty = PipelineSection().build(small, ScorecardContext("", date(2024, 1, 15), date(2024, 1, 15)))
+    assert empty is not None and not empty.charts  # a week of no days: coverage only
+
+
 def test_chart_has_every_bar(small: Workspace) -> None:
     result = pipeline_waterfall(small, small.calendar, period="2024-Q1", through=THROUGH)
     spec = waterfall_spec(result.total, title="Q1", currency="USD", link=lambda bar: f"#{bar}")
@@ -296,6 +331,16 @@ def test_chart_has_every_bar(small: Workspace) -> None:
 
 
 # -- the command ------------------------------------------------------------------------------------------------
+def command(*args: str) -> str:
+    """What `cadence ARGS` prints, run in this process."""
+    from cadence.cli.main import app, register_commands
+
+    register_commands()
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 @pytest.fixture(scope="module")
 def small_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small company, closed: a command opens it (DuckDB admits one writer at a time)."""
@@ -305,27 +350,24 @@ def small_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_cli_json_shape(small_root: Path) -> None:
-    out = run_cadence("-w", str(small_root), "--today", THROUGH.isoformat(), "pipeline", "waterfall", "--period",
-                      "2024-Q1", "--grain", "week", "--format", "json", check=True)
-    data = json.loads(out.stdout)
+    data = json.loads(command("-w", str(small_root), "--today", THROUGH.isoformat(), "pipeline", "waterfall",
+                              "--period", "2024-Q1", "--grain", "week", "--format", "json"))
     assert {"currency", "period", "period_start", "period_end", "rows"} <= set(data)
     assert (data["currency"], data["period"], data["period_start"], data["period_end"]) == \
         ("USD", "2024-Q1", "2024-01-01", "2024-03-31")
     assert all(list(row) == ROW_KEYS for row in data["rows"])
     assert data["rows"][0]["start"] == 7987.58 and data["rows"][0]["pulled_in_count"] == 1
     assert "groups" not in data
-    grouped = json.loads(run_cadence("-w", str(small_root), "--today", THROUGH.isoformat(), "pipeline", "waterfall",
-                                     "--period", "2024-Q1", "--by", "team", "--drill", "won", "--format", "json",
-                                     check=True).stdout)
+    grouped = json.loads(command("-w", str(small_root), "--today", THROUGH.isoformat(), "pipeline", "waterfall",
+                                 "--period", "2024-Q1", "--by", "team", "--drill", "won", "--format", "json"))
     assert [g["group"] for g in grouped["groups"]] == ["East", "West"]
     assert [d["opportunity_id"] for d in grouped["drill"]["deals"]] == ["push_won"]
 
 
 def test_cli_default_period_chart_and_bad_input(small_root: Path, tmp_path: Path) -> None:
     chart = tmp_path / "waterfall.svg"
-    out = run_cadence("-w", str(small_root), "pipeline", "waterfall", "--format", "json", "--chart", str(chart),
-                      check=True)
-    data = json.loads(out.stdout)
+    data = json.loads(command("-w", str(small_root), "pipeline", "waterfall", "--format", "json", "--chart",
+                              str(chart)))
     assert (data["period"], data["rows"][-1]["to"]) == ("2024-Q3", THROUGH.isoformat())  # the data's last day
     assert chart.read_text(encoding="utf-8").startswith("<svg")
     assert "grain" in _one_line_error(run_cadence("-w", str(small_root), "pipeline", "waterfall", "--grain", "day"))

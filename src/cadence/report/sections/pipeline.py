@@ -54,7 +54,7 @@ def waterfall_part(result: Waterfall, currency: str) -> tuple[list[Figure], list
 
     def figure(label: str, bar: str) -> Figure:
         return Figure(label, float(step.amount(bar)), "currency", period=result.period,
-                      note=f"{step.counts[bar]:,} deals")
+                      note=f"{step.counts[bar]:,} deal{'' if step.counts[bar] == 1 else 's'}")
 
     figures = [figure(f"Open pipeline closing in {result.period}, {step.first:%b %d}", "start"),
                *[figure(f"{MOVED[m]} this week", m) for m in MOVEMENTS],
