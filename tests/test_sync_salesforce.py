@@ -297,6 +297,11 @@ def test_cli_sync_then_log_and_when_the_next_is_due(ws: Workspace, org: FakeSale
     assert due_sources(ws, now=slot_passed) == ["salesforce"]
     bad = runner.invoke(app, ["sync", "pipedrive"])
     assert bad.exit_code == 1 and "unknown sync target" in str(bad.exception)
+    due = runner.invoke(app, ["sync", "--due", "--format", "json"])  # synced since the last slot: nothing due
+    assert due.exit_code == 0 and json.loads(due.stdout) == []
+    (ws.root / "cadence.yml").write_text((ws.root / "cadence.yml").read_text().replace(org.url, "http://127.0.0.1:9"))
+    unreachable = runner.invoke(app, ["sync", "salesforce"])
+    assert unreachable.exit_code == 1 and "Salesforce could not be reached" in str(unreachable.exception)
 
 
 def test_the_jwt_bearer_flow_signs_in_with_the_certificates_key(org: FakeSalesforce, tmp_path: Path,

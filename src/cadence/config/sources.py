@@ -21,6 +21,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+SalesforceObject = Literal["User", "Account", "Opportunity", "OpportunityHistory", "Task", "Event", "OpportunityStage",
+                           "CurrencyType", "DatedConversionRate", "FiscalYearSettings", "Period"]
+HubSpotObject = Literal["owners", "pipelines", "companies", "contacts", "deals"]
 
 
 def _check_cron(value: str | None) -> str | None:
@@ -92,9 +95,9 @@ class SalesforceSource(BaseModel):
                              "five-field cron line read in `timezone`, e.g. '0 2 * * *'")
     timezone: str = Field(default="UTC", description="the IANA time zone the cron line is read in")
     bulk: bool = Field(default=False, description="read through Bulk API 2.0 query jobs (large orgs)")
-    objects: list[str] | None = Field(default=None, description="the objects to read (default: User, Account, "
-                                      "Opportunity, OpportunityHistory, Task, Event and the currency and fiscal "
-                                      "objects)")
+    objects: list[SalesforceObject] | None = Field(default=None, description="the objects to read (default: all: "
+                                                   "User, Account, Opportunity, OpportunityHistory, Task, Event, "
+                                                   "OpportunityStage and the currency and fiscal objects)")
     timeout_seconds: float = Field(default=60.0, gt=0, description="how long to wait for one response")
 
     @field_validator("cron")
@@ -130,8 +133,8 @@ class HubSpotSource(BaseModel):
     cron: str | None = Field(default=None, description="when `cadence sync --due` and `cadence serve` sync, as a "
                              "five-field cron line read in `timezone`")
     timezone: str = Field(default="UTC", description="the IANA time zone the cron line is read in")
-    objects: list[str] | None = Field(default=None, description="the objects to read (default: owners, pipelines, "
-                                      "companies, contacts, deals)")
+    objects: list[HubSpotObject] | None = Field(default=None, description="the objects to read (default: all: "
+                                                "owners, pipelines, companies, contacts, deals)")
     timeout_seconds: float = Field(default=60.0, gt=0, description="how long to wait for one response")
 
     @field_validator("cron")

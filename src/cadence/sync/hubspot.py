@@ -113,7 +113,7 @@ class HubSpotConnector:
 
     # -- reading -----------------------------------------------------------------------------------
     def fetch(self, cursors: dict[str, str], full: bool, progress: Progress) -> list[Fetched]:
-        wanted = self.config.objects or ["owners", "pipelines", *(o.name for o in OBJECTS)]
+        wanted: list[str] = [*(self.config.objects or [])] or ["owners", "pipelines", *(o.name for o in OBJECTS)]
         until = self.now()
         found = []
         if "owners" in wanted:

@@ -99,7 +99,7 @@ class SalesforceConnector:
 
     # -- reading -----------------------------------------------------------------------------------
     def fetch(self, cursors: dict[str, str], full: bool, progress: Progress) -> list[Fetched]:
-        wanted = self.config.objects or [*INCREMENTAL, *WHOLE]
+        wanted: list[str] = [*(self.config.objects or [])] or [*INCREMENTAL, *WHOLE]
         found = []
         for name in [n for n in (*INCREMENTAL, *WHOLE) if n in wanted]:
             described = self._describe(name)
