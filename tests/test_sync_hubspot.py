@@ -244,3 +244,23 @@ def test_an_error_that_echoes_the_token_never_shows_it(ws: Workspace, portal: Fa
         sync(ws, portal)
     assert "good-token" not in caught.value.one_line() and "MISSING_SCOPES" in caught.value.one_line()
     assert "good-token" not in str(sync_log(ws)[0]["message"])
+
+
+def test_a_close_date_is_the_day_it_is_in_the_companys_time_zone(portal: FakeHubSpot, tmp_path: Path) -> None:
+    # HubSpot stores a close date as a moment: midnight of 31 May in Berlin is 22:00 UTC on the 30th
+    deal = portal.put("deals", dealname="Berg Verlängerung", pipeline="default", dealstage="qualifiedtobuy",
+                      amount="9000", deal_currency_code="EUR", closedate="2026-05-30T22:00:00.000Z",
+                      hs_is_closed="false", hs_is_closed_won="false")
+    with workspace_with(tmp_path / "berlin", block(portal)) as ws:
+        config = ws.root / "cadence.yml"
+        config.write_text(config.read_text(encoding="utf-8").replace("timezone: UTC", "timezone: Europe/Berlin", 1),
+                          encoding="utf-8")
+    from cadence.workspace import open_workspace
+
+    with open_workspace(tmp_path / "berlin") as ws:
+        assert ws.config.timezone == "Europe/Berlin"
+        sync(ws, portal)
+        day = frame(ws, f"SELECT close_date FROM opportunities WHERE opportunity_id = '{deal}'").close_date[0]
+        assert str(day)[:10] == "2026-05-31"
+        days = frame(ws, f"SELECT close_date FROM opportunity_history WHERE opportunity_id = '{deal}'").close_date
+        assert {str(d)[:10] for d in days} == {"2026-05-31"}

@@ -494,20 +494,34 @@ def read_owners(source: pd.DataFrame, context: Context) -> list[tuple[str, pd.Da
 HISTORY_PROPERTIES = {"dealstage": "stage", "amount": "amount", "closedate": "close_date"}
 
 
+def local_day(value: object, zone: str) -> object:
+    """The API's close date, a UTC moment ('2026-05-30T22:00:00Z' for midnight in Berlin), as the day it is in
+    the company's time zone ('2026-05-31'), as an export writes it; other text as it is."""
+    if not isinstance(value, str) or "T" not in value:
+        return value
+    try:
+        stamp = pd.Timestamp(value)
+    except ValueError:
+        return value
+    return (stamp.tz_convert(zone) if stamp.tzinfo else stamp).strftime("%Y-%m-%d")
+
+
 def history_from_versions(deal: str, line: int, versions: dict[str, list[dict[str, str]]],
-                          stage_label: Callable[[str], str]) -> list[dict[str, object]]:
+                          stage_label: Callable[[str], str], zone: str = "UTC") -> list[dict[str, object]]:
     """A deal's `propertiesWithHistory` (each property's values with their timestamps) as one history row per
-    moment something changed, holding the stage, amount and close date in force from then on."""
+    moment something changed, holding the stage, amount and close date (its day in `zone`) in force from then
+    on."""
     changes = sorted(((pd.Timestamp(v["timestamp"]), -i, prop, v.get("value"))  # HubSpot lists newest first
                       for prop, values in versions.items() if prop in HISTORY_PROPERTIES
                       for i, v in enumerate(values) if v.get("timestamp")), key=lambda c: (c[0], c[1]))
     state: dict[str, object] = {}
     rows: dict[pd.Timestamp, dict[str, object]] = {}
-    for when, _, prop, value in changes:
+    for when, _, prop, raw in changes:
+        value: object = raw
         if prop == "dealstage":
-            value = stage_label(value) if value else None
+            value = stage_label(raw) if raw else None
         elif prop == "closedate":
-            value = value[:10] if value else None
+            value = local_day(raw, zone) if raw else None
         state[HISTORY_PROPERTIES[prop]] = value or None
         moment = when.tz_convert("UTC").tz_localize(None) if when.tzinfo else when
         rows[moment] = {"opportunity_id": deal, "changed_at": moment.isoformat(sep=" "), **state, LINE: line}

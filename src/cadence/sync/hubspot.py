@@ -276,24 +276,26 @@ class HubSpotConnector:
             if not item.records:
                 continue
             frame = frame_of(item.records, item.columns)
+            if "closedate" in frame:
+                frame["closedate"] = frame["closedate"].map(lambda v: mapping.local_day(v, options.timezone))
             path = source_path("hubspot", item.name, run_id)
             outputs = list(mapping.read_owners(frame, context) if obj is None else obj.read(frame, context))
             if item.name == "deals":
-                outputs.append(("opportunity_history", self._history(frame), "opportunity_id"))
+                outputs.append(("opportunity_history", self._history(frame, options.timezone), "opportunity_id"))
             work.add_object(path, frame, outputs)
         stages = self._stages(options)
         if stages is not None:
             work.batch.add(stages)
         return work
 
-    def _history(self, deals: pd.DataFrame) -> pd.DataFrame:
+    def _history(self, deals: pd.DataFrame, zone: str) -> pd.DataFrame:
         rows: list[dict[str, object]] = []
         for deal, pipeline_label, line in zip(deals["hs_object_id"], deals.get("pipeline", pd.Series(dtype=str)),
                                               deals[mapping.LINE], strict=False):
             pipeline = next((p for p in self.pipelines.values() if p["label"] == pipeline_label), None)
             labels = {str(s["id"]): str(s["label"]) for s in (pipeline or {}).get("stages", [])}
             rows += mapping.history_from_versions(str(deal), int(line), self.histories.get(str(deal), {}),
-                                                  _relabel(labels))
+                                                  _relabel(labels), zone)
         return pd.DataFrame(rows, columns=[*mapping.HISTORY_COLUMNS])
 
     def _stages(self, options: ImportOptions) -> CanonicalFrame | None:
