@@ -30,7 +30,7 @@ def _fresh(root: Path, warehouse: str | None) -> None:
         init_workspace(template)
         atexit.register(shutil.rmtree, template.parent, True)
         _TEMPLATE.append(template)
-    shutil.copytree(_TEMPLATE[0], root)
+    shutil.copytree(_TEMPLATE[0], root, dirs_exist_ok=True)
 
 
 def workspace_with(root: Path, sources_yaml: str, *, currency: str = "USD", warehouse: str | None = None

@@ -15,6 +15,7 @@ from cadence.cli.console import RichProgress, console, emit_json, errors, rich_t
 from cadence.cli.main import FormatOption, Output, app, open_workspace
 from cadence.cli.render import Sheet, View, render, supports
 from cadence.errors import CadenceError, InputError
+from cadence.progress import Progress, Silent
 
 LOG_COLUMNS = ["run_id", "source", "started_at", "finished_at", "status", "full", "read", "loaded", "quarantined",
                "deleted", "message"]
@@ -55,7 +56,7 @@ def sync(
             if target is not None or full:
                 raise InputError("--due syncs what cron says is due: leave out the CRM and --full",
                                  hint="cadence sync --due")
-            results = sync_due(ws, progress=RichProgress())
+            results = sync_due(ws, progress=_progress())
         else:
             names = [target] if target else ws.config.sources.configured()
             if not names:
@@ -63,7 +64,7 @@ def sync(
                                  hint="add `sources: {salesforce: …}` or `{hubspot: …}` (docs/sync.md)")
             for name in names:
                 try:
-                    results.append(sync_source(ws, name, full=full, progress=RichProgress()).summary())
+                    results.append(sync_source(ws, name, full=full, progress=_progress()).summary())
                 except CadenceError as error:
                     if len(names) == 1:
                         raise
@@ -71,6 +72,11 @@ def sync(
     _print(results, output, due)
     if any(r["status"] == "failed" for r in results):
         raise typer.Exit(1)
+
+
+def _progress() -> Progress:
+    """Bars on a terminal; nothing when stderr is a pipe or a log (a bar each object would leave blank lines)."""
+    return RichProgress() if errors.is_terminal else Silent()
 
 
 def _print(results: list[dict[str, Any]], output: Output, due: bool) -> None:
