@@ -306,12 +306,12 @@ def test_the_scorecard_shows_the_weeks_waterfall_and_its_deals(small: Workspace)
     assert section is not None
     moved = {f.label: (f.value, f.note) for f in section.figures if f.period == "2024-Q1" and f.unit == "currency"
              and f.metric is None}
-    assert moved == {"Open pipeline closing in 2024-Q1, Jan 08": (9487.58, "6 deals"),
+    assert moved == {"Open pipeline closing this quarter, as the week began": (9487.58, "6 deals"),
                      "Created this week": (0.0, "0 deals"), "Pulled in this week": (0.0, "0 deals"),
                      "Increased this week": (0.0, "0 deals"), "Decreased this week": (0.0, "0 deals"),
                      "Pushed out this week": (700.0, "1 deal"), "Won this week": (2000.0, "1 deal"),
                      "Lost this week": (0.0, "0 deals"),
-                     "Open pipeline closing in 2024-Q1, end of Jan 14": (6787.58, "4 deals")}
+                     "Open pipeline closing this quarter, as the week ended": (6787.58, "4 deals")}
     assert [(r["movement"], r["deal"], r["before"], r["after"]) for r in section.rows] == [
         ("Pushed out", "Deal push_late", "Proposal, 700.00, closing 2024-01-25",
          "Closed Won, 700.00, closing 2024-04-10"),

@@ -70,7 +70,7 @@ def incentives_section(bunching: Bunching, currency: str, *, key: str, title: st
                                   latest.share_last_two_weeks, "ratio", period=latest.year, note=note))
     quarter = next((q for q in reversed(bunching.quarters) if q.complete and q.share_month_three is not None), None)
     if quarter is not None:
-        section.figures.append(Figure(f"Bookings in the quarter's third month, {quarter.quarter}",
+        section.figures.append(Figure("Bookings in the last complete quarter's third month",
                                       quarter.share_month_three, "ratio", period=quarter.quarter,
                                       note=f"linearity: {quarter.linearity} (healthy up to 40%, hockey stick from "
                                            f"60%) · weekly Gini {quarter.gini_weekly:.2f}"

@@ -56,9 +56,9 @@ def waterfall_part(result: Waterfall, currency: str) -> tuple[list[Figure], list
         return Figure(label, float(step.amount(bar)), "currency", period=result.period,
                       note=f"{step.counts[bar]:,} deal{'' if step.counts[bar] == 1 else 's'}")
 
-    figures = [figure(f"Open pipeline closing in {result.period}, {step.first:%b %d}", "start"),
-               *[figure(f"{MOVED[m]} this week", m) for m in MOVEMENTS],
-               figure(f"Open pipeline closing in {result.period}, end of {step.last:%b %d}", "end")]
+    figures = [figure("Open pipeline closing this quarter, as the week began", "start"),  # labels stay the same
+               *[figure(f"{MOVED[m]} this week", m) for m in MOVEMENTS],  # week after week: what-changed matches them
+               figure("Open pipeline closing this quarter, as the week ended", "end")]
     rows: list[dict[str, object]] = []
     for movement in MOVEMENTS:
         deals = sorted(result.drill(movement), key=lambda d: -(d["amount"] or 0))[:DRILL_PER_MOVEMENT]
