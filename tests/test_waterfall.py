@@ -37,6 +37,7 @@ from cadence.report.sections.pipeline import PipelineSection
 from cadence.report.waterfall_chart import waterfall_spec
 from cadence.workspace import Workspace, init_workspace
 from tests.datasets import Dataset
+from tests.ingest_helpers import reopened
 from tests.test_cli import _one_line_error
 from tests.test_cli import cadence as run_cadence
 
@@ -259,6 +260,18 @@ def test_hand_worked_quarter_step_by_step(small: Workspace) -> None:
     assert all(_bars(result, i) == {"start": 3833.33, "end": 3833.33} for i in range(6, len(result.rows)))
     assert result.total.counts["end"] == 3
     assert _ids(result, "end") == ["euro", "peso", "pull"]
+
+
+def test_the_same_waterfall_on_both_engines(any_workspace: Workspace) -> None:
+    _load(any_workspace, HISTORY)
+    with reopened(any_workspace, exchange_rates=RATES) as ws:
+        result = pipeline_waterfall(ws, ws.calendar, period="2024-Q1", grain="month", through=THROUGH)
+    assert_reconciles(result)
+    # January: start 7,987.58; pulled in 1,500 (pull); won 2,000 (push_won); pushed out 700 + 3,000; created and
+    # lost 400 (flash); decreased 176.47 (peso). February: increased 222.22 (euro)
+    assert _bars(result, 0) == {"start": 7987.58, "created": 400.0, "pulled_in": 1500.0, "decreased": 176.47,
+                                "pushed_out": 3700.0, "won": 2000.0, "lost": 400.0, "end": 3611.11}
+    assert _bars(result, 1) == {"start": 3611.11, "increased": 222.22, "end": 3833.33}
 
 
 def test_a_deal_jumping_two_quarters_skips_the_one_between(small: Workspace) -> None:
