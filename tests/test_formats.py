@@ -33,10 +33,11 @@ ARGUMENTS: dict[str, list[str]] = {
     "roadmap plan": ["--capacity", "800h"],
     "roadmap value": ["{feature}"],
     "comments": ["kpi:Sales/bookings"],
+    "forecast call": ["--person", "P014", "--quarter", "2027-Q2", "--commit", "1000"],
 }
 # Commands that write: run on an empty workspace of their own, never on the shared demo.
-WRITES = {"ingest", "demo", "hiring score", "requests add"}
-SLOW = {"forecast backtest"}
+WRITES = {"ingest", "demo", "hiring score", "requests add", "forecast call"}
+SLOW = {"forecast backtest", "forecast calls"}
 
 
 def commands_with_format() -> list[str]:
