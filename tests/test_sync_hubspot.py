@@ -264,3 +264,13 @@ def test_a_close_date_is_the_day_it_is_in_the_companys_time_zone(portal: FakeHub
         assert str(day)[:10] == "2026-05-31"
         days = frame(ws, f"SELECT close_date FROM opportunity_history WHERE opportunity_id = '{deal}'").close_date
         assert {str(d)[:10] for d in days} == {"2026-05-31"}
+
+
+def test_without_the_schemas_scope_every_property_the_mapping_knows_is_asked_for(ws: Workspace,
+                                                                               portal: FakeHubSpot) -> None:
+    scope = {"status": "error", "category": "MISSING_SCOPES", "message": "This app hasn't been granted all "
+             "required scopes to make this call."}
+    portal.faults += [Fault(f"/crm/v3/properties/{name}", 403, scope) for name in ("companies", "contacts", "deals")]
+    outcome = sync(ws, portal)
+    assert outcome.status == "succeeded" and outcome.unknown_fields == {}
+    assert frame(ws, "SELECT count(*) AS n FROM opportunities").n[0] == 2

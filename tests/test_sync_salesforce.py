@@ -375,3 +375,16 @@ def test_a_refused_record_is_quarantined_and_leaves_the_quarantine_once_fixed(ws
     assert sync(ws).quarantined == 0
     assert refused() == []
     assert frame(ws, f"SELECT amount FROM opportunities WHERE opportunity_id = '{credit}'").amount[0] == 500.0
+
+
+def test_an_optional_object_the_user_may_not_read_is_skipped_a_required_one_fails(ws: Workspace,
+                                                                                 org: FakeSalesforce) -> None:
+    denied = [{"errorCode": "INSUFFICIENT_ACCESS", "message": "insufficient access rights on object"}]
+    org.faults.append(Fault("/sobjects/CurrencyType/describe", 403, denied))
+    outcome = sync(ws)
+    assert outcome.status == "succeeded"
+    assert "CurrencyType" not in [o["object"] for o in outcome.objects]
+    assert frame(ws, "SELECT count(*) AS n FROM exchange_rates WHERE source = 'salesforce'").n[0] == 0
+    org.faults.append(Fault("/sobjects/Opportunity/describe", 403, denied))
+    with pytest.raises(SyncError, match="HTTP 403 .*INSUFFICIENT_ACCESS"):
+        sync(ws)

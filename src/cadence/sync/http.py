@@ -25,7 +25,9 @@ __all__ = ["ApiClient", "EnvToken", "SyncAuthError", "SyncError", "TokenSource"]
 
 
 class SyncError(CadenceError):
-    """A sync could not read the CRM (the warehouse is left as it was)."""
+    """A sync could not read the CRM (the warehouse is left as it was). `status`: the HTTP status, when one."""
+
+    status: int | None = None
 
 
 class SyncAuthError(SyncError):
@@ -143,9 +145,11 @@ class ApiClient:
             if response.status_code >= 400:
                 code, message = self._said(response, headers)
                 path = httpx.URL(url).path
-                raise SyncError(f"{self.crm} answered HTTP {response.status_code} to {method} {path}"
-                                f"{f' ({code}: {message})' if code or message else ''}",
-                                hint="check the API user's permissions and cadence.yml `sources:`")
+                refused = SyncError(f"{self.crm} answered HTTP {response.status_code} to {method} {path}"
+                                    f"{f' ({code}: {message})' if code or message else ''}",
+                                    hint="check the API user's permissions and cadence.yml `sources:`")
+                refused.status = response.status_code
+                raise refused
             return response
 
     @staticmethod

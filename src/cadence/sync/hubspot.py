@@ -139,7 +139,12 @@ class HubSpotConnector:
 
     def _properties(self, obj: CrmObject) -> tuple[list[str], set[str]]:
         """The properties to ask for (the mapping's that the account has) and the custom ones it does not read."""
-        listed = self.client.get_json(f"{self.base}/crm/v3/properties/{obj.name}").get("results", [])
+        try:
+            listed = self.client.get_json(f"{self.base}/crm/v3/properties/{obj.name}").get("results", [])
+        except SyncError as error:
+            if error.status != 403:  # without the schemas scope: ask for every property the mapping knows
+                raise
+            listed = []
         have = {str(p["name"]): p for p in listed}
         wanted = sorted(n for n in self.known if n in have) if have else sorted(self.known)
         unknown = {n for n, p in have.items() if p.get("hubspotDefined") is False and n not in self.known}

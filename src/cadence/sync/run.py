@@ -19,6 +19,7 @@ everything, and also removes rows of the synced tables the CRM no longer has at 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Callable
@@ -235,7 +236,8 @@ def run_sync(ws: Workspace, source: str, connector: Connector, *, full: bool = F
             f"interrupted ({type(error).__name__})"
         outcome.cursor = dict(cursors)
         outcome.loaded = outcome.quarantined = outcome.deleted = 0  # nothing was written
-        with ws.warehouse.transaction():
+        # a warehouse that cannot record the failure must not hide its cause
+        with contextlib.suppress(Exception), ws.warehouse.transaction():
             _write_run(ws, outcome, started, now())
         raise
     finally:

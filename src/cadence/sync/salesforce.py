@@ -93,6 +93,7 @@ class SalesforceConnector:
                                           timeout=config.timeout_seconds, sleep=sleep, transport=transport)
         self.sleep, self.poll_seconds, self.poll_limit = sleep, poll_seconds, poll_limit
         self.known = known_fields()
+        self.skipped: list[str] = []  # objects the org does not have, or the user may not read
 
     def close(self) -> None:
         self.client.close()
@@ -113,7 +114,9 @@ class SalesforceConnector:
         try:
             body = self.client.get_json(f"{self.config.base}/sobjects/{name}/describe")
         except SyncError as error:
-            if "HTTP 404" in error.message:
+            # an object the org lacks; an optional one (the currency or fiscal objects) the user may not read
+            if error.status == 404 or (error.status == 403 and name in WHOLE):
+                self.skipped.append(name)
                 return None
             raise
         fields: dict[str, Any] = {}
