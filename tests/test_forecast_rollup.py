@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -195,3 +196,12 @@ def test_forecast_json_has_the_rollup(small: Workspace) -> None:
     assert {"closed", "commit", "best_case", "pipeline", "uncategorised", "model", "stage_weighted", "depth",
             "manager_id", "own"} <= set(vera)
     assert data["methods"][0]["method"] == "stage_weighted"
+
+
+def test_every_category_of_the_real_exports_is_known(dataset: Any) -> None:
+    """The real HubSpot and Salesforce samples' category columns, read as plain CSV: every name is placed."""
+    hubspot = pd.read_csv(dataset("hubspot-deals/anonymized_hubspot_deals.csv"), usecols=["Forecast category"])
+    salesforce = pd.read_csv(dataset("salesforce-sample/OpportunityHistory.csv"), usecols=["ForecastCategory"])
+    names = set(hubspot["Forecast category"].dropna()) | set(salesforce["ForecastCategory"].dropna())
+    assert {"Not forecasted", "Closed won", "Best case", "Commit", "Pipeline", "Closed"} <= names
+    assert {n: normalise_category(n) for n in names if normalise_category(n) is None} == {}
