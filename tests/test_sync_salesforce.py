@@ -384,6 +384,8 @@ def test_an_optional_object_the_user_may_not_read_is_skipped_a_required_one_fail
     outcome = sync(ws)
     assert outcome.status == "succeeded"
     assert "CurrencyType" not in [o["object"] for o in outcome.objects]
+    assert outcome.message.endswith("not in this org or not readable by its user (skipped): CurrencyType, "
+                                    "DatedConversionRate, FiscalYearSettings, Period")
     assert frame(ws, "SELECT count(*) AS n FROM exchange_rates WHERE source = 'salesforce'").n[0] == 0
     org.faults.append(Fault("/sobjects/Opportunity/describe", 403, denied))
     with pytest.raises(SyncError, match="HTTP 403 .*INSUFFICIENT_ACCESS"):

@@ -107,6 +107,7 @@ class HubSpotConnector:
         self.known = _aliases()
         self.pipelines: dict[str, dict[str, Any]] = {}
         self.histories: dict[str, dict[str, list[dict[str, str]]]] = {}
+        self.skipped: list[str] = []
 
     def close(self) -> None:
         self.client.close()

@@ -48,6 +48,7 @@ class Connector(Protocol):
     """A CRM: reads objects (`fetch`), then maps what it read onto an import batch (`to_batch`)."""
 
     source: str
+    skipped: list[str]  # objects the CRM does not have, or the user may not read (said in the run's message)
 
     def fetch(self, cursors: dict[str, str], full: bool, progress: Progress) -> list[Fetched]: ...
 
@@ -217,7 +218,7 @@ def run_sync(ws: Workspace, source: str, connector: Connector, *, full: bool = F
         for item in fetched:
             if item.cursor:
                 outcome.cursor[item.name] = item.cursor
-        outcome.message = _notes(outcome)
+        outcome.message = _notes(outcome, connector.skipped)
         with ws.warehouse.transaction():
             _supersede_quarantine(ws, source, outcome.run_id, work)
             ws.load(prepared)
@@ -244,10 +245,14 @@ def run_sync(ws: Workspace, source: str, connector: Connector, *, full: bool = F
         connector.close()
 
 
-def _notes(outcome: SyncOutcome) -> str:
-    """Fields the mapping does not read, once per sync (they are ignored)."""
-    if not outcome.unknown_fields:
-        return ""
-    parts = [f"{name}: {', '.join(fields[:8])}{' …' if len(fields) > 8 else ''}"
-             for name, fields in outcome.unknown_fields.items()]
-    return "fields Cadence does not read (ignored): " + "; ".join(parts)
+def _notes(outcome: SyncOutcome, skipped: list[str]) -> str:
+    """Fields the mapping does not read (ignored) and objects not read, once per sync."""
+    notes = []
+    if outcome.unknown_fields:
+        parts = [f"{name}: {', '.join(fields[:8])}{' …' if len(fields) > 8 else ''}"
+                 for name, fields in outcome.unknown_fields.items()]
+        notes.append("fields Cadence does not read (ignored): " + "; ".join(parts))
+    if skipped:
+        where = "org" if outcome.source == "salesforce" else "account"
+        notes.append(f"objects not in this {where} or not readable by its user (skipped): " + ", ".join(skipped))
+    return "; ".join(notes)
