@@ -114,7 +114,8 @@ def _step_row(step: Step, currency: str) -> dict[str, Any]:
         return format_value(float(step.amount(bar)), "currency", currency).removesuffix(f" {currency}")
 
     return {"from": step.first.isoformat(), "start": money("start"),
-            **{m.replace("_", " "): ("+" if m in ADDED else "−") + money(m) for m in MOVEMENTS},
+            **{m.replace("_", " "): (("+" if m in ADDED else "−") if step.cents[m] else "") + money(m)
+               for m in MOVEMENTS},
             "end": money("end"), "deals at end": step.counts["end"]}
 
 

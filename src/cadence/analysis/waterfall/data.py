@@ -69,7 +69,8 @@ def _deals(frame: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
 
 def _history(rows: pd.DataFrame, deal_rows: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     history = rows.copy()
-    history["opportunity_id"] = history["opportunity_id"].astype(object)  # plain strings: fast to look up
+    for column in ("opportunity_id", "stage"):  # plain strings: quicker to look up and to take than Arrow's
+        history[column] = history[column].astype(object)
     history["changed_at"] = pd.to_datetime(history["changed_at"]).astype("datetime64[us]")
     history["close_date"] = pd.to_datetime(history["close_date"]).astype("datetime64[us]")
     history["amount"] = pd.to_numeric(history["amount"], errors="coerce").astype("float64")
