@@ -121,6 +121,7 @@ SF_FIELDS: dict[str, list[str]] = {
                      "SystemModstamp"],
 }
 CUSTOM = {"Opportunity": ["Churn_Risk__c"]}  # a field the org added that the mapping does not read
+RELATIONSHIPS = {"UserRoleId"}  # lookups whose parent's fields a query may read as `UserRole.Name`
 
 
 class FakeSalesforce(StandIn):
@@ -211,7 +212,8 @@ class FakeSalesforce(StandIn):
     def _describe(self, name: str) -> Response:
         if name not in SF_FIELDS:
             return self.json([{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}], 404)
-        fields = [{"name": f, "custom": False, "relationshipName": None} for f in SF_FIELDS[name]]
+        fields = [{"name": f, "custom": False, "relationshipName": f[:-2] if f in RELATIONSHIPS else None}
+                  for f in SF_FIELDS[name]]
         fields += [{"name": f, "custom": True, "relationshipName": None} for f in self.extra_fields.get(name, [])]
         return self.json({"name": name, "fields": fields})
 
@@ -222,6 +224,7 @@ class FakeSalesforce(StandIn):
         fields = [f.strip() for f in match.group(1).split(",")]
         name, since = match.group(2), match.group(3)
         known = set(SF_FIELDS[name]) | set(self.extra_fields.get(name, []))
+        known |= {f"{f[:-2]}.Name" for f in SF_FIELDS[name] if f in RELATIONSHIPS}
         bad = [f for f in fields if f not in known]
         assert not bad, f"INVALID_FIELD {bad} on {name}"
         rows = []
@@ -232,7 +235,13 @@ class FakeSalesforce(StandIn):
             if since and stamp < datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ"):
                 continue
             row = {"attributes": {"type": name, "url": f"/services/data/v{VERSION}/sobjects/{name}/{record['Id']}"}}
-            row.update({f: record.get(f) for f in fields})
+            for f in fields:
+                if "." in f:  # a parent's field: the parent as a nested record, or null when there is none
+                    parent, child = f.split(".", 1)
+                    value = record.get(f)
+                    row[parent] = None if value is None else {"attributes": {"type": parent}, child: value}
+                else:
+                    row[f] = record.get(f)
             rows.append(row)
         return sorted(rows, key=lambda r: (r.get("SystemModstamp") or "", r["Id"]))
 
@@ -260,7 +269,7 @@ class FakeSalesforce(StandIn):
         writer.writerow(job["fields"])
         for row in job["rows"][offset:offset + size]:
             writer.writerow(["true" if v is True else "false" if v is False else "" if v is None else v
-                             for v in (row.get(f) for f in job["fields"])])
+                             for v in (_cell(row, f) for f in job["fields"])])
         following = offset + size
         locator = str(following) if following < len(job["rows"]) else "null"
         return Response(out.getvalue(), headers={"Sforce-Locator": locator, "Sforce-NumberOfRecords":
@@ -269,6 +278,14 @@ class FakeSalesforce(StandIn):
 
 
 CHANCE = {"Prospección": 10, "Negociación": 60, "Cerrada ganada": 100}
+
+
+def _cell(row: dict[str, Any], name: str) -> Any:
+    """A CSV cell of a query row: a parent's field (`UserRole.Name`) read from the nested parent."""
+    if "." not in name:
+        return row.get(name)
+    parent, child = name.split(".", 1)
+    return (row.get(parent) or {}).get(child)
 
 
 def latam_org(org: FakeSalesforce) -> dict[str, str]:
@@ -284,7 +301,8 @@ def latam_org(org: FakeSalesforce) -> dict[str, str]:
                 DecimalPlaces=2)
     ids: dict[str, str] = {}
     ids["ana"] = org.put("User", FirstName="Ana", LastName="Pérez", Name="Ana Pérez", Email="ana@acme.test",
-                         Username="ana@acme.test", IsActive=True, Department="Ventas", Country="MX")
+                         Username="ana@acme.test", IsActive=True, Department="Ventas", Country="MX",
+                         UserRoleId="00E000000000001AAA", **{"UserRole.Name": "VP Ventas"})
     ids["jo"] = org.put("User", FirstName="Jo", LastName="Klein", Name="Jo Klein", Email="jo@acme.test",
                         Username="jo@acme.test", IsActive=False, Department="Vertrieb", Country="DE",
                         ManagerId=ids["ana"])

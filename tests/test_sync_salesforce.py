@@ -85,8 +85,9 @@ def test_first_sync_reads_every_page_and_loads_the_org_as_an_export_would(ws: Wo
     assert frame(ws, "SELECT count(*) AS n FROM opportunity_history").n[0] == 7  # 4 first stages + 3 moves
     kinds = dict(frame(ws, "SELECT activity_id, kind FROM activities").values)
     assert kinds == {ids["call"]: "call", ids["visit"]: "meeting"}
-    people = dict(frame(ws, "SELECT person_id, name FROM people").values)
-    assert people == {ids["ana"]: "Ana Pérez", ids["jo"]: "Jo Klein"}
+    people = {p: (n, None if pd.isna(r) else r)
+              for p, n, r in frame(ws, "SELECT person_id, name, role FROM people").values}
+    assert people == {ids["ana"]: ("Ana Pérez", "VP Ventas"), ids["jo"]: ("Jo Klein", None)}  # UserRole.Name
     # reconciliation: every record read is loaded or quarantined, and the run says so
     records = sum(len(v) for k, v in org.records.items() if k != "OpportunityStage")
     assert outcome.read == records == outcome.loaded + outcome.quarantined

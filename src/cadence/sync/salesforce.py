@@ -152,7 +152,8 @@ class SalesforceConnector:
             for page in pages:
                 for record in page:
                     flat = flatten(record) if isinstance(record, dict) else record
-                    unknown |= {k for k in flat if k not in self.known and "." not in k}
+                    unknown |= {k for k in flat if k not in self.known and "." not in k
+                                and f"{k}." not in described}  # a parent that is null: `UserRole`, no `.Name`
                     key = flat.get("Id") or str(len(by_id))
                     kept = by_id.get(key)  # the same record twice (overlapping pages): the newest wins
                     if kept is None or kept.get("SystemModstamp", "") <= flat.get("SystemModstamp", ""):
