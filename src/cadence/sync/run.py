@@ -205,32 +205,8 @@ def run_sync(ws: Workspace, source: str, connector: Connector, *, full: bool = F
     with ws.warehouse.transaction():
         _write_run(ws, outcome, started, None)
     try:
-        fetched = connector.fetch(cursors, outcome.full, progress)
-        options = ImportOptions(currency=ws.config.currency, progress=progress, timezone=ws.config.timezone,
-                                pipelines=ws.config.pipelines)
-        work = connector.to_batch(fetched, options, outcome.run_id, outcome.full)
-        prepared = prepare(work.batch, ws.stages())
-        refuse_other_corporate(prepared.upserts, ws.config.currency)
-        outcome.prepared = prepared
-        outcome.read, outcome.loaded, outcome.quarantined = prepared.read, prepared.loaded, prepared.quarantined
-        outcome.objects = [{"object": f.name, "read": len(f.records), "deleted": len(f.deleted)} for f in fetched]
-        outcome.unknown_fields = {f.name: sorted(f.unknown) for f in fetched if f.unknown}
-        for item in fetched:
-            if item.cursor:
-                outcome.cursor[item.name] = item.cursor
-        outcome.message = _notes(outcome, connector.skipped)
-        with ws.warehouse.transaction():
-            _supersede_quarantine(ws, source, outcome.run_id, work)
-            ws.load(prepared)
-            removals = work.removals + (_full_removals(ws, work, source) if outcome.full else [])
-            if outcome.full:  # a full sync's quarantine replaces the earlier syncs'
-                ws.warehouse.execute("DELETE FROM quarantine WHERE import_key LIKE $1 AND import_key NOT LIKE $2",
-                                     (f"{source}:{source}://%", f"%#{outcome.run_id}"))
-            outcome.deleted = _remove(ws, removals)
-            outcome.status = "succeeded"
-            _write_run(ws, outcome, started, now())
-        ws.configure_pipelines(prepared.configure)
-        return outcome
+        work = _read(ws, connector, outcome, cursors, progress)
+        _commit(ws, outcome, work, started, now)
     except BaseException as error:
         outcome.status = "failed"
         outcome.message = error.one_line() if isinstance(error, CadenceError) else \
@@ -243,6 +219,44 @@ def run_sync(ws: Workspace, source: str, connector: Connector, *, full: bool = F
         raise
     finally:
         connector.close()
+    if outcome.prepared is not None:  # committed: stages the sync inferred go to cadence.yml, as an import's do
+        ws.configure_pipelines(outcome.prepared.configure)
+    return outcome
+
+
+def _read(ws: Workspace, connector: Connector, outcome: SyncOutcome, cursors: dict[str, str],
+          progress: Progress) -> SyncBatch:
+    """Read the CRM and prepare its records as an import (nothing written yet); fill in what was read."""
+    fetched = connector.fetch(cursors, outcome.full, progress)
+    options = ImportOptions(currency=ws.config.currency, progress=progress, timezone=ws.config.timezone,
+                            pipelines=ws.config.pipelines)
+    work = connector.to_batch(fetched, options, outcome.run_id, outcome.full)
+    prepared = prepare(work.batch, ws.stages())
+    refuse_other_corporate(prepared.upserts, ws.config.currency)
+    outcome.prepared = prepared
+    outcome.read, outcome.loaded, outcome.quarantined = prepared.read, prepared.loaded, prepared.quarantined
+    outcome.objects = [{"object": f.name, "read": len(f.records), "deleted": len(f.deleted)} for f in fetched]
+    outcome.unknown_fields = {f.name: sorted(f.unknown) for f in fetched if f.unknown}
+    outcome.cursor.update({f.name: f.cursor for f in fetched if f.cursor})
+    outcome.message = _notes(outcome, connector.skipped)
+    return work
+
+
+def _commit(ws: Workspace, outcome: SyncOutcome, work: SyncBatch, started: datetime,
+            now: Callable[[], datetime]) -> None:
+    """Load, remove what the CRM deleted, and mark the run succeeded with its new cursor: one transaction."""
+    assert outcome.prepared is not None
+    source = outcome.source
+    with ws.warehouse.transaction():
+        _supersede_quarantine(ws, source, outcome.run_id, work)
+        ws.load(outcome.prepared)
+        removals = work.removals + (_full_removals(ws, work, source) if outcome.full else [])
+        if outcome.full:  # a full sync's quarantine replaces the earlier syncs'
+            ws.warehouse.execute("DELETE FROM quarantine WHERE import_key LIKE $1 AND import_key NOT LIKE $2",
+                                 (f"{source}:{source}://%", f"%#{outcome.run_id}"))
+        outcome.deleted = _remove(ws, removals)
+        outcome.status = "succeeded"
+        _write_run(ws, outcome, started, now())
 
 
 def _notes(outcome: SyncOutcome, skipped: list[str]) -> str:
