@@ -319,7 +319,10 @@ def latam_org(org: FakeSalesforce) -> dict[str, str]:
              ("Acme piloto", ids["acme"], ids["ana"], "Cerrada perdida", 9_500.0, "USD", "2026-01-15",
               True, False, "New Business"),
              ("Berg Neugeschäft", ids["berg"], ids["jo"], "Prospección", None, "EUR", "2026-06-30",
-              False, False, None)]
+              False, False, None),
+             # owned by a login the User query does not return (a frozen former employee's): a missing owner
+             ("Acme soporte", ids["acme"], "005000000000999AAA", "Prospección", 1_200.0, "MXN", "2026-07-31",
+              False, False, "Existing Business - Upgrade")]
     for i, (name, account, owner, stage, amount, currency, close, closed, won, kind) in enumerate(deals):
         ids[f"deal{i}"] = org.put("Opportunity", Name=name, AccountId=account, OwnerId=owner, StageName=stage,
                                   Amount=amount, CurrencyIsoCode=currency, CloseDate=close, IsClosed=closed,

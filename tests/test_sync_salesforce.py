@@ -60,7 +60,7 @@ def test_first_sync_reads_every_page_and_loads_the_org_as_an_export_would(ws: Wo
     outcome = sync(ws)
     ids = org.ids  # type: ignore[attr-defined]
     assert outcome.status == "succeeded" and outcome.full
-    # four deals on pages of three: the second page came through nextRecordsUrl
+    # five deals on pages of three: the second page came through nextRecordsUrl
     assert any("/query/" in path for _, path in org.requests)
     deals = frame(ws, "SELECT opportunity_id, stage, amount, currency, is_won, is_closed, owner_id, account_id "
                       "FROM opportunities ORDER BY opportunity_id").set_index("opportunity_id")
@@ -69,6 +69,7 @@ def test_first_sync_reads_every_page_and_loads_the_org_as_an_export_would(ws: Wo
         ids["deal1"]: ("Cerrada ganada", 18_000.0, "EUR", True, True, ids["jo"], ids["berg"]),
         ids["deal2"]: ("Cerrada perdida", 9_500.0, "USD", False, True, ids["ana"], ids["acme"]),
         ids["deal3"]: ("Prospección", None, "EUR", False, False, ids["jo"], ids["berg"]),
+        ids["deal4"]: ("Prospección", 1_200.0, "MXN", False, False, "005000000000999AAA", ids["acme"]),
     }
     assert set(deals.index) == set(expected)
     for deal, (stage, amount, currency, won, closed, owner, account) in expected.items():
@@ -82,7 +83,7 @@ def test_first_sync_reads_every_page_and_loads_the_org_as_an_export_would(ws: Wo
                                       ["Cerrada ganada", 3, True, False], ["Cerrada perdida", 4, False, True]]
     rates = dict(frame(ws, "SELECT currency, rate FROM exchange_rates WHERE source = 'salesforce'").values)
     assert rates == {"USD": 1.0, "EUR": 0.92, "MXN": 17.1}
-    assert frame(ws, "SELECT count(*) AS n FROM opportunity_history").n[0] == 7  # 4 first stages + 3 moves
+    assert frame(ws, "SELECT count(*) AS n FROM opportunity_history").n[0] == 8  # 5 first stages + 3 moves
     kinds = dict(frame(ws, "SELECT activity_id, kind FROM activities").values)
     assert kinds == {ids["call"]: "call", ids["visit"]: "meeting"}
     people = {p: (n, None if pd.isna(r) else r)
@@ -113,7 +114,7 @@ def test_a_record_modified_exactly_at_the_cursor_is_read_by_the_next_sync(ws: Wo
     assert queries  # incremental objects are read through queryAll
     assert frame(ws, f"SELECT amount FROM opportunities WHERE opportunity_id = '{deal}'").amount[0] == 4_200.0
     # the overlap re-reads what the last sync saw at the cursor; loading it twice changes nothing
-    assert frame(ws, "SELECT count(*) AS n FROM opportunities").n[0] == 4
+    assert frame(ws, "SELECT count(*) AS n FROM opportunities").n[0] == 5
 
 
 def test_a_deleted_opportunity_leaves_the_warehouse_with_its_history(ws: Workspace, org: FakeSalesforce) -> None:
@@ -246,7 +247,7 @@ def test_incremental_syncs_over_a_changing_org_end_equal_to_one_full_sync(rounds
         root = tmp_path_factory.mktemp("prop")
         with workspace_with(root / "inc", block(org)) as incremental:
             sync(incremental)
-            deals = [ids[f"deal{i}"] for i in range(4)]
+            deals = [ids[f"deal{i}"] for i in range(5)]
             for round_ in rounds:
                 for what, which, amount in round_:
                     live = [d for d in deals if not org.records["Opportunity"][d]["IsDeleted"]]
