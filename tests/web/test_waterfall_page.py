@@ -97,3 +97,6 @@ def test_bad_waterfall_input_is_one_line(client: Any) -> None:
     step = c.get("/pipeline/waterfall.json", params={"bar": "won", "step": "last week"})
     assert step.status_code == 400 and step.json()["error"].count("\n") == 0
     assert client("recruiter").get("/pipeline/waterfall.json", params={"bar": "won"}).status_code == 403
+    page = c.get("/pipeline", params={"period": "2031-Q5"})  # the form again, naming the field
+    assert page.status_code == 400 and '<p class="field-error" id="period-error">' in page.text
+    assert 'value="2031-Q5"' in page.text and 'id="waterfall"' in page.text

@@ -87,10 +87,15 @@ def pipeline_page(request: Request, pipeline: str | None = None, by: str | None 
     cut = _cut(by)
     data: dict[str, Any] = kept(request, seen, ("pipeline", pipeline or None, cut), lambda: {
         "funnel": funnel(seen.ws, pipeline=pipeline or None, by=cut), "coverage": coverage(request, seen)})
-    waterfall = moves(request, seen, period, grain)
-    data = {**data, "waterfall": waterfall.as_dict()}
     if wants_json(request):
-        return respond(request, "pipeline.html", data)
+        return respond(request, "pipeline.html", {**data, "waterfall": moves(request, seen, period, grain).as_dict()})
+    errors: dict[str, str] = {}
+    try:
+        waterfall = moves(request, seen, period, grain)
+    except InputError as error:  # the form again, saying which field to fix, over the default waterfall
+        errors["grain" if grain not in ("week", "month") else "period"] = error.one_line()
+        waterfall = moves(request, seen, None, "week")
+    data = {**data, "waterfall": waterfall.as_dict()}
     result: Funnel = data["funnel"]
     chart = to_svg(funnel_spec(result)) if result.stages else None
     waterfall_chart = waterfall_svg(waterfall_spec(
@@ -101,7 +106,8 @@ def pipeline_page(request: Request, pipeline: str | None = None, by: str | None 
     return respond(request, "pipeline.html", {**data, "funnel": result.as_dict()}, viewer=seen, chart=chart, by=cut,
                    cuts=CUTS, pipelines=sorted([result.pipeline, *result.other_pipelines]),
                    waterfall_chart=waterfall_chart, links=links, labels=LABELS,
-                   total_links={bar: drill_link(waterfall, bar) for bar in BARS})
+                   total_links={bar: drill_link(waterfall, bar) for bar in BARS}, errors=errors,
+                   asked={"period": period or "", "grain": grain}, status_code=400 if errors else 200)
 
 
 @router.get("/pipeline/waterfall", include_in_schema=False)
