@@ -205,3 +205,20 @@ def test_the_planted_biased_managers_and_nobody_else(demo_workspace: Workspace, 
     assert len(forecasters) >= 4  # the CRO and the three sales managers called; two are unbiased
     for f in forecasters:
         assert len(f["quarters"]) >= 11 and all(len(q["checkpoints"]) == 3 for q in f["quarters"])
+
+
+def test_calls_kept_and_read_on_every_engine(any_workspace: Workspace) -> None:
+    """DuckDB and a real PostgreSQL: two calls on one quarter are two rows, read back in the order made."""
+    from tests.test_forecast_rollup import load
+
+    load(any_workspace, {"people": pd.DataFrame([{"person_id": "M1", "name": "Mo Manager", "team": "Sales",
+                                                  "role": "manager"}])})
+    first = record_call(any_workspace, person_id="M1", quarter="2025-Q2", commit="1000", at="2025-04-02")
+    second = record_call(any_workspace, person_id="M1", quarter="2025-Q2", commit="1200", best_case="1500",
+                         note="a deal came forward", at="2025-05-01")
+    calls = read_calls(any_workspace)
+    assert list(calls["call_id"]) == [first.call_id, second.call_id]
+    assert list(calls["commit_amount"]) == [1000.0, 1200.0] and calls["best_case_amount"].isna().tolist() == [True,
+                                                                                                            False]
+    assert list(calls["called_at"]) == [pd.Timestamp("2025-04-02"), pd.Timestamp("2025-05-01")]
+    assert calls["note"].tolist()[1] == "a deal came forward" and set(calls["currency"]) == {"USD"}
