@@ -64,6 +64,14 @@ class Workspace:
             self._materialised[name] = self.warehouse.ibis.table(table_name)
         return self._materialised[name]
 
+    def remembered(self, name: str, compute: Any) -> Any:
+        """`compute(self)`, a plain value about the data (e.g. how many amounts lack a rate), computed once and
+        reused until the next write, like `materialised`."""
+        key = f"value:{name}"
+        if key not in self._materialised:
+            self._materialised[key] = compute(self)
+        return self._materialised[key]
+
     def with_row_filter(self, row_filter: Callable[[str, Any], Any], key: str) -> Workspace:
         """This workspace seen through `row_filter(name, table)`: every `table(name)` (so every metric, analysis,
         report and export) passes through it, after any filter this workspace already has. It shares the

@@ -16,7 +16,7 @@ import pandas as pd
 
 from cadence.errors import CadenceError
 from cadence.metrics.calendar import FiscalCalendar, Grain, check_grain
-from cadence.metrics.catalog import relation
+from cadence.metrics.catalog import rates_complete, relation
 from cadence.metrics.money import (
     AMOUNT_VALUE,
     CURRENCY,
@@ -192,7 +192,8 @@ def money_ready(table: Any, tables: TableSource, metric: Metric, query: MetricQu
     if CURRENCY in table.columns and CURRENCY not in query.by and uses_column(metric.measure(table), table, {"amount"}):
         refuse_mixed_amounts(table)  # a company's own metric over amounts as entered
     if money:
-        require_rates(table, tables)
+        if not rates_complete(metric.relation, tables):  # every row of the relation converts: so does any subset
+            require_rates(table, tables)
     elif metric.relation == "mrr_months" and metric.unit != "count":
         require_mrr_rates(table, tables)  # recurring revenue converts per month (metrics/revenue.py)
     elif metric.unit == "currency" and reporting_currency(tables) != corporate_currency(tables):
