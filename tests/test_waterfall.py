@@ -96,7 +96,8 @@ def quarters_of(ws: Workspace, first: date, last: date) -> list[str]:
 def check_every_quarter(ws: Workspace, data: WaterfallData, through: date, first: date) -> int:
     """Every quarter, week by week: the identity and chaining; every fourth week's start and the last week's
     end against the plain reading of the history."""
-    history = ws.table("opportunity_history").to_pandas().sort_values(["opportunity_id", "changed_at"])
+    history = ws.table("opportunity_history").select("opportunity_id", "changed_at", "stage", "amount", "close_date") \
+        .to_pandas().sort_values(["opportunity_id", "changed_at"])
     stages = ws.table("stages").to_pandas()
     checked = 0
     for label in quarters_of(ws, first, through):
@@ -117,6 +118,14 @@ def test_every_quarter_of_the_demo_company_reconciles(demo_workspace: Workspace)
     history = demo_workspace.table("opportunity_history").to_pandas()
     first, through = history["changed_at"].min().date(), history["changed_at"].max().date()
     assert check_every_quarter(demo_workspace, data, through, first) >= 12 * 4
+    # the current quarter ends where the deals stand in the CRM today: its open deals closing in the quarter
+    now = pipeline_waterfall(demo_workspace, demo_workspace.calendar, data=data)
+    assert now.rows[-1].last == through
+    deals = demo_workspace.warehouse.query(
+        "SELECT coalesce(sum(amount), 0), count(*) FROM opportunities WHERE NOT is_closed AND deleted_at IS NULL "
+        "AND close_date >= $1 AND close_date <= $2", (now.period_start, now.period_end))
+    assert (float(now.rows[-1].amount("end")), now.rows[-1].counts["end"]) == (pytest.approx(float(deals[0][0])),
+                                                                             deals[0][1])
     by_team = pipeline_waterfall(demo_workspace, demo_workspace.calendar, by="team", grain="month", data=data)
     assert len(by_team.groups) >= 3
     assert_reconciles(by_team)

@@ -32,7 +32,7 @@ from cadence.metrics.relations import TableSource
 
 __all__ = ["ADDED", "BARS", "DIMENSIONS", "DRILL_COLUMNS", "GRAINS", "MOVEMENTS", "RULE", "SUBTRACTED", "Period",
            "Step", "Waterfall", "WaterfallData", "load_waterfall_data", "money", "overall", "pipeline_waterfall",
-           "target_period", "waterfall_steps", "week_waterfall"]
+           "target_period", "touching", "waterfall_steps", "week_waterfall"]
 
 GRAINS = ("week", "month")
 NO_GROUP = "(none)"
@@ -80,7 +80,7 @@ def pipeline_waterfall(tables: TableSource, calendar: FiscalCalendar, *, period:
     last_day = through or resolve_as_of(tables).day
     target = target_period(calendar, period, last_day)
     bounds = waterfall_steps(calendar, target, grain, last_day)
-    loaded = data or load_waterfall_data(tables)
+    loaded = touching(data or load_waterfall_data(tables), target)
     return assemble(loaded, target, grain, last_day, [step_moves(loaded, target, a, b) for a, b in bounds], by)
 
 
@@ -88,8 +88,17 @@ def week_waterfall(tables: TableSource, calendar: FiscalCalendar, first: date, l
     """One step, from the start of `first` to the end of `last`, of the quarter holding `last` (the scorecard's
     week under review): only deals not closed before the week are read."""
     target = target_period(calendar, None, last)
-    data = load_waterfall_data(tables, active_since=first)
+    data = touching(load_waterfall_data(tables, active_since=first), target)
     return assemble(data, target, "week", last, [step_moves(data, target, first, last)], None)
+
+
+def touching(data: WaterfallData, period: Period) -> WaterfallData:
+    """Only the deals that ever had a close date in the period (or closed in it without one): no other deal can
+    be in its pipeline or close within it, so no other can make a movement."""
+    history = data.history
+    days = history["close_date"].fillna(history["changed_at"].dt.normalize())
+    deals = history.loc[period.holds(days), "opportunity_id"].unique()
+    return WaterfallData(data.deals, history[history["opportunity_id"].isin(deals)], data.currency)
 
 
 def assemble(data: WaterfallData, period: Period, grain: str, through: date, steps: list[StepMoves],

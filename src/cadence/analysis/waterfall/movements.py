@@ -18,8 +18,10 @@ start (S) is compared with its state at the step's end (E):
 
 A deal is known from its first history row on: one whose history begins after it was created enters then (as
 created, if that is within its step of creation, else as pulled in); one without history is in no bar. Deleted
-deals (a full export no longer held them) are never counted. So money reconciles exactly: start + created + pulled_in + increased − decreased − pushed_out − won − lost
-= end, in whole cents; and deals do too: start + created + pulled_in − pushed_out − won − lost = end (an
+deals (a full export no longer held them) are never counted.
+
+So money reconciles exactly: start + created + pulled_in + increased − decreased − pushed_out − won − lost = end,
+in whole cents; and deals do too: start + created + pulled_in − pushed_out − won − lost = end (an
 increase or decrease moves money, not deals: those deals are counted at both ends).
 """
 
