@@ -16,6 +16,7 @@ from unittest.mock import patch
 
 import ibis
 import yaml
+from ibis.common.exceptions import OperationNotDefinedError
 
 from cadence.config import validate_config
 from cadence.config.template import config_template
@@ -26,14 +27,17 @@ from cadence.schema import TABLES
 from cadence.schema.tables import SYSTEM_TABLES
 from cadence.workspace import Workspace
 
-ENGINES = ("duckdb", "postgres")
+# folder names, each a sqlglot dialect the snapshot is read back in; Spark's is what Cadence's Spark engine runs
+# (Ibis's PySpark compiler with its float, division and trim fixed: cadence.store.spark.spark_compiler)
+ENGINES = ("duckdb", "postgres", "snowflake", "bigquery", "trino", "databricks", "spark")
 FOLDER = Path(__file__).parent / "sql"
 IBIS_TYPES = {"string": "string", "integer": "int64", "float": "float64", "money": "decimal(18, 2)",
               "boolean": "boolean", "date": "date", "timestamp": "timestamp"}
 SNAPSHOT_DAY = date(2026, 1, 31)  # "today" for figures open to today (MRR): fixed, so the SQL is too
 QUERY = dict(grain="month")  # each metric by fiscal month, no cut, no filter: the figure `cadence metric NAME` shows
+CANNOT = "-- {engine} cannot run this metric through Ibis:"
 MEMTABLE = re.compile(r"ibis_pandas_memtable_[a-z0-9]+")
-EXCLUDE = re.compile(r"EXCLUDE \(([^)]*)\)")
+EXCLUDE = re.compile(r"(EXCLUDE|EXCEPT) \(([^)]*)\)")
 
 
 class UnboundWarehouse:
@@ -56,13 +60,32 @@ def default_workspace() -> Workspace:
     return ws
 
 
-def metric_sql(ws: Workspace, registry: Registry, name: str, engine: str) -> str:
-    """The SQL `name` runs (a derived metric: each input's, in order, under a comment naming it)."""
+def metric_sql(ws: Workspace, registry: Registry, name: str, engines: tuple[str, ...] = ENGINES) -> dict[str, str]:
+    """The SQL `name` runs on each engine (a derived metric: each input's, in order, under a comment naming it);
+    the expression is built once and compiled per engine."""
     metric = registry.get(name)
     if isinstance(metric, DerivedMetric):
-        return "\n".join(f"-- {part}\n{metric_sql(ws, registry, part, engine)}" for part in metric.inputs)
+        parts = {part: metric_sql(ws, registry, part, engines) for part in metric.inputs}
+        return {engine: "\n".join(f"-- {part}\n{sql[engine]}" for part, sql in parts.items()) for engine in engines}
     table = filtered_relation(ws, metric, ws.calendar, MetricQuery(name, **QUERY))  # type: ignore[arg-type]
-    return str(ibis.to_sql(_aggregate(metric, table, MetricQuery(name, **QUERY)), dialect=engine)).strip() + ";\n"
+    expr = _aggregate(metric, table, MetricQuery(name, **QUERY))
+    found = {}
+    for engine in engines:
+        try:
+            found[engine] = compile_sql(expr, engine).strip() + ";\n"
+        except OperationNotDefinedError as exc:  # Ibis has no way to write it there: the snapshot says so
+            found[engine] = f"{CANNOT.format(engine=engine)} {exc}\n"
+    return found
+
+
+def compile_sql(expr: Any, engine: str) -> str:
+    """`expr` as the SQL `engine` is sent; no driver is needed, only the compiler and sqlglot's dialect."""
+    if engine != "spark":
+        return str(ibis.to_sql(expr, dialect=engine))
+    from cadence.store.spark import spark_compiler
+
+    compiler = spark_compiler()
+    return str(compiler.to_sqlglot(expr.unbind()).sql(dialect=compiler.dialect, pretty=True))
 
 
 def snapshots() -> dict[Path, str]:
@@ -74,16 +97,17 @@ def snapshots() -> dict[Path, str]:
     ws = default_workspace()
     registry = ws.registry
     with patch("cadence.metrics.revenue._span", lambda subs, today: (SNAPSHOT_DAY, SNAPSHOT_DAY)):
-        found = {FOLDER / engine / f"{name}.sql": metric_sql(ws, registry, name, engine)
-                 for engine in ENGINES for name in registry.names()}
+        found = {FOLDER / engine / f"{name}.sql": sql
+                 for name in registry.names() for engine, sql in metric_sql(ws, registry, name).items()}
     return {path: steady(text) for path, text in found.items()}
 
 
 def steady(sql: str) -> str:
-    """The same SQL on every run: the in-memory table's random name as one, and the columns of DuckDB's
-    `EXCLUDE (…)` (Ibis lists them in set order, which changes from run to run) sorted."""
+    """The same SQL on every run: the in-memory table's random name as one, and the columns of DuckDB's and
+    Snowflake's `EXCLUDE (…)` and BigQuery's and Spark's `EXCEPT (…)` (Ibis lists them in set order, which changes
+    from run to run) sorted."""
     sql = MEMTABLE.sub("ibis_pandas_memtable", sql)
-    return EXCLUDE.sub(lambda m: "EXCLUDE (" + ", ".join(sorted(m.group(1).split(", "))) + ")", sql)
+    return EXCLUDE.sub(lambda m: f"{m.group(1)} (" + ", ".join(sorted(m.group(2).split(", "))) + ")", sql)
 
 
 def update() -> None:

@@ -1,4 +1,4 @@
-"""One definition, one answer: every metric gives identical results on DuckDB and PostgreSQL."""
+"""One definition, one answer: every metric gives identical results on DuckDB, PostgreSQL and a local Spark."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ import cadence
 from cadence.ingest import CanonicalFrame, ImportBatch, SourceFile
 from cadence.ingest.prepare import prepare
 from cadence.workspace import Workspace, init_workspace
-
-pytestmark = pytest.mark.postgres
+from tests.spark_env import require_spark
 
 
 def _frames(seed: int = 3) -> dict[str, pd.DataFrame]:
@@ -97,16 +96,33 @@ def _load(ws: Workspace) -> None:
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory: pytest.TempPathFactory, postgres_server: object) -> Iterator[tuple[Workspace, Workspace]]:
-    tmp = Path(tmp_path_factory.mktemp("engines"))
+def duck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    ws = cadence.open(init_workspace(Path(tmp_path_factory.mktemp("engines")) / "duck"))
+    _load(ws)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory: pytest.TempPathFactory, postgres_server: object) -> Iterator[Workspace]:
     url = postgres_server.create_database("cadence_engines")  # type: ignore[attr-defined]
-    duck = cadence.open(init_workspace(tmp / "duck"))
-    pg = cadence.open(init_workspace(tmp / "pg", warehouse=url))
-    for ws in (duck, pg):
-        _load(ws)
-    yield duck, pg
-    duck.close()
-    pg.close()
+    ws = cadence.open(init_workspace(Path(tmp_path_factory.mktemp("engines")) / "pg", warehouse=url))
+    _load(ws)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    require_spark()
+    ws = cadence.open(init_workspace(Path(tmp_path_factory.mktemp("engines")) / "spark", warehouse="spark://local"))
+    _load(ws)
+    yield ws
+    ws.close()
+
+
+ENGINES = [pytest.param("postgres", marks=pytest.mark.postgres),
+           pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.slow])]
 
 
 CASES = [
@@ -129,10 +145,14 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(("name", "by", "grain", "where"), CASES)
-def test_same_answer_on_duckdb_and_postgres(
-    both: tuple[Workspace, Workspace], name: str, by: tuple[str, ...], grain: str, where: str | None
+def test_same_answer_on_duckdb_postgres_and_spark(
+    duck: Workspace, request: pytest.FixtureRequest, engine: str, name: str, by: tuple[str, ...], grain: str,
+    where: str | None
 ) -> None:
-    duck, pg = (ws.metric(name, by=by, grain=grain, where=where) for ws in both)  # type: ignore[arg-type]
-    assert len(duck) > 0
-    pd.testing.assert_frame_equal(duck.reset_index(drop=True), pg.reset_index(drop=True), check_dtype=False, rtol=1e-9)
+    other: Workspace = request.getfixturevalue(engine)
+    expected, got = (ws.metric(name, by=by, grain=grain, where=where) for ws in (duck, other))  # type: ignore[arg-type]
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(expected.reset_index(drop=True), got.reset_index(drop=True), check_dtype=False,
+                                  rtol=1e-9)

@@ -10,7 +10,7 @@ import pytest
 import sqlglot
 
 from cadence.metrics.catalog import build_registry
-from tests.sql_snapshots import ENGINES, FOLDER, snapshots
+from tests.sql_snapshots import CANNOT, ENGINES, FOLDER, snapshots
 
 CURRENT = snapshots()
 
@@ -32,7 +32,20 @@ def test_every_metric_has_a_snapshot_per_engine_and_no_stale_one_is_left() -> No
 def test_each_snapshot_is_sql_of_its_engine(engine: str) -> None:
     """Read back with sqlglot in the engine's dialect: each file parses, and each reads the canonical tables."""
     for path in sorted((FOLDER / engine).glob("*.sql")):
-        statements = [s for s in sqlglot.parse(path.read_bytes().decode("utf-8"), read=engine) if s is not None]
+        text = path.read_bytes().decode("utf-8")
+        if text.startswith(CANNOT.format(engine=engine)):
+            continue  # see the next test
+        statements = [s for s in sqlglot.parse(text, read=engine) if s is not None]
         assert statements, path
         tables = {t.name for s in statements for t in s.find_all(sqlglot.exp.Table)}
         assert tables, path
+
+
+def test_a_metric_an_engine_cannot_run_is_one_needing_an_exact_median() -> None:
+    """Ibis 12 has no exact median on BigQuery or Trino; every other metric compiles for every engine, and a
+    snapshot that cannot be written says why (so a definition that loses an engine shows up in review)."""
+    for path, text in CURRENT.items():
+        engine = path.parent.name
+        if CANNOT.format(engine=engine) in text:
+            assert engine in ("bigquery", "trino") and "'Median'" in text, path
+    assert all(CANNOT.format(engine=e) not in CURRENT[FOLDER / e / "win_rate.sql"] for e in ENGINES)

@@ -205,7 +205,9 @@ class IbisEngine:
             raise WarehouseError(f"the {scheme} driver is not installed", hint=install_hint(scheme)) from exc
         except Exception as exc:
             raise WarehouseError(f"cannot open the warehouse {redact(url)}: {exc}") from exc
-        self.dialect = self._ibis.name
+        self.backend_dialect = str(self._ibis.name)
+        # statements (the DDL too) are written in DuckDB's SQL and translated by sqlglot into the backend's
+        self.dialect = "duckdb"
 
     def execute(self, sql: str, params: tuple[Any, ...] | None = None) -> None:
         self._run(sql, params)
@@ -214,10 +216,18 @@ class IbisEngine:
         return list(self._run(sql, params).fetchall())
 
     def read_frame(self, sql: str) -> pd.DataFrame:
-        return self._ibis.sql(sql).to_pandas()  # type: ignore[no-any-return]
+        return self._ibis.sql(bind(sql, (), self.backend_dialect)).to_pandas()  # type: ignore[no-any-return]
+
+    def table_names(self) -> set[str]:
+        """The tables of the connection's database, as the backend lists them (not every engine has
+        information_schema)."""
+        return set(self._ibis.list_tables())
+
+    def column_names(self, table: str) -> list[str]:
+        return list(self._ibis.get_schema(table).names) if table in self.table_names() else []
 
     def _run(self, sql: str, params: tuple[Any, ...] | None) -> Any:
-        return self._ibis.raw_sql(bind(sql, params or (), self.dialect))
+        return self._ibis.raw_sql(bind(sql, params or (), self.backend_dialect))
 
     def stage(self, name: str, table: Table, frame: pd.DataFrame) -> None:
         self._ibis.create_table(name, frame, temp=True)
@@ -242,8 +252,8 @@ class IbisEngine:
 
 
 def bind(sql: str, params: tuple[Any, ...], dialect: str) -> str:
-    """`sql` with its `$n` parameters bound as literals by sqlglot, written in `dialect`."""
-    if not params:
+    """`sql` (DuckDB's SQL) with its `$n` parameters bound as literals by sqlglot, written in `dialect`."""
+    if not params and dialect == "duckdb":
         return sql
     import sqlglot
     from sqlglot import exp

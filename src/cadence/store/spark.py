@@ -24,6 +24,7 @@ import shutil
 import tempfile
 import threading
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,13 +52,22 @@ def install_hint() -> str:
     return "pip install 'cadence[spark]' (and a Java 17 runtime: apt-get install openjdk-17-jre-headless)"
 
 
+def shown(url: str) -> str:
+    """`url` without the credentials it may carry (`user:password@`, Spark Connect's `;token=…`)."""
+    url = url.split(";", 1)[0]
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        url = f"{scheme}://…@{rest.split('@', 1)[1]}"
+    return url
+
+
 def parse_url(url: str, root: Path) -> tuple[str, Path]:
     """(Spark master, data folder) for a warehouse URL; the data folder defaults to the workspace's."""
     parts = urlsplit(url)
     where = parse_qs(parts.query).get("path", [""])[0]
     data = Path(where) if where else root / FOLDER
-    if parts.scheme == "sc":
-        return f"sc://{parts.netloc}", data
+    if parts.scheme == "sc":  # the rest of the URL (Databricks Connect's `/;token=…`) is Spark Connect's
+        return url.split("?", 1)[0], data
     if parts.netloc in ("local", ""):
         return "local[2]", data
     return f"spark://{parts.netloc}", data
@@ -71,6 +81,16 @@ def _log_config(folder: Path) -> Path:
                     "appender.console.target = SYSTEM_ERR\nappender.console.layout.type = PatternLayout\n"
                     "appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n\n", encoding="utf-8")
     return path
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Around each call into pyspark: its result sockets are left for the garbage collector (a ResourceWarning
+    each) and its toPandas passes pandas 3 a deprecated keyword; neither is Cadence's to fix or a user's to see."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        warnings.filterwarnings("ignore", message="The copy keyword is deprecated")
+        yield
 
 
 @contextlib.contextmanager
@@ -100,7 +120,8 @@ def spark_session(master: str, scratch: Path) -> Any:
                              hint=install_hint()) from exc
     with _LOCK:
         if _ROOT_SESSION is not None and master != _MASTER:
-            raise WarehouseError(f"this process already runs Spark on {_MASTER}; it cannot also open {master}",
+            raise WarehouseError(f"this process already runs Spark on {shown(_MASTER or '')}; it cannot also open "
+                                 f"{shown(master)}",
                                  hint="copy between two Spark warehouses in two steps, through a DuckDB one")
         if _ROOT_SESSION is None:
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -112,7 +133,9 @@ def spark_session(master: str, scratch: Path) -> Any:
             if master.startswith("local"):
                 scratch.mkdir(parents=True, exist_ok=True)
                 logs = _log_config(Path(tempfile.mkdtemp(prefix="cadence-spark-")))
+                # many small queries: compiling each plan to Java costs more than it saves on a company's data
                 settings |= {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2",
+                             "spark.sql.codegen.wholeStage": "false",
                              "spark.driver.memory": "1g", "spark.sql.warehouse.dir": str(scratch / "_spark"),
                              "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{logs} "
                                                               f"-Dderby.system.home={scratch / '_spark'}"}
@@ -122,7 +145,7 @@ def spark_session(master: str, scratch: Path) -> Any:
                 with _jvm_output_to(scratch / "_spark" / "spark.log"):
                     _ROOT_SESSION = builder.getOrCreate()
             except Exception as exc:  # no Java, or the master cannot be reached
-                raise WarehouseError(f"cannot start Spark on {master}: {str(exc).splitlines()[0]}",
+                raise WarehouseError(f"cannot start Spark on {shown(master)}: {str(exc).splitlines()[0]}",
                                      hint=install_hint()) from exc
             _MASTER = master
         session = _ROOT_SESSION.newSession()
@@ -165,6 +188,7 @@ class SparkEngine:
         self._seen_mtime = -1.0
         self._ibis: Any = None
         self._cached: dict[str, Any] = {}
+        self._views: dict[str, Any] = {}
         self._refresh()
 
     # -- the catalog -------------------------------------------------------------------------------------------
@@ -214,7 +238,13 @@ class SparkEngine:
         return self.session.read.schema(self._struct(state)).parquet(*(str(self.data / s) for s in state.segments))
 
     def _show(self, name: str) -> None:
-        self.frame(name).createOrReplaceTempView(name)
+        """Show the table as the view `name`, cached in Spark's memory once first read (spilling to disk)."""
+        before = self._views.pop(name, None)
+        if before is not None:
+            before.unpersist()
+        frame = self.frame(name).cache()
+        frame.createOrReplaceTempView(name)
+        self._views[name] = frame
 
     def table_names(self) -> set[str]:
         self._refresh()
@@ -226,6 +256,10 @@ class SparkEngine:
 
     # -- statements --------------------------------------------------------------------------------------------
     def execute(self, sql: str, params: tuple[Any, ...] | None = None) -> None:
+        with quiet():
+            self._execute(sql, params)
+
+    def _execute(self, sql: str, params: tuple[Any, ...] | None) -> None:
         from sqlglot import exp
 
         self._refresh()
@@ -249,12 +283,14 @@ class SparkEngine:
             self._commit_changes()
 
     def query(self, sql: str, params: tuple[Any, ...] | None = None) -> list[tuple[Any, ...]]:
-        self._refresh()
-        return [tuple(row) for row in self.session.sql(_parse(sql, params).sql("spark")).collect()]
+        with quiet():
+            self._refresh()
+            return [tuple(row) for row in self.session.sql(_parse(sql, params).sql("spark")).collect()]
 
     def read_frame(self, sql: str) -> pd.DataFrame:
-        self._refresh()
-        return self.session.sql(_parse(sql, None).sql("spark")).toPandas()  # type: ignore[no-any-return]
+        with quiet():
+            self._refresh()
+            return self.session.sql(_parse(sql, None).sql("spark")).toPandas()  # type: ignore[no-any-return]
 
     def _name(self, node: Any) -> str:
         from sqlglot import exp
@@ -421,7 +457,8 @@ class SparkEngine:
 
     def commit(self) -> None:
         try:
-            self._commit_changes()
+            with quiet():
+                self._commit_changes()
         finally:
             self._in_tx = False
             self._unlock()
@@ -478,6 +515,8 @@ class SparkEngine:
             self.rollback()
         for name in list(self._cached):
             self.unstage(name)
+        for frame in self._views.values():
+            frame.unpersist()
         with contextlib.suppress(Exception):
             for table in self.session.catalog.listTables():
                 if table.isTemporary:
@@ -514,9 +553,10 @@ def _spark_type(kind: Any) -> str:
 
 @functools.cache
 def spark_compiler() -> Any:
-    """Ibis's Spark SQL compiler, with two answers made the same as on DuckDB and PostgreSQL: a float literal
-    is a DOUBLE (Spark reads `1.0` as DECIMAL(2,1), so a share of rows came out rounded to five places), and a
-    division Ibis types as float64 divides DOUBLEs (Spark's DECIMAL division keeps six places)."""
+    """Ibis's Spark SQL compiler, with three answers made the same as on DuckDB and PostgreSQL: a float literal
+    is a DOUBLE (Spark reads `1.0` as DECIMAL(2,1), so a share of rows came out rounded to five places), a
+    division Ibis types as float64 divides DOUBLEs (Spark's DECIMAL division keeps six places), and stripping
+    whitespace strips whitespace only."""
     import ibis
     import sqlglot.expressions as sge
     from ibis.backends.sql.compilers.pyspark import PySparkCompiler
@@ -535,6 +575,17 @@ def spark_compiler() -> Any:
             if op.dtype.is_floating():
                 left, right = sge.Cast(this=left, to=double), sge.Cast(this=right, to=double)
             return sge.Div(this=left, expression=right)
+
+        # Ibis trims whitespace as TRIM(' \t\n\r\v\f' FROM x), but Spark's string literals know no \v or \f
+        # escape: they read as the letters v and f, and 'foxhill.io' was trimmed to 'oxhill.io'
+        def visit_Strip(self, op: Any, *, arg: Any) -> Any:
+            return self.f.regexp_replace(arg, sge.convert(r"^\s+|\s+$"), sge.convert(""))
+
+        def visit_LStrip(self, op: Any, *, arg: Any) -> Any:
+            return self.f.regexp_replace(arg, sge.convert(r"^\s+"), sge.convert(""))
+
+        def visit_RStrip(self, op: Any, *, arg: Any) -> Any:
+            return self.f.regexp_replace(arg, sge.convert(r"\s+$"), sge.convert(""))
 
     return CadenceSparkCompiler()
 
@@ -555,6 +606,18 @@ def _ibis_backend(session: Any) -> Any:
             rows = self._session.sql(self.compile(obj)).localCheckpoint(eager=True)
             rows.createOrReplaceTempView(name)
             return self.table(name)
+
+        def execute(self, expr: Any, /, **kwargs: Any) -> Any:
+            with quiet():
+                return super().execute(expr, **kwargs)
+
+        def to_pyarrow(self, expr: Any, /, **kwargs: Any) -> Any:
+            with quiet():
+                return super().to_pyarrow(expr, **kwargs)
+
+        def to_pyarrow_batches(self, expr: Any, /, **kwargs: Any) -> Any:
+            with quiet():
+                return super().to_pyarrow_batches(expr, **kwargs)
 
         def disconnect(self) -> None:
             pass

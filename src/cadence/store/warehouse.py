@@ -127,6 +127,19 @@ class Warehouse:
             self._engine.unstage(stage)
         return len(frame)
 
+    def append(self, table: Table, frame: pd.DataFrame) -> int:
+        """Insert `frame`'s rows as they are (a copy into an emptied table: no key to match)."""
+        if frame.empty:
+            return 0
+        stage = f"_cadence_stage_{table.name}"
+        self._engine.stage(stage, table, frame[table.column_names])
+        try:
+            columns = ", ".join(quote(c) for c in table.column_names)
+            self.execute(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {quote(stage)}")
+        finally:
+            self._engine.unstage(stage)
+        return len(frame)
+
     def delete_where(self, table: str, column: str, value: Any) -> None:
         self.execute(f"DELETE FROM {quote(table)} WHERE {quote(column)} = $1", (value,))
 
@@ -153,10 +166,10 @@ def connect(warehouse: str, root: Path) -> Warehouse:
     if scheme in ("postgresql", "postgres"):
         return Warehouse(PostgresEngine(warehouse), redact(warehouse))
     if scheme in ("spark", "sc"):
-        from cadence.store.spark import SparkEngine
+        from cadence.store.spark import SparkEngine, shown
 
         engine = SparkEngine(warehouse, root)
-        return Warehouse(engine, f"{redact(warehouse)} ({engine.data})")
+        return Warehouse(engine, f"{shown(warehouse)} ({engine.data})")
     if scheme != "duckdb":
         return Warehouse(IbisEngine(warehouse), redact(warehouse))
     path = Path(warehouse.removeprefix("duckdb://"))

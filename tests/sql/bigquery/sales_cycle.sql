@@ -1,0 +1,1 @@
+-- bigquery cannot run this metric through Ibis: Compilation rule for 'Median' operation is not defined

@@ -1,0 +1,1 @@
+-- trino cannot run this metric through Ibis: Compilation rule for 'Median' operation is not defined

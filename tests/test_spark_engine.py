@@ -1,0 +1,142 @@
+"""The warehouse on a local Apache Spark: statements mean what they mean on DuckDB, an import is all-or-nothing
+and idempotent, a re-opened workspace finds its tables, and any other engine's missing driver names its extra."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import cadence
+from cadence.errors import WarehouseError
+from cadence.store import Warehouse, connect
+from cadence.workspace import Workspace, init_workspace
+from tests.spark_env import require_spark
+from tests.test_metrics_engines import _frames, _load
+
+STATEMENTS = [
+    'CREATE TABLE IF NOT EXISTS "deals" ("id" VARCHAR, "owner" VARCHAR, "amount" DECIMAL(18,2), '
+    '"closed_at" TIMESTAMP, "won" BOOLEAN, UNIQUE ("id"))',
+    ("INSERT INTO deals (id, owner, amount, closed_at, won) VALUES ($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10), "
+     "($11, $12, $13, $14, $15)",
+     ("d'1", "ana", Decimal("10.50"), datetime(2025, 3, 31, 23, 30), True,
+      "d2", None, Decimal("7.25"), None, False,
+      "d3", "bo", None, datetime(2025, 4, 1, 0, 15), None)),
+    ("UPDATE deals SET won = $1 WHERE owner = $2", (True, "bo")),
+    ("DELETE FROM deals WHERE owner = $1", ("nobody",)),  # matches nothing
+    ("DELETE FROM deals WHERE won = $1", (False,)),  # won IS NULL rows stay, as in SQL
+    ("INSERT INTO deals (id, amount) VALUES ($1, $2)", ("d4", Decimal("1.00"))),
+]
+READ = "SELECT id, owner, amount, closed_at, won FROM deals ORDER BY id"
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def spark_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    require_spark()
+    ws = cadence.open(init_workspace(Path(tmp_path_factory.mktemp("spark")) / "ws", warehouse="spark://local"))
+    _load(ws)
+    yield ws
+    ws.close()
+
+
+def _run(warehouse: Warehouse) -> list[tuple[object, ...]]:
+    for statement in STATEMENTS:
+        sql, params = (statement, None) if isinstance(statement, str) else statement
+        warehouse.execute(sql, params)
+    return warehouse.query(READ)
+
+
+def test_statements_leave_the_rows_duckdb_leaves(tmp_path: Path) -> None:
+    """Insert, update (NULL owners untouched), delete (a NULL flag is not false) and a partial insert: the rows
+    Spark keeps are the rows DuckDB keeps, value for value, the wall-clock timestamps unshifted."""
+    require_spark()
+    expected = _run(connect("check.duckdb", tmp_path))
+    got = _run(connect("spark://local", tmp_path / "w"))
+    assert got == expected
+    assert [row[0] for row in got] == ["d'1", "d3", "d4"]
+    assert got[0][3] == datetime(2025, 3, 31, 23, 30)
+
+
+def test_a_repeated_unique_key_is_refused_as_on_duckdb(tmp_path: Path) -> None:
+    require_spark()
+    warehouse = connect("spark://local", tmp_path)
+    warehouse.execute(STATEMENTS[0])  # type: ignore[arg-type]
+    warehouse.execute("INSERT INTO deals (id) VALUES ($1)", ("d1",))
+    with pytest.raises(WarehouseError, match="unique"):
+        warehouse.execute("INSERT INTO deals (id) VALUES ($1)", ("d1",))
+    assert warehouse.count("deals") == 1
+
+
+def test_a_failed_import_leaves_every_table_as_it_was(spark_ws: Workspace) -> None:
+    """The catalog is swapped only on commit: rows written before the failure are not seen, now or after."""
+    warehouse = spark_ws.warehouse
+    before = {name: warehouse.count(name) for name in ("opportunities", "accounts", "imports")}
+    catalog = (spark_ws.root / "spark-warehouse" / "catalog.json").read_text()
+    with pytest.raises(RuntimeError), warehouse.transaction():
+        warehouse.execute("DELETE FROM opportunities")
+        warehouse.execute("INSERT INTO accounts (account_id, name) VALUES ($1, $2)", ("zz", "Half an import"))
+        assert warehouse.count("opportunities") == 0  # the writing connection sees its own writes
+        raise RuntimeError("the import failed half way")
+    assert {name: warehouse.count(name) for name in before} == before
+    assert (spark_ws.root / "spark-warehouse" / "catalog.json").read_text() == catalog
+
+
+def test_importing_the_same_files_again_changes_nothing(spark_ws: Workspace) -> None:
+    frames = _frames()
+    _load(spark_ws)
+    for table in ("opportunities", "accounts", "subscriptions", "activities"):
+        assert spark_ws.warehouse.count(table) == len(frames[table]), table
+
+
+def test_a_reopened_workspace_finds_its_tables(spark_ws: Workspace) -> None:
+    """A second connection (its own Spark session, no views shared) reads the tables from the workspace folder."""
+    again = cadence.open(spark_ws.root)
+    try:
+        frames = _frames()
+        assert again.warehouse.count("opportunities") == len(frames["opportunities"])
+        won = again.table("opportunities").filter(lambda t: t.is_won).count().execute()
+        assert won == int((frames["opportunities"]["stage"] == "Closed Won").sum())
+    finally:
+        again.close()
+    catalog = json.loads((spark_ws.root / "spark-warehouse" / "catalog.json").read_text())
+    assert set(catalog["tables"]) >= {"opportunities", "accounts", "cadence_meta", "users"}
+
+
+@pytest.mark.parametrize(("url", "extra"), [
+    ("snowflake://someone:secret@account/db/schema", "ibis-framework[snowflake]"),
+    ("bigquery://project/dataset", "ibis-framework[bigquery]"),
+    ("trino://someone@localhost:8080/hive/crm", "ibis-framework[trino]"),
+    ("databricks://host/sql/warehouse", "ibis-framework[databricks]"),
+])
+def test_an_engine_without_its_driver_names_the_pip_extra(tmp_path: Path, url: str, extra: str) -> None:
+    with pytest.raises(WarehouseError) as raised:
+        connect(url, tmp_path)
+    line = raised.value.one_line()
+    assert f"pip install '{extra}'" in line
+    assert "\n" not in line and "secret" not in line
+
+
+def test_any_other_ibis_engine_holds_a_whole_workspace(tmp_path: Path) -> None:
+    """SQLite stands in for engines with no information_schema: the schema is created, cadence.yml's stages land."""
+    ws = cadence.open(init_workspace(tmp_path / "ws", warehouse=f"sqlite:///{tmp_path / 'w.db'}"))
+    try:
+        assert {"opportunities", "users", "forecast_calls"} <= ws.warehouse.table_names()
+        assert ws.warehouse.count("stages") == len(ws.stages()) > 0
+    finally:
+        ws.close()
+
+
+def test_a_spark_connect_token_is_never_shown() -> None:
+    from cadence.store.spark import parse_url, shown
+
+    url = "sc://workspace.cloud.databricks.com:443/;token=dapi-secret;x-databricks-cluster-id=0123"
+    assert "secret" not in shown(url) and shown(url).startswith("sc://workspace.cloud.databricks.com:443")
+    assert parse_url(url, Path("/w"))[0] == url  # Spark Connect gets the whole URL
+    assert parse_url("spark://local?path=/mnt/acme", Path("/w")) == ("local[2]", Path("/mnt/acme"))
+    assert parse_url("spark://master:7077", Path("/w")) == ("spark://master:7077", Path("/w/spark-warehouse"))
