@@ -1,0 +1,158 @@
+"""The scaling curve: 1×, 10× (and, with CADENCE_BENCH_30X=1, 30×) the demo company, each step in a child
+process of its own so its peak memory (ru_maxrss) is its own.
+
+For each size: the import (CSV files read, every row validated, loaded in one transaction), the scorecard's
+figures (every value the mission, KPI and pipeline sections ask for, replayed) and the full scorecard. Each is
+compared with the same step at 1× (the ratio is how much longer it takes at that size). The import is also
+compared with DuckDB's own `read_csv` of the same files into tables (no validation): the price of validation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ENTITY_IDS: dict[str, tuple[str, ...]] = {
+    "accounts": ("account_id", "parent_account_id"),
+    "leads": ("lead_id", "account_id", "opportunity_id"),
+    "opportunities": ("opportunity_id", "account_id"),
+    "opportunity_history": ("opportunity_id",),
+    "activities": ("activity_id", "account_id", "opportunity_id"),
+    "subscriptions": ("subscription_id", "account_id", "opportunity_id"),
+    "usage": ("account_id",),
+    "nps": ("response_id", "account_id"),
+}
+
+
+def factors() -> list[int]:
+    return [1, 10, 30] if os.environ.get("CADENCE_BENCH_30X") else [1, 10]
+
+
+def write_company(folder: Path, factor: int) -> None:
+    """The demo company's tables as CSV files, its business copied `factor` times under new ids."""
+    import pandas as pd
+
+    from cadence.demo.build import config_text, generate_company
+
+    company = generate_company(7)
+    folder.mkdir(parents=True)
+    for name, frame in company.tables.items():
+        ids = ENTITY_IDS.get(name)
+        copies = [frame] if ids is None else [
+            frame.assign(**{c: frame[c].where(frame[c].isna(), frame[c].astype(str) + f"-{k}") for c in ids
+                            if c in frame}) if k else frame for k in range(factor)]
+        pd.concat(copies, ignore_index=True).to_csv(folder / f"{name}.csv", index=False)
+    (folder / "cadence.yml.in").write_text(config_text(company.tables), encoding="utf-8")
+
+
+def step_import(folder: Path, root: Path) -> dict[str, Any]:
+    """Read every CSV, validate each row and load them in one transaction (what an import does)."""
+    import pandas as pd
+
+    import cadence
+    from cadence.demo.build import import_batch
+    from cadence.ingest.prepare import prepare
+    from cadence.workspace import init_workspace
+
+    started = time.perf_counter()
+    init_workspace(root, company="Scaling Co")
+    (root / "cadence.yml").write_text((folder / "cadence.yml.in").read_text(encoding="utf-8"), encoding="utf-8")
+    ws = cadence.open(root)
+    tables = {path.stem: pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+              for path in sorted(folder.glob("*.csv"))}
+    prepared = prepare(import_batch(tables), ws.stages())
+    ws.load(prepared)
+    rows = sum(len(f) for f in tables.values())
+    ws.close()
+    return {"seconds": time.perf_counter() - started, "rows": rows, "quarantined": int(prepared.quarantined)}
+
+
+def step_read_csv(folder: Path, root: Path) -> dict[str, Any]:
+    """DuckDB's own read_csv of the same files into tables: no validation, no mapping."""
+    import duckdb
+
+    started = time.perf_counter()
+    con = duckdb.connect(str(root / "reference.duckdb"))
+    for path in sorted(folder.glob("*.csv")):
+        con.execute(f"CREATE TABLE \"{path.stem}\" AS SELECT * FROM read_csv('{path}')")
+    con.close()
+    return {"seconds": time.perf_counter() - started}
+
+
+def step_figures(folder: Path, root: Path) -> dict[str, Any]:
+    import cadence
+    from bench.bench_scorecard import record_calls
+    from cadence.report.scorecard import week_context
+    from cadence.report.sections.kpis import range_value
+
+    ws = cadence.open(root)
+    week = week_context(ws, None).week
+    calls = record_calls(ws, week)
+    ws._materialised.clear()
+    started = time.perf_counter()
+    for call in calls:
+        range_value(ws, *call)
+    seconds = time.perf_counter() - started
+    ws.close()
+    return {"seconds": seconds, "figures": len(calls)}
+
+
+def step_scorecard(folder: Path, root: Path) -> dict[str, Any]:
+    import cadence
+    from cadence.report.scorecard import build_scorecard
+
+    ws = cadence.open(root)
+    started = time.perf_counter()
+    build_scorecard(ws)
+    seconds = time.perf_counter() - started
+    ws.close()
+    return {"seconds": seconds}
+
+
+STEPS = {"import": step_import, "read_csv": step_read_csv, "figures": step_figures, "scorecard": step_scorecard}
+
+
+def in_child(step: str, folder: Path, root: Path) -> dict[str, Any]:
+    """Run one step in a fresh Python: its seconds, and its peak resident memory in MB."""
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, __file__, step, str(folder), str(root)], cwd=repo, check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def run(workdir: Path) -> list[dict[str, Any]]:
+    measured: dict[int, dict[str, dict[str, Any]]] = {}
+    for factor in factors():
+        folder, root = workdir / f"csv-{factor}x", workdir / f"ws-{factor}x"
+        write_company(folder, factor)
+        root.mkdir()
+        measured[factor] = {step: in_child(step, folder, root) for step in STEPS}
+    rows: list[dict[str, Any]] = []
+    base = measured[1]
+    for factor, steps in measured.items():
+        size = f"{factor}× the demo ({steps['import']['rows']:,} rows)"
+        imported = steps["import"]
+        rows.append({"name": f"import {factor}×", "seconds": imported["seconds"],
+                     "reference": "DuckDB read_csv of the same files",
+                     "reference_seconds": steps["read_csv"]["seconds"],
+                     "ratio": imported["seconds"] / steps["read_csv"]["seconds"], "peak_mb": imported["peak_mb"],
+                     "rows_per_second": imported["rows"] / imported["seconds"], "note": size})
+        for step, label in (("import", "import"), ("figures", "scorecard figures"), ("scorecard", "full scorecard")):
+            rows.append({"name": f"{label} {factor}× vs 1×", "seconds": steps[step]["seconds"],
+                         "reference": f"{label} at 1×", "reference_seconds": base[step]["seconds"],
+                         "ratio": steps[step]["seconds"] / base[step]["seconds"], "peak_mb": steps[step]["peak_mb"],
+                         "note": size})
+    return rows
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    result = STEPS[sys.argv[1]](Path(sys.argv[2]), Path(sys.argv[3]))
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    sys.stdout.write(json.dumps(result) + "\n")
