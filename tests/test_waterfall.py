@@ -43,7 +43,7 @@ from tests.test_cli import cadence as run_cadence
 
 ROW_KEYS = ["from", "to", "start", "created", "pulled_in", "increased", "decreased", "pushed_out", "won", "lost",
             "end", "start_count", "created_count", "pulled_in_count", "increased_count", "decreased_count",
-            "pushed_out_count", "won_count", "lost_count", "end_count"]
+            "pushed_out_count", "won_count", "lost_count", "end_count", "increased_deals", "decreased_deals"]
 
 
 # -- the identity, chaining and an independent reading ------------------------------------------------------
@@ -61,6 +61,9 @@ def assert_reconciles(result: Waterfall) -> None:
                 - Decimal(str(row["decreased"])) - Decimal(str(row["pushed_out"])) - Decimal(str(row["won"])) \
                 - Decimal(str(row["lost"]))
             assert Decimal(str(row["start"])) + moved == Decimal(str(row["end"]))
+            deals = row["start_count"] + row["created_count"] + row["pulled_in_count"] + row["increased_count"] \
+                - row["decreased_count"] - row["pushed_out_count"] - row["won_count"] - row["lost_count"]
+            assert deals == row["end_count"]  # the same identity, read literally, in deals
         for before, after in zip(steps, steps[1:], strict=False):
             assert (before.cents["end"], before.counts["end"]) == (after.cents["start"], after.counts["start"])
             assert after.first == before.last + timedelta(days=1)
@@ -266,6 +269,9 @@ def test_hand_worked_quarter_step_by_step(small: Workspace) -> None:
     # 20,000 MXN → 17,000 MXN at 17 per USD: 1,176.47 → 1,000.00; then 1,000 EUR → 1,200 EUR at 0.9 per USD
     assert _bars(result, 4) == {"start": 3787.58, "decreased": 176.47, "end": 3611.11}
     assert _bars(result, 5) == {"start": 3611.11, "increased": 222.22, "end": 3833.33}
+    resized = result.rows[4].as_dict(), result.rows[5].as_dict()  # one deal each, neither entering nor leaving
+    assert [(r["decreased_deals"], r["increased_deals"], r["start_count"], r["end_count"]) for r in resized] \
+        == [(1, 0, 3, 3), (0, 1, 3, 3)]
     assert all(_bars(result, i) == {"start": 3833.33, "end": 3833.33} for i in range(6, len(result.rows)))
     assert result.total.counts["end"] == 3
     assert _ids(result, "end") == ["euro", "peso", "pull"]

@@ -22,7 +22,10 @@ deals (a full export no longer held them) are never counted.
 
 So money reconciles exactly: start + created + pulled_in + increased − decreased − pushed_out − won − lost = end,
 in whole cents; and deals do too: start + created + pulled_in − pushed_out − won − lost = end (an
-increase or decrease moves money, not deals: those deals are counted at both ends).
+increase or decrease moves money, not deals: those deals are counted at both ends). In the JSON every
+`*_count` is what its bar does to the number of deals — `increased_count` and `decreased_count` are 0, so the
+money identity reads the same in deals — and `increased_deals` / `decreased_deals` say how many deals changed
+amount.
 """
 
 from __future__ import annotations

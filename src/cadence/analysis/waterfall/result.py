@@ -13,6 +13,7 @@ import pandas as pd
 from cadence.analysis.waterfall.movements import MOVEMENTS, RULE, StepMoves
 
 BARS = ("start", *MOVEMENTS, "end")
+RESIZED = ("increased", "decreased")  # deals that stay in the pipeline, their amount changed
 DRILL_COLUMNS = ["from", "to", "movement", "opportunity_id", "name", "owner_name", "group", "amount",
                  "before_stage", "before_amount", "before_close_date", "after_stage", "after_amount",
                  "after_close_date"]
@@ -38,7 +39,11 @@ class Step:
     def as_dict(self) -> dict[str, Any]:
         row: dict[str, Any] = {"from": self.first.isoformat(), "to": self.last.isoformat()}
         row.update({bar: float(self.amount(bar)) for bar in BARS})
-        row.update({f"{bar}_count": self.counts[bar] for bar in BARS})
+        # `*_count` is what each bar does to the number of deals in the pipeline, so the same identity holds in
+        # deals as in money; an increase or a decrease moves money, never a deal in or out (0), and how many
+        # deals it concerns is `increased_deals` / `decreased_deals`
+        row.update({f"{bar}_count": 0 if bar in RESIZED else self.counts[bar] for bar in BARS})
+        row.update({f"{bar}_deals": self.counts[bar] for bar in RESIZED})
         return row
 
 
