@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import cadence
@@ -140,3 +141,23 @@ def test_a_spark_connect_token_is_never_shown() -> None:
     assert parse_url(url, Path("/w"))[0] == url  # Spark Connect gets the whole URL
     assert parse_url("spark://local?path=/mnt/acme", Path("/w")) == ("local[2]", Path("/mnt/acme"))
     assert parse_url("spark://master:7077", Path("/w")) == ("spark://master:7077", Path("/w/spark-warehouse"))
+
+
+def test_copied_back_to_duckdb_every_row_is_as_imported(spark_ws: Workspace, tmp_path: Path) -> None:
+    """Spark as the source of `cadence copy`: the rows that come back equal those DuckDB keeps from the same files."""
+    from cadence.store.copy import copy_warehouse
+
+    back = cadence.open(init_workspace(tmp_path / "back"))
+    reference = cadence.open(init_workspace(tmp_path / "reference"))
+    try:
+        _load(reference)
+        copied = copy_warehouse(spark_ws.warehouse, back.warehouse)
+        assert copied["opportunities"].rows_in_target == len(_frames()["opportunities"])
+        for name, key in (("opportunities", "opportunity_id"), ("subscriptions", "subscription_id"),
+                          ("activities", "activity_id")):
+            expected = reference.table(name).to_pandas().sort_values(key, ignore_index=True)
+            got = back.table(name).to_pandas().sort_values(key, ignore_index=True)
+            pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    finally:
+        back.close()
+        reference.close()
