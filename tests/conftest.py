@@ -75,6 +75,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         "(their licences forbid a copy in tests/data: see tests/data/PROVENANCE.md)")
 
 
+@pytest.fixture(autouse=True)
+def _terminal_width_read_at_each_run() -> None:
+    """Rich fixes a console's width from COLUMNS when the console is made, i.e. when the first test that imports
+    the CLI runs; tests give each CliRunner run its own COLUMNS, so the width is read again at every print."""
+    from cadence.cli import console
+
+    for each in (console.console, console.errors):
+        each._width = None  # rich's own attribute: None means "ask the terminal and COLUMNS now"
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Iterator[Workspace]:
     """A fresh, empty workspace on the embedded DuckDB."""

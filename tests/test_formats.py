@@ -34,6 +34,7 @@ ARGUMENTS: dict[str, list[str]] = {
     "roadmap value": ["{feature}"],
     "comments": ["kpi:Sales/bookings"],
     "forecast call": ["--person", "P014", "--quarter", "2027-Q2", "--commit", "1000"],
+    "copy": ["--to", "{tmp}/no-workspace-here"],  # the format is answered before the target is looked for
 }
 # Commands that write: run on an empty workspace of their own, never on the shared demo.
 WRITES = {"ingest", "demo", "hiring score", "requests add", "forecast call"}

@@ -34,10 +34,21 @@ class WebCompany:
 
 
 @pytest.fixture(scope="session")
-def web(demo_workspace: Workspace) -> WebCompany:
+def web_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """A demo company of the web tests' own: they write (users, targets, actions, comments), and the session's
+    `demo_workspace` must stay as built for the tests that read it, whichever worker runs them first."""
+    from cadence.demo import build_demo
+
+    ws = build_demo(tmp_path_factory.mktemp("web-demo") / "northwind", seed=7)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="session")
+def web(web_demo: Workspace) -> WebCompany:
     from cadence.accounts.users import add_user, get_user
 
-    ws = demo_workspace
+    ws = web_demo
     people = ws.table("people").to_pandas()
     manager = people[(people.team == MANAGER_TEAM) & (people.role == "manager")].person_id.iloc[0]
     rep = sorted(people[(people.team == MANAGER_TEAM) & (people.role == "rep")].person_id)[0]

@@ -68,7 +68,9 @@ def open_workspace() -> Workspace:
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")],
     company: Annotated[str, typer.Option(help="Company name.")] = "My Company",
-    warehouse: Annotated[str | None, typer.Option(help="DuckDB file or postgresql:// URL.")] = None,
+    warehouse: Annotated[str | None, typer.Option(help="Where the data lives: a DuckDB file (default), "
+                                                  "postgresql://…, spark://local, spark://HOST:PORT, sc://HOST:PORT, "
+                                                  "or any Ibis URL (snowflake://, bigquery://, trino://, …).")] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing cadence.yml.")] = False,
 ) -> None:
     """Create a workspace: a commented cadence.yml and an empty warehouse."""

@@ -22,7 +22,8 @@ from cadence.config.company import CompanyConfig
 DESCRIPTIONS: dict[str, str] = {
     "company": "the company's name, as reports title it",
     "fiscal_year_start_month": "first month of the fiscal year (1 = January); quarters and years follow it",
-    "warehouse": "where the data lives: a DuckDB file in the workspace, or a postgresql:// URL",
+    "warehouse": "where the data lives: a DuckDB file in the workspace, a postgresql:// URL, spark://local, "
+                 "spark://HOST:PORT or sc://HOST:PORT (pip install 'cadence[spark]'), or any Ibis URL (docs/scale.md)",
     "segments": "go-to-market segments, as accounts.segment spells them",
     "stages": "the default pipeline's stages, in order (imports bring their own pipelines, see `pipelines`)",
     "stages[].name": "the stage's name, as opportunities.stage spells it",
