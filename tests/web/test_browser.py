@@ -233,6 +233,7 @@ SHOTS: list[tuple[str, str | None, str]] = [  # (file, user, path)
     ("drill-down", "eve", "{drill}"),
     ("action-form-error", "eve", "{action_form}"),
     ("pipeline", "eve", "/pipeline"),
+    ("waterfall-deals", "max", "/pipeline/waterfall?bar=pushed_out&grain=month"),
     ("forecast", "eve", "/forecast"),
     ("coaching", "eve", "/coaching"),
     ("tempo", "eve", "/tempo"),

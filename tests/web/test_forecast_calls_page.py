@@ -96,6 +96,7 @@ def test_an_executive_sees_every_forecaster_and_the_planted_biases(web: WebCompa
     demo_truths = json.loads((web.root / "truths.json").read_text())  # re-measured from this demo's warehouse
     page = client("executive").get("/forecast")
     assert page.status_code == 200 and 'id="accuracy"' in page.text and 'action="/forecast/calls"' in page.text
+    assert ">nan<" not in page.text  # the demo's calls carry no note: an empty cell, not pandas' NaN
     scored = client("executive").get("/forecast.json").json()["calls"]["accuracy"]["forecasters"]
     assert len(scored) >= 4
     assert {f["person_id"]: f["bias"] for f in scored if f["bias"]} == demo_truths["forecast_bias"]

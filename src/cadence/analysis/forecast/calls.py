@@ -22,6 +22,8 @@ def read_calls(tables: TableSource) -> pd.DataFrame:
     frame["called_at"] = pd.to_datetime(frame["called_at"]).astype("datetime64[us]")
     for column in ("commit_amount", "best_case_amount"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    for column in ("recorded_by", "note"):  # text left empty stays empty (None), never a float NaN shown as "nan"
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame.sort_values(["called_at", "call_id"], kind="stable").reset_index(drop=True)
 
 
