@@ -36,6 +36,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from cadence.analysis.frames import isin
 from cadence.errors import MissingDataError, UnknownNameError
 from cadence.metrics.definitions import DEAL_DIMS
 from cadence.metrics.money import missing_rates, reporting_currency
@@ -188,7 +189,7 @@ def _history(tables: TableSource, cohort: pd.DataFrame, as_of: date | None) -> p
     if as_of is not None:
         history = history.filter(history.changed_at < ibis.timestamp(pd.Timestamp(as_of)))
     frame = history.select("opportunity_id", "changed_at", "stage").to_pandas()
-    frame = frame[frame["opportunity_id"].isin(set(cohort["opportunity_id"]))]
+    frame = frame[isin(frame["opportunity_id"], cohort["opportunity_id"])]
     frame["changed_at"] = pd.to_datetime(frame["changed_at"])
     return frame
 

@@ -131,8 +131,8 @@ def spark_session(master: str, scratch: Path) -> Any:
             settings = {"spark.sql.session.timeZone": "UTC", "spark.sql.execution.arrow.pyspark.enabled": "true",
                         "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false"}
             if master.startswith("local"):
-                scratch.mkdir(parents=True, exist_ok=True)
-                logs = _log_config(Path(tempfile.mkdtemp(prefix="cadence-spark-")))
+                (scratch / "_spark").mkdir(parents=True, exist_ok=True)
+                logs = _log_config(scratch / "_spark")  # in the workspace: nothing left behind in /tmp
                 # many small queries: compiling each plan to Java costs more than it saves on a company's data
                 settings |= {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2",
                              "spark.sql.codegen.wholeStage": "false",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,11 @@ class ForecastData:
     stages: pd.DataFrame  # pipeline, stage, position, probability, is_won, is_lost, open_rank
     activity: pd.DataFrame  # opportunity_id, occurred_at (activities logged against a deal)
     undated: int = 0  # deals with no created_at and no history row: no replay can place them in time
+
+    @cached_property
+    def history_deal(self) -> np.ndarray:
+        """For each history row, the position of its deal in `deals` (-1: a deal the deals table lacks)."""
+        return self.deals.index.get_indexer(pd.Index(self.history["opportunity_id"]))
 
     @property
     def first_day(self) -> date:

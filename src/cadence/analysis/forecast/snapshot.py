@@ -45,20 +45,36 @@ class Snapshot:
 
 
 def pipeline_as_of(data: ForecastData, as_of: date) -> Snapshot:
-    """The pipeline at the start of `as_of`."""
-    moment = as_timestamp(as_of)
+    """The pipeline at the start of `as_of`.
+
+    Deals are matched to their history rows by position (`ForecastData.history_deal`), not by id: the
+    backtest rebuilds hundreds of snapshots, and hashing every id again for each is most of its time.
+    """
+    moment = np.datetime64(as_timestamp(as_of))
     history = data.history
-    live = (history["changed_at"] < moment) & (history["valid_until"].isna() | (history["valid_until"] >= moment))
-    current = history.loc[live, STATE].copy()
-    current["stage_since"] = history.loc[live, "changed_at"].to_numpy()
-    current["from_history"] = True
-    created = data.deals[data.deals["created_at"] < moment]
-    missing = created.index.difference(pd.Index(current["opportunity_id"]))
-    states = pd.concat([current, _fallback(data, created.loc[missing], moment)], ignore_index=True) \
-        if len(missing) else current
-    frame = states.join(created[STATIC], on="opportunity_id", how="inner")
+    changed = history["changed_at"].to_numpy()
+    until = history["valid_until"].to_numpy()
+    live = (changed < moment) & (np.isnat(until) | (until >= moment))
+    created = (data.deals["created_at"] < as_timestamp(as_of)).to_numpy()
+    position = data.history_deal[live]
+    keep = position >= 0
+    keep[keep] = created[position[keep]]  # a row of a deal the snapshot holds (inner join on created deals)
+    current = history.loc[live, STATE].iloc[keep]
+    current = current.assign(stage_since=history["changed_at"].to_numpy()[live][keep], from_history=True)
+    covered = np.zeros(len(data.deals), dtype=bool)
+    covered[position[position >= 0]] = True
+    positions = [position[keep]]
+    states = [current]
+    missing = np.flatnonzero(created & ~covered)
+    if len(missing):
+        missing = missing[np.argsort(data.deals["opportunity_id"].to_numpy()[missing], kind="stable")]
+        states.append(_fallback(data, data.deals.iloc[missing], pd.Timestamp(moment)))
+        positions.append(missing)
+    frame = pd.concat(states, ignore_index=True) if len(states) > 1 else current.reset_index(drop=True)
+    static = data.deals[STATIC].iloc[np.concatenate(positions)].reset_index(drop=True)
+    frame = pd.concat([frame, static], axis=1)
     frame["is_open"] = ~(frame["is_won"] | frame["is_lost"])
-    return Snapshot(as_of, frame.reset_index(drop=True))
+    return Snapshot(as_of, frame)
 
 
 def _fallback(data: ForecastData, deals: pd.DataFrame, moment: pd.Timestamp) -> pd.DataFrame:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cadence.analysis.frames import isin
 from cadence.analysis.roadmap.chances import Chances
 from cadence.analysis.roadmap.data import RoadmapData
 from cadence.analysis.roadmap.themes import ThemeCatalogue
@@ -199,7 +200,7 @@ def segment_pipeline(data: RoadmapData, requests: pd.DataFrame, chances: Chances
     since = pd.Timestamp(rules.as_of - timedelta(days=rules.lookback_days))
     recent = deals[(deals["created_at"] >= since) & (deals["created_at"] < pd.Timestamp(rules.as_of))]
     per_segment = recent.groupby("segment")["opportunity_id"].nunique()
-    asked = requests[requests["opportunity_id"].isin(set(recent["opportunity_id"])) & requests["theme"].notna()]
+    asked = requests[isin(requests["opportunity_id"], recent["opportunity_id"]) & requests["theme"].notna()]
     asked = asked.assign(segment=asked["opportunity_id"].map(recent.set_index("opportunity_id")["segment"]))
     asked = asked.dropna(subset=["segment"])
     if asked.empty:
