@@ -36,7 +36,6 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from cadence.analysis.frames import isin
 from cadence.errors import MissingDataError, UnknownNameError
 from cadence.metrics.definitions import DEAL_DIMS
 from cadence.metrics.money import missing_rates, reporting_currency
@@ -114,8 +113,8 @@ def funnel(tables: TableSource, *, pipeline: str | None = None, start: date | No
         raise UnknownNameError("funnel dimension", by, DEAL_DIMS)
     chosen, others = _pick_pipeline(tables, pipeline)
     steps, step_of, lost = _steps(tables, chosen)
-    cohort, velocity_note = _cohort(tables, chosen, start, end, as_of, by)
-    history = _history(tables, cohort, as_of)
+    cohort, velocity_note, members = _cohort(tables, chosen, start, end, as_of, by)
+    history = _history(tables, members, as_of)
     per_deal = _per_deal(cohort, history, step_of, lost)
     entries = _entries(history, step_of)
     stays = _time_in_steps(history, step_of)
@@ -168,8 +167,9 @@ def _present(tables: TableSource, pipeline: str) -> set[str]:
 
 
 def _cohort(tables: TableSource, pipeline: str, start: date | None, end: date | None, as_of: date | None,
-            by: str | None) -> tuple[pd.DataFrame, str | None]:
-    """The cohort's deals with their amounts in one currency, and why there are none (a missing rate)."""
+            by: str | None) -> tuple[pd.DataFrame, str | None, Any]:
+    """The cohort's deals with their amounts in one currency, why there are none (a missing rate), and the
+    cohort as a relation (its ids), for the engine to select their history."""
     table = deals(tables)
     table = table.filter(table.pipeline == pipeline)
     for bound, keep in ((start, lambda t, v: t.created_at >= v), (end, lambda t, v: t.created_at < v),
@@ -181,15 +181,15 @@ def _cohort(tables: TableSource, pipeline: str, start: date | None, end: date | 
                "amount": table.amount_value if missing is None else ibis.null("float64"),
                "group": table[by].cast("string") if by else ibis.null().cast("string")}
     note = None if missing is None else f"stage velocity left out: {missing.message}"
-    return table.select(**columns).to_pandas(), note
+    return table.select(**columns).to_pandas(), note, table.select("opportunity_id")
 
 
-def _history(tables: TableSource, cohort: pd.DataFrame, as_of: date | None) -> pd.DataFrame:
+def _history(tables: TableSource, members: Any, as_of: date | None) -> pd.DataFrame:
+    """The cohort's stage changes (before `as_of`): the engine selects them, only they are read."""
     history = tables.table("opportunity_history")
     if as_of is not None:
         history = history.filter(history.changed_at < ibis.timestamp(pd.Timestamp(as_of)))
-    frame = history.select("opportunity_id", "changed_at", "stage").to_pandas()
-    frame = frame[isin(frame["opportunity_id"], cohort["opportunity_id"])]
+    frame = history.semi_join(members, "opportunity_id").select("opportunity_id", "changed_at", "stage").to_pandas()
     frame["changed_at"] = pd.to_datetime(frame["changed_at"])
     return frame
 
