@@ -34,7 +34,7 @@ class ForecastData:
     deals: pd.DataFrame  # one row per opportunity, indexed by opportunity_id
     history: pd.DataFrame  # sorted by opportunity_id, changed_at; with valid_until, position, is_won, is_lost
     stages: pd.DataFrame  # pipeline, stage, position, probability, is_won, is_lost, open_rank
-    activity: pd.DataFrame  # opportunity_id, occurred_at (activities logged against a deal)
+    activity: pd.DataFrame  # opportunity_id, occurred_at (a day), activities: logged against the deal that day
     undated: int = 0  # deals with no created_at and no history row: no replay can place them in time
 
     @cached_property
@@ -132,10 +132,15 @@ def _history(history: pd.DataFrame, deal_frame: pd.DataFrame, stages: pd.DataFra
 
 
 def _activity(tables: TableSource) -> pd.DataFrame:
+    """Activities logged against each deal, counted per day by the engine: forecasts ask how many fell in
+    the 30 days before a date, and a date means midnight, so a day's count is all they need."""
     acts = tables.table("activities")
-    acts = acts.filter(acts.opportunity_id.notnull()).select("opportunity_id", "occurred_at").to_pandas()
-    acts["occurred_at"] = pd.to_datetime(acts["occurred_at"]).astype("datetime64[us]")
-    return acts.sort_values("occurred_at").reset_index(drop=True)
+    acts = acts.filter(acts.opportunity_id.notnull() & acts.occurred_at.notnull())
+    daily = acts.group_by(opportunity_id=acts.opportunity_id, occurred_at=acts.occurred_at.truncate("D")) \
+        .aggregate(activities=acts.count()).to_pandas()
+    daily["occurred_at"] = pd.to_datetime(daily["occurred_at"]).astype("datetime64[us]")
+    daily["activities"] = daily["activities"].astype("int64")
+    return daily.sort_values(["occurred_at", "opportunity_id"]).reset_index(drop=True)
 
 
 def as_timestamp(day: date) -> pd.Timestamp:

@@ -79,5 +79,5 @@ def recent_activity(data: ForecastData, deal_ids: pd.Series, moment: pd.Timestam
     acts = data.activity
     times = acts["occurred_at"].to_numpy()
     lo, hi = np.searchsorted(times, [np.datetime64(moment - timedelta(days=ACTIVITY_DAYS)), np.datetime64(moment)])
-    counts = acts["opportunity_id"].iloc[lo:hi].value_counts()
+    counts = acts.iloc[lo:hi].groupby("opportunity_id")["activities"].sum()
     return deal_ids.map(counts).fillna(0).to_numpy(dtype="float64")
