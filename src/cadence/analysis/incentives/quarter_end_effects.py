@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+import ibis
 import pandas as pd
 
 from cadence.analysis.incentives.data import MissingDataError
@@ -194,22 +195,36 @@ def first_value_weeks(deals: pd.DataFrame, tables: TableSource) -> tuple[pd.Data
     if last_week is None or pd.isna(last_week):
         raise MissingDataError("time to first value needs product usage: the usage table is empty",
                                hint="import weekly active paying users per account")
-    tracked = set(usage.select("account_id").distinct().to_pandas()["account_id"])
-    active = usage.filter(usage.active_paying_users > 0).select("account_id", "week").to_pandas()
-    active["first_week"] = pd.to_datetime(active["week"]).astype("datetime64[ns]")
     close = pd.to_datetime(deals["day"]).astype("datetime64[ns]")
     deals = deals.assign(close_week=close - pd.to_timedelta(close.dt.day_of_week, unit="D"))
     horizon = pd.Timestamp(last_week) - pd.Timedelta(weeks=USAGE_FOLLOW_UP_WEEKS)
-    in_usage = deals[deals["account_id"].isin(tracked)]
-    followed = in_usage[in_usage["close_week"] <= horizon]
-    matched = pd.merge_asof(followed.sort_values("close_week"), active[["account_id", "first_week"]]
-                            .sort_values("first_week"), left_on="close_week", right_on="first_week",
-                            by="account_id", direction="forward")
+    accounts = ibis.memtable(pd.DataFrame({"account_id": deals["account_id"].dropna().astype("object").unique()}))
+    tracked = accounts.semi_join(usage.select("account_id").distinct(), "account_id").to_pandas()["account_id"]
+    in_usage = deals[deals["account_id"].isin(set(tracked))]
+    followed = in_usage[in_usage["close_week"] <= horizon].sort_values("close_week")
+    matched = followed.assign(first_week=_first_active_weeks(usage, followed)).reset_index(drop=True)
     matched["weeks_to_first_value"] = (matched["first_week"] - matched["close_week"]).dt.days / 7
     left_out = {"account_not_in_usage": len(deals) - len(in_usage),
                 "closed_too_recently": len(in_usage) - len(followed),
                 "not_yet_active": int(matched["weeks_to_first_value"].isna().sum())}
     return matched.dropna(subset=["weeks_to_first_value"]), left_out
+
+
+def _first_active_weeks(usage: Any, deals: pd.DataFrame) -> pd.Series:
+    """For each deal, its account's first week with active paying users on or after the close week (NaT when
+    none yet): the engine joins usage with the deals and returns one week per deal, not the usage rows."""
+    if deals.empty:
+        return pd.Series(pd.NaT, index=deals.index, dtype="datetime64[ns]")
+    keys = pd.DataFrame({"row": range(len(deals)), "account_id": deals["account_id"].astype("object").to_numpy(),
+                         "close_week": deals["close_week"].astype("datetime64[us]").to_numpy()})
+    asked = ibis.memtable(keys)
+    active = usage.filter(usage.active_paying_users > 0).select(u_account="account_id", u_week="week")
+    hits = asked.join(active, (asked.account_id == active.u_account)
+                      & (active.u_week.cast("timestamp") >= asked.close_week))
+    first = hits.group_by("row").aggregate(first_week=hits.u_week.min()).to_pandas()
+    weeks = pd.Series(pd.to_datetime(first["first_week"]).astype("datetime64[ns]").to_numpy(),
+                      index=first["row"].astype("int64").to_numpy())
+    return pd.Series(weeks.reindex(range(len(deals))).to_numpy(dtype="datetime64[ns]"), index=deals.index)
 
 
 def time_to_value_effect(won: pd.DataFrame, tables: TableSource, *, seed: int) -> Effect:
