@@ -17,7 +17,8 @@ from cadence.config import CONFIG_FILE, CompanyConfig, load_config
 from cadence.config.template import config_template
 from cadence.errors import WorkspaceError
 from cadence.ingest import ImportOptions, importer_for
-from cadence.ingest.prepare import DEFAULT_PIPELINE, PreparedImport, prepare
+from cadence.ingest.batch import ChunkedImport, ChunkedImporter
+from cadence.ingest.prepare import DEFAULT_PIPELINE, PreparedImport, Preparer, prepare
 from cadence.ingest.stage_inference import with_pipelines
 from cadence.metrics.calendar import FiscalCalendar, Grain, periods_from_frame
 from cadence.metrics.catalog import build_registry
@@ -29,6 +30,7 @@ from cadence.metrics.registry import Registry
 from cadence.progress import Progress, Silent
 from cadence.schema.tables import TABLES, table_named
 from cadence.store import Warehouse, connect
+from cadence.store.chunked_load import load_in_chunks
 from cadence.store.full_exports import snapshot_state, write_snapshots
 from cadence.store.migrations import migrate
 
@@ -183,16 +185,21 @@ class Workspace:
 
     # -- writing ---------------------------------------------------------------------------
     def ingest(self, path: Path, format_name: str, *, mapping: Path | None = None, encoding: str | None = None,
-               full: bool = False, progress: Progress | None = None) -> PreparedImport:
+               full: bool = False, progress: Progress | None = None, chunk_rows: int | None = None
+               ) -> PreparedImport:
         """Import `path` as `format_name`: one transaction, idempotent, reconciled.
 
         `encoding` None detects each file's; `full` declares the export the whole table (records it no
-        longer holds are marked deleted).
+        longer holds are marked deleted). A format that reads in chunks (csv, xlsx, parquet) validates and
+        writes `chunk_rows` rows at a time (None: $CADENCE_IMPORT_CHUNK_ROWS, else 200,000), still in one
+        transaction, unless `full` (a full export is compared with the warehouse whole).
         """
         importer = importer_for(format_name)
         options = ImportOptions(mapping=mapping, encoding=encoding, currency=self.config.currency,
                                 progress=progress or Silent(), full=full, timezone=self.config.timezone,
-                                pipelines=self.config.pipelines)
+                                pipelines=self.config.pipelines, chunk_rows=chunk_rows)
+        if not full and isinstance(importer, ChunkedImporter):
+            return self._ingest_in_chunks(importer.read_chunks(Path(path), options))
         batch = importer.read(Path(path), options)
         prepared = prepare(batch, self.stages(), full=full)
         refuse_other_corporate(prepared.upserts, self.config.currency)
@@ -200,12 +207,24 @@ class Workspace:
         self.configure_pipelines(prepared.configure)
         return prepared
 
-    def load(self, prepared: PreparedImport) -> None:
-        """Write a prepared import: rows, quarantine and the import log, all or nothing."""
-        now = datetime.now(UTC).replace(tzinfo=None)
+    def _ingest_in_chunks(self, chunked: ChunkedImport) -> PreparedImport:
+        """Validate and write each chunk as it is read, all in one transaction (`store/chunked_load.py`)."""
+        self._forget_cached()
+        preparer = Preparer(self.stages(), chunked=True)
+        prepared = load_in_chunks(self.warehouse, chunked, preparer,
+                                  check=lambda part: refuse_other_corporate(part.upserts, self.config.currency))
+        self._forget_cached()
+        return prepared
+
+    def _forget_cached(self) -> None:
         self._materialised.clear()  # cached relations describe the data before this write
         self._today = None
         self._calendar = None  # an import may bring the company's fiscal periods
+
+    def load(self, prepared: PreparedImport) -> None:
+        """Write a prepared import: rows, quarantine and the import log, all or nothing."""
+        now = datetime.now(UTC).replace(tzinfo=None)
+        self._forget_cached()
         with self.warehouse.transaction():
             before = snapshot_state(self.warehouse, prepared.format) if prepared.snapshots else None
             for table_name, frame, replace_on in prepared.upserts:

@@ -7,9 +7,11 @@ so every format loses nothing in the same way.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -17,10 +19,12 @@ from cadence.config import Stage
 from cadence.progress import Progress, Silent
 from cadence.schema.validate import LINE, PROBLEM, PROBLEM_COLUMN
 
-__all__ = ["LINE", "PROBLEM", "PROBLEM_COLUMN", "BrokenLine", "CanonicalFrame", "ImportBatch", "ImportOptions",
-           "ReadFacts", "SourceFile"]
+__all__ = ["LINE", "PROBLEM", "PROBLEM_COLUMN", "BrokenLine", "CanonicalFrame", "ChunkedImport", "ImportBatch",
+           "ImportOptions", "ReadFacts", "SourceFile"]
 
 
+CHUNK_ROWS_ENV = "CADENCE_IMPORT_CHUNK_ROWS"
+DEFAULT_CHUNK_ROWS = 200_000
 READ_FACTS = "cadence.read"  # key of `ReadFacts` in the `attrs` of a frame `read_table` returns
 BINARY = "binary"  # the encoding of a file that is not text (Excel, Parquet)
 
@@ -109,8 +113,26 @@ class ImportBatch:
 
 
 @dataclass
+class ChunkedImport:
+    """An import read a chunk at a time: each batch of `chunks` is one stretch of one file (`files` are the
+    files whose records it counts, in order). The batches are read only as they are asked for."""
+
+    format: str
+    files: list[str]
+    chunks: Iterator[ImportBatch]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def chunk_rows() -> int:
+    """Rows per chunk of a large file: $CADENCE_IMPORT_CHUNK_ROWS, else 200,000."""
+    value = os.environ.get(CHUNK_ROWS_ENV, "")
+    return max(1, int(value)) if value.strip().isdigit() else DEFAULT_CHUNK_ROWS
+
+
+@dataclass
 class ImportOptions:
-    """How to read: `encoding` None detects it per file; `full` declares each export the whole table."""
+    """How to read: `encoding` None detects it per file; `full` declares each export the whole table;
+    `chunk_rows` None reads large files in chunks of `chunk_rows()`."""
 
     mapping: Path | None = None
     encoding: str | None = None
@@ -119,6 +141,7 @@ class ImportOptions:
     full: bool = False
     timezone: str = "UTC"
     pipelines: dict[str, list[Stage]] = field(default_factory=dict)  # cadence.yml's: used over inference
+    chunk_rows: int | None = None
 
 
 class Importer(Protocol):
@@ -128,6 +151,13 @@ class Importer(Protocol):
     description: str
 
     def read(self, path: Path, options: ImportOptions) -> ImportBatch: ...
+
+
+@runtime_checkable
+class ChunkedImporter(Importer, Protocol):
+    """A format whose files can be read a chunk at a time, so an import's memory does not grow with them."""
+
+    def read_chunks(self, path: Path, options: ImportOptions) -> ChunkedImport: ...
 
 
 def problem(frame: pd.DataFrame, mask: pd.Series, column: str, reason: str) -> None:

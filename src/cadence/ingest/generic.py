@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,8 +72,17 @@ import pandas as pd
 import yaml
 
 from cadence.errors import CadenceError, InputError, Location, UnknownNameError
-from cadence.ingest.batch import LINE, CanonicalFrame, ImportBatch, ImportOptions, SourceFile, problem
-from cadence.ingest.readers import read_table
+from cadence.ingest.batch import (
+    LINE,
+    CanonicalFrame,
+    ChunkedImport,
+    ImportBatch,
+    ImportOptions,
+    SourceFile,
+    chunk_rows,
+    problem,
+)
+from cadence.ingest.readers import read_header, read_table, read_table_chunks
 from cadence.ingest.registry import FORMATS
 from cadence.schema.tables import TABLES, Table
 from cadence.schema.types import ColumnType
@@ -426,6 +436,19 @@ class _Files:
         return self.cache[path]
 
 
+class _Headers(_Files):
+    """The header alone of each file an import reads in chunks; the lookup files whole, from `files`."""
+
+    def __init__(self, options: ImportOptions, files: _Files, chunked: set[Path]):
+        super().__init__(options)
+        self.files, self.chunked = files, chunked
+
+    def read(self, path: Path) -> pd.DataFrame:
+        if path in self.chunked and path not in self.files.cache:
+            return read_header(path, encoding=self.options.encoding)
+        return self.files.read(path)
+
+
 class GenericImporter:
     """CSV, TSV, Excel or Parquet files mapped by a mapping file; see the module's documentation."""
 
@@ -449,6 +472,54 @@ class GenericImporter:
             if item.primary:
                 batch.files.append(SourceFile.of(str(item.path), source))
         return batch
+
+    def read_chunks(self, path: Path, options: ImportOptions) -> ChunkedImport:
+        """As `read`, a chunk of a file at a time (`ChunkedImport`): the mapping and every header are checked
+        first; then each file is read in order, stages first, each chunk mapped by the file's entries."""
+        if options.mapping is None:
+            raise InputError(f"the {self.name} format needs a mapping file", location=Location(str(path)),
+                             hint="pass --mapping FILE.yml; docs/mapping.md says how to write one")
+        mapping = load_mapping(Path(options.mapping))
+        folder, planned, skipped = plan(path, mapping)
+        files = _Files(options)
+        looked_up = {folder / lookup.file for entry in mapping.files for lookup in entry.lookups.values()}
+        check_headers(mapping, planned, folder, _Headers(options, files, {p.path for p in planned} - looked_up))
+        primary = list(dict.fromkeys(str(p.path) for p in planned if p.primary))
+        return ChunkedImport(self.name, primary, self._chunks(passes(planned), folder, files, options), skipped)
+
+    def _chunks(self, groups: list[list[Planned]], folder: Path, files: _Files,
+                options: ImportOptions) -> Iterator[ImportBatch]:
+        rows = options.chunk_rows or chunk_rows()
+        for group in groups:
+            path = group[0].path
+            options.progress.start(f"importing {path.name}", None)
+            try:
+                chunks = [files.read(path)] if path in files.cache else \
+                    read_table_chunks(path, rows=rows, encoding=options.encoding, progress=options.progress)
+                for chunk in chunks:
+                    batch = ImportBatch(self.name)
+                    for item in group:
+                        frame = map_rows(chunk, item.entry, folder, files, options.currency)
+                        batch.add(CanonicalFrame(item.entry.table, frame, str(path), primary=item.primary))
+                    if any(item.primary for item in group):
+                        batch.files.append(SourceFile.of(str(path), chunk))
+                    yield batch
+            finally:
+                options.progress.finish()
+
+
+def passes(planned: list[Planned]) -> list[list[Planned]]:
+    """The planned entries in the order an import validates them (stages first, then each file's records, then
+    the rows derived from them), as runs of one file read together, a chunk at a time. An entry loading stages
+    runs alone: every stage it declares is known before any opportunity is checked."""
+    groups: list[list[Planned]] = []
+    for item in sorted(planned, key=lambda p: (p.entry.table != "stages", not p.primary)):
+        last = groups[-1] if groups else []
+        if last and last[0].path == item.path and "stages" not in {item.entry.table, *(p.entry.table for p in last)}:
+            last.append(item)
+        else:
+            groups.append([item])
+    return groups
 
 
 def plan(path: Path, mapping: Mapping) -> tuple[Path, list[Planned], list[tuple[str, str]]]:
@@ -514,8 +585,9 @@ def map_rows(source: pd.DataFrame, entry: FileMapping, folder: Path, files: _Fil
     """One canonical row per source row, still as text, with the source's `_line`."""
     table = _IMPORTABLE[entry.table]
     out = pd.DataFrame(index=source.index)
-    for column, header in entry.columns.items():
-        out[column] = source[header].astype("object")
+    for column, header in entry.columns.items():  # Arrow-backed text (a chunk read by Arrow) stays so
+        values = source[header]
+        out[column] = values if isinstance(values.dtype, pd.StringDtype) else values.astype("object")
     for column, lookup in entry.lookups.items():
         out[column] = _look_up(source, lookup, files.read(folder / lookup.file))
     for column, translation in entry.values.items():

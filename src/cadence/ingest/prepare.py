@@ -18,6 +18,7 @@ from cadence.errors import CadenceError
 from cadence.ingest.batch import BINARY, LINE, CanonicalFrame, ImportBatch, SourceFile, problem
 from cadence.ingest.snapshots import Snapshot, SnapshotOutcome, make_snapshot
 from cadence.ingest.stage_inference import INFERRED, inferred_rows, pipelines_to_configure
+from cadence.schema.key_ledger import KeyLedger
 from cadence.schema.tables import table_named
 from cadence.schema.validate import validate_rows
 
@@ -146,60 +147,88 @@ def prepare(batch: ImportBatch, known_stages: pd.DataFrame, *, now: datetime | N
 
     `full`: the batch's deals exports are whole tables (snapshots, see snapshots.py).
     """
-    now = now or datetime.now(UTC).replace(tzinfo=None)
-    upserts: list[tuple[str, pd.DataFrame, str | None]] = []
-    quarantined: list[pd.DataFrame] = []
-    tables: dict[str, TableCounts] = {}
-    bad_primary: dict[str, set[int]] = {}
-    good_primary: dict[str, set[int]] = {}
-    inferred: list[dict[str, object]] = []
-    configure: dict[str, list[dict[str, object]]] = {}
-    snapshots: list[Snapshot] = []
+    return Preparer(known_stages, now=now, full=full).add(batch)
 
-    # stages first (opportunities use them), then primary records, then the parts derived from them
-    ordered = sorted(batch.frames, key=lambda f: (f.table != "stages", not f.primary))
-    stages = known_stages[["pipeline", "stage", "is_won", "is_lost"]]
-    for item in ordered:
-        frame = _with_source(item, batch.format)
-        if not item.primary and item.replace_on and bad_primary.get(item.file):
-            # a part of a refused record (e.g. the history of a refused deal) is refused with it
-            refused = frame[LINE].astype(int).isin(bad_primary[item.file])
-            frame = frame.copy()
-            problem(frame, refused, item.replace_on, "its source record on the same line was refused")
-        if item.table == "opportunities":
-            frame = _apply_stage_rules(frame, stages)
-        if item.table == "stages" and INFERRED in frame:
-            inferred += inferred_rows(frame)
-            configure.update(pipelines_to_configure(frame))
-        checked = validate_rows(table_named(item.table), frame)
-        if full and item.table == "opportunities" and item.primary:
-            snapshots.append(make_snapshot(item.file, frame["opportunity_id"], checked.clean))
-        if item.table == "stages" and len(checked.clean):
-            stages = pd.concat([stages, checked.clean[["pipeline", "stage", "is_won", "is_lost"]]]) \
-                .drop_duplicates(["pipeline", "stage"], keep="last")
-        counts = tables.setdefault(item.table, TableCounts())
-        counts.loaded += len(checked.clean)
-        counts.quarantined += len(checked.bad_lines)
-        if len(checked.clean):
-            upserts.append((item.table, checked.clean, item.replace_on))
-        if len(checked.problems):
-            quarantined.append(_quarantine_rows(checked.problems, item, batch.format, now))
-        if item.primary:
-            bad_primary.setdefault(item.file, set()).update(checked.bad_lines)
-            lines = set(frame[LINE].astype(int)) - checked.bad_lines
-            good_primary.setdefault(item.file, set()).update(lines)
 
-    for source in (f for f in batch.files if f.broken):
-        broken = _broken_lines(source, batch, now)
-        quarantined.append(broken)
-        bad_primary.setdefault(source.path, set()).update(broken["line"])
-        if broken["target_table"].iloc[0]:
-            tables.setdefault(broken["target_table"].iloc[0], TableCounts()).quarantined += len(broken)
-    files = [_reconcile(f, batch.format, good_primary, bad_primary) for f in batch.files]
-    quarantine = pd.concat(quarantined, ignore_index=True) if quarantined else pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    quarantine = quarantine.drop_duplicates(["import_key", "line", "target_table", "column_name"])
-    return PreparedImport(batch.format, files, upserts, quarantine, tables, list(batch.skipped), full=full,
-                          snapshots=snapshots, inferred=inferred, configure=configure)
+class Preparer:
+    """Prepares an import one batch at a time: a whole import, or each chunk of a file read in chunks.
+
+    Between batches it remembers the stages declared so far (opportunities use them) and, per file and table,
+    the keys already seen (`KeyLedger`), so a key repeated in a later chunk is quarantined as a duplicate just as
+    in one frame. Each batch is reconciled on its own: a chunk's records are loaded or quarantined, none both.
+    """
+
+    def __init__(self, known_stages: pd.DataFrame, *, now: datetime | None = None, full: bool = False,
+                 chunked: bool = False):
+        self.now = now or datetime.now(UTC).replace(tzinfo=None)
+        self.full = full
+        self.stages = known_stages[["pipeline", "stage", "is_won", "is_lost"]]
+        self._ledgers: dict[tuple[str, str], KeyLedger] | None = {} if chunked else None
+
+    def _ledger(self, item: CanonicalFrame, files: set[str]) -> KeyLedger | None:
+        if self._ledgers is None:
+            return None
+        for stale in [k for k in self._ledgers if k[0] not in files]:  # a file's chunks come one after another
+            del self._ledgers[stale]
+        return self._ledgers.setdefault((item.file, item.table), KeyLedger())
+
+    def add(self, batch: ImportBatch) -> PreparedImport:
+        """Validate every frame of `batch` (see `prepare`)."""
+        now, full = self.now, self.full
+        upserts: list[tuple[str, pd.DataFrame, str | None]] = []
+        quarantined: list[pd.DataFrame] = []
+        tables: dict[str, TableCounts] = {}
+        bad_primary: dict[str, set[int]] = {}
+        good_primary: dict[str, set[int]] = {}
+        inferred: list[dict[str, object]] = []
+        configure: dict[str, list[dict[str, object]]] = {}
+        snapshots: list[Snapshot] = []
+
+        # stages first (opportunities use them), then primary records, then the parts derived from them
+        ordered = sorted(batch.frames, key=lambda f: (f.table != "stages", not f.primary))
+        in_batch = {f.file for f in batch.frames}
+        for item in ordered:
+            frame = _with_source(item, batch.format)
+            if not item.primary and item.replace_on and bad_primary.get(item.file):
+                # a part of a refused record (e.g. the history of a refused deal) is refused with it
+                refused = frame[LINE].astype(int).isin(bad_primary[item.file])
+                frame = frame.copy()
+                problem(frame, refused, item.replace_on, "its source record on the same line was refused")
+            if item.table == "opportunities":
+                frame = _apply_stage_rules(frame, self.stages)
+            if item.table == "stages" and INFERRED in frame:
+                inferred += inferred_rows(frame)
+                configure.update(pipelines_to_configure(frame))
+            checked = validate_rows(table_named(item.table), frame, seen=self._ledger(item, in_batch))
+            if full and item.table == "opportunities" and item.primary:
+                snapshots.append(make_snapshot(item.file, frame["opportunity_id"], checked.clean))
+            if item.table == "stages" and len(checked.clean):
+                self.stages = pd.concat([self.stages, checked.clean[["pipeline", "stage", "is_won", "is_lost"]]]) \
+                    .drop_duplicates(["pipeline", "stage"], keep="last")
+            counts = tables.setdefault(item.table, TableCounts())
+            counts.loaded += len(checked.clean)
+            counts.quarantined += len(checked.bad_lines)
+            if len(checked.clean):
+                upserts.append((item.table, checked.clean, item.replace_on))
+            if len(checked.problems):
+                quarantined.append(_quarantine_rows(checked.problems, item, batch.format, now))
+            if item.primary:
+                bad_primary.setdefault(item.file, set()).update(checked.bad_lines)
+                lines = set(frame[LINE].astype(int)) - checked.bad_lines
+                good_primary.setdefault(item.file, set()).update(lines)
+
+        for source in (f for f in batch.files if f.broken):
+            broken = _broken_lines(source, batch, now)
+            quarantined.append(broken)
+            bad_primary.setdefault(source.path, set()).update(broken["line"])
+            if broken["target_table"].iloc[0]:
+                tables.setdefault(broken["target_table"].iloc[0], TableCounts()).quarantined += len(broken)
+        files = [_reconcile(f, batch.format, good_primary, bad_primary) for f in batch.files]
+        quarantine = pd.concat(quarantined, ignore_index=True) if quarantined \
+            else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+        quarantine = quarantine.drop_duplicates(["import_key", "line", "target_table", "column_name"])
+        return PreparedImport(batch.format, files, upserts, quarantine, tables, list(batch.skipped), full=full,
+                              snapshots=snapshots, inferred=inferred, configure=configure)
 
 
 def _with_source(item: CanonicalFrame, format_name: str) -> pd.DataFrame:

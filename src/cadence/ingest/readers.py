@@ -10,14 +10,16 @@ encoding is detected unless given (`decoding.py`), and lines that are no record 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from cadence.errors import InputError, Location
-from cadence.ingest.batch import BINARY, READ_FACTS, ReadFacts
+from cadence.ingest.batch import BINARY, READ_FACTS, BrokenLine, ReadFacts
+from cadence.ingest.blocks import text_blocks
 from cadence.ingest.decoding import SAMPLE, decode
-from cadence.ingest.records import split_records
+from cadence.ingest.records import header_columns, split_records
 from cadence.progress import Progress, Silent
 from cadence.schema.validate import LINE
 
@@ -80,7 +82,59 @@ def _read_csv(path: Path, encoding: str | None, progress: Progress) -> tuple[pd.
         raise InputError("the file is empty", location=Location(str(path)), hint="export it again with its header row")
     delimiter = _sniff_delimiter(decoded.text[:SAMPLE], path.suffix.lower())
     records = split_records(decoded.text, delimiter, path, progress)
-    return records.frame, ReadFacts(decoded.encoding, tuple(records.broken))
+    return records.frame.astype("object"), ReadFacts(decoded.encoding, tuple(records.broken))
+
+
+def read_table_chunks(path: Path, *, rows: int, encoding: str | None = None,
+                      progress: Progress | None = None) -> Iterator[pd.DataFrame]:
+    """`read_table(path)` as frames of about `rows` records each, in file order, read as they are needed.
+
+    A UTF-8 CSV larger than one chunk is read a block of lines at a time (`blocks.py`); any other file is read
+    whole and handed out in slices. Each frame's `attrs[READ_FACTS]` carries the encoding and the broken lines
+    of its own stretch of the file, so `SourceFile.of` reconciles chunk by chunk.
+    """
+    progress = progress or Silent()
+    suffix = path.suffix.lower()
+    streamed = text_blocks(path, encoding, rows) if suffix in {".csv", ".tsv", ".txt"} and path.is_file() else None
+    if streamed is None:
+        yield from _slices(read_table(path, encoding=encoding, progress=progress), rows)
+        return
+    delimiter = _sniff_delimiter(streamed.sample, suffix)
+    columns: list[str] | None = None
+    for block in streamed.blocks:
+        records = split_records(block.text, delimiter, path, Silent(), last=block.last)
+        if records.carry is not None:
+            streamed.carry(block, records.carry)
+        frame = records.frame
+        frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+        columns = columns or list(frame.columns)
+        if list(frame.columns) != columns:
+            raise InputError("the header changes partway through the file", location=Location(str(path), 1))
+        frame[LINE] = frame[LINE].astype("int64") + block.offset
+        broken = tuple(BrokenLine(b.line + block.offset, b.raw, b.reason) for b in records.broken)
+        frame.attrs[READ_FACTS] = ReadFacts(streamed.encoding, broken)
+        progress.advance(len(frame) + len(broken))
+        yield frame
+
+
+def read_header(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """No rows, and the columns `read_table(path)` gives (a large UTF-8 CSV's header read alone)."""
+    suffix = path.suffix.lower()
+    streamed = text_blocks(path, encoding, 1) if suffix in {".csv", ".tsv", ".txt"} and path.is_file() else None
+    if streamed is None:
+        return read_table(path, encoding=encoding).iloc[:0]
+    columns = header_columns(streamed.header.rstrip("\r\n"), _sniff_delimiter(streamed.sample, suffix))
+    return pd.DataFrame(columns=[c.strip().lstrip("\ufeff") for c in columns] + [LINE], dtype="object")
+
+
+def _slices(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
+    """`frame` in slices of `rows`; the broken lines go with the first (at least one slice, even when empty)."""
+    facts = frame.attrs.get(READ_FACTS)
+    for start in range(0, max(len(frame), 1), rows):
+        part = frame.iloc[start:start + rows].reset_index(drop=True)
+        part.attrs = {READ_FACTS: facts if start == 0 or not isinstance(facts, ReadFacts)
+                      else ReadFacts(facts.encoding)}
+        yield part
 
 
 def _read_excel(path: Path) -> pd.DataFrame:

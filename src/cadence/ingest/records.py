@@ -14,6 +14,10 @@ physical line it starts on and every broken line is set aside with its text and 
   properly;
 - a trailing block of lines holding one value at most (a report's footer: blank lines, a
   confidentiality or copyright note) is kept as records for the importer to judge.
+
+A large file is read a block of lines at a time (`readers.read_table_chunks`): a block that is not the
+file's last (`last=False`) has no footer, and the lines of one value at most it ends with are handed back
+(`Records.carry`) to be read again at the start of the next block, so each is judged as the whole file would.
 """
 
 from __future__ import annotations
@@ -46,16 +50,23 @@ class Records:
 
     frame: pd.DataFrame
     broken: list[BrokenLine] = field(default_factory=list)
+    carry: int | None = None  # with `last=False`: the 0-based line from which the text was left unread
 
 
-def split_records(text: str, delimiter: str, path: Path, progress: Progress) -> Records:
-    """`text` (a whole CSV file, header first) as records; see the module's documentation."""
+def split_records(text: str, delimiter: str, path: Path, progress: Progress, *, last: bool = True) -> Records:
+    """`text` (a whole CSV file, header first) as records; see the module's documentation.
+
+    `last` False: `text` is the header and a block of lines with more to come (no footer; see `carry`)."""
+    return _split(text, delimiter, path, progress, last)
+
+
+def _split(text: str, delimiter: str, path: Path, progress: Progress, last: bool) -> Records:
     header = text[: _line_end(text)]
     if not header.strip():
         raise InputError("the first line is blank: the file has no header row", location=Location(str(path), 1),
                          hint="remove the blank lines above the header")
     physical = _physical_lines(text)
-    if physical and _one_record_per_line(text, header, delimiter, physical):
+    if physical and _one_record_per_line(text, header, delimiter, physical, last):
         progress.start(f"reading {path.name}", physical if physical > CHUNK_ROWS else None)
         try:
             frame = _parse_fast(text, header, delimiter, progress)
@@ -67,7 +78,7 @@ def split_records(text: str, delimiter: str, path: Path, progress: Progress) -> 
     lines = io.StringIO(text, newline="").readlines()
     progress.start(f"reading {path.name} record by record", len(lines) if len(lines) > CHUNK_ROWS else None)
     try:
-        return _RecordReader(lines, delimiter, path, progress).read()
+        return _RecordReader(lines, delimiter, path, progress, last).read()
     finally:
         progress.finish()
 
@@ -84,8 +95,9 @@ def _physical_lines(text: str) -> int | None:
     return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
-def _one_record_per_line(text: str, header: str, delimiter: str, physical: int) -> bool:
-    """Every record on one line with no fewer fields than the header, blank lines and a footer aside.
+def _one_record_per_line(text: str, header: str, delimiter: str, physical: int, last: bool = True) -> bool:
+    """Every record on one line with no fewer fields than the header, blank lines and a footer aside
+    (a footer only when `last`: the text ends the file).
 
     Counted in C. A line with more fields than the header is left for pandas to refuse.
     """
@@ -107,7 +119,7 @@ def _one_record_per_line(text: str, header: str, delimiter: str, physical: int) 
     width = counts[0]
     if counts.count(width) == len(counts):
         return True
-    footer = _footer_start(counts)
+    footer = _footer_start(counts) if last else len(counts)
     return all(n == width or blank[i] or i >= footer for i, n in enumerate(counts))
 
 
@@ -120,7 +132,37 @@ def _footer_start(counts: list[int]) -> int:
 
 
 def _parse_fast(text: str, header: str, delimiter: str, progress: Progress) -> pd.DataFrame | None:
-    """pandas' C parser over the whole text; None if a line has more fields than the header."""
+    """Arrow's parser over the whole text, else pandas' C parser; None if a line has more fields than the header."""
+    frame = _parse_with_arrow(text, header, delimiter)
+    if frame is not None:
+        progress.advance(len(frame))
+        return frame
+    return _parse_with_pandas(text, header, delimiter, progress)
+
+
+def _parse_with_arrow(text: str, header: str, delimiter: str) -> pd.DataFrame | None:
+    """pyarrow's parser (on several threads, letting go of the interpreter) over a text of plain records, every
+    line with the header's fields; None at anything else (a line short of fields), which pandas reads as it
+    always has. Its columns are Arrow-backed text (`str`), never missing: an empty value is ''."""
+    import pyarrow as pa
+    import pyarrow.csv as arrow_csv
+
+    columns = header_columns(header, delimiter)
+    if len(columns) < 2 or len(set(columns)) != len(columns):
+        return None
+    try:
+        table = arrow_csv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=arrow_csv.ReadOptions(column_names=columns, skip_rows=1),
+            parse_options=arrow_csv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
+            convert_options=arrow_csv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string()),
+                                                     strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return table.to_pandas()  # text columns held by Arrow; `read_table` hands out Python strings
+
+
+def _parse_with_pandas(text: str, header: str, delimiter: str, progress: Progress) -> pd.DataFrame | None:
     chunks = []
     try:
         reader = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=str, keep_default_na=False, na_filter=False,
@@ -150,8 +192,8 @@ class _RecordReader:
     so it can be restarted on any line (after an unclosed quote) without a Python-level line feed.
     """
 
-    def __init__(self, lines: list[str], delimiter: str, path: Path, progress: Progress) -> None:
-        self.lines, self.delimiter, self.progress = lines, delimiter, progress
+    def __init__(self, lines: list[str], delimiter: str, path: Path, progress: Progress, last: bool = True) -> None:
+        self.lines, self.delimiter, self.progress, self.last = lines, delimiter, progress, last
         self.base = 0
         self.reader = self._reader(0)
         self._skip_header(path)
@@ -258,10 +300,15 @@ class _RecordReader:
         self.short.clear()
 
     def _records(self) -> Records:
+        carry = None
+        if self.short and not self.last and self.short[-1][0] == len(self.lines) \
+                and [line for line, _ in self.short] == list(range(self.short[0][0], len(self.lines) + 1)):
+            carry = self.short[0][0] - 1  # the next block decides: records if a footer, else broken lines
+            self.short.clear()
         for line, row in self.short:  # a footer: records for the importer to judge
             self.rows.append(row)
             self.starts.append(line)
         frame = pd.DataFrame(self.rows, columns=self.columns, dtype="object") if self.rows \
             else pd.DataFrame(columns=self.columns, dtype="object")
         frame[LINE] = self.starts
-        return Records(frame, sorted(self.broken, key=lambda b: b.line))
+        return Records(frame, sorted(self.broken, key=lambda b: b.line), carry)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cadence.schema.key_ledger import KeyLedger
 from cadence.schema.model import Column, Table
 from cadence.schema.types import ColumnType
 
@@ -21,6 +22,7 @@ PROBLEM = "_problem"  # a reason the importer itself refused the row
 PROBLEM_COLUMN = "_problem_column"
 PROBLEM_COLUMNS = ["line", "column_name", "value", "reason"]
 
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # a string column's values once validated
 MAX_MAGNITUDE = 1e15
 _TRUE = {"true", "t", "yes", "y", "1", "1.0", "won", "x"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0", ""}
@@ -94,14 +96,21 @@ def _coerce_time(values: pd.Series, text: pd.Series) -> pd.Series:
     return parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
 
 
+def _as_strings(values: pd.Series) -> pd.Series:
+    """Stripped strings, missing (and empty) as NaN, held by Arrow: the warehouse takes them without a copy."""
+    if _is_text_like(values):
+        text = values.astype(TEXT).str.strip()
+        return text.mask(text == "")
+    return _as_text(values).map(str, na_action="ignore").astype(TEXT)
+
+
 def _coerce(column: Column, values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Typed values and a mask of cells that were given but could not be read as the type."""
-    text = _as_text(values)
-    given = text.notna()
     kind = column.type
     if kind is ColumnType.STRING:
-        typed = text.map(str, na_action="ignore") if not _is_text_like(values) else text
-        return typed.astype("object"), pd.Series(False, index=values.index, dtype=bool)
+        return _as_strings(values), pd.Series(False, index=values.index, dtype=bool)
+    text = _as_text(values)
+    given = text.notna()
     if kind in (ColumnType.INTEGER, ColumnType.FLOAT, ColumnType.MONEY):
         numbers = _coerce_number(values, text, money=kind is ColumnType.MONEY)
         # infinities, and magnitudes no DECIMAL(18,2) or BIGINT holds, are not numbers we can store
@@ -124,8 +133,11 @@ def _coerce(column: Column, values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return times, bad
 
 
-def validate_rows(table: Table, frame: pd.DataFrame) -> Validated:
-    """Validate `frame` (canonical column names, a `_line` column) against `table`."""
+def validate_rows(table: Table, frame: pd.DataFrame, *, seen: KeyLedger | None = None) -> Validated:
+    """Validate `frame` (canonical column names, a `_line` column) against `table`.
+
+    `seen`: the keys of the same file's earlier chunks; a row whose key one of them held is a duplicate too.
+    """
     lines = frame[LINE].astype(int) if LINE in frame else pd.Series(range(2, len(frame) + 2))
     lines.index = frame.index
     problems: list[pd.DataFrame] = []
@@ -176,8 +188,13 @@ def validate_rows(table: Table, frame: pd.DataFrame) -> Validated:
 
     key = list(table.key)
     duplicate = clean.duplicated(subset=key, keep="first")
+    earlier = seen.earlier_lines(clean[key], lines) if seen is not None else None
+    if earlier is not None and earlier.notna().any():
+        duplicate |= earlier.notna()
     if duplicate.any():
         first_line = lines.groupby([clean[k] for k in key]).transform("first")
+        if earlier is not None:
+            first_line = earlier.astype("object").where(earlier.notna(), first_line)
         flag(duplicate, key[0], clean[key[0]],
              first_line.map(lambda n: f"duplicate {'/'.join(key)}: first seen on line {n}"))
 

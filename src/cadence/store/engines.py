@@ -101,7 +101,11 @@ class DuckDBEngine:
         return self.raw.execute(sql).df()  # type: ignore[no-any-return]
 
     def stage(self, name: str, table: Table, frame: pd.DataFrame) -> None:
-        self.raw.register(name, frame)
+        # as Arrow: DuckDB holds a registered pandas frame until the transaction ends, an Arrow table it lets go
+        # of at `unstage`, so an import written a chunk at a time keeps one chunk in memory, not all of them
+        import pyarrow as pa
+
+        self.raw.register(name, pa.Table.from_pandas(frame, preserve_index=False))
 
     def unstage(self, name: str) -> None:
         self.raw.unregister(name)
