@@ -224,3 +224,28 @@ def test_the_chunk_size_comes_from_the_environment(tmp_path: Path, monkeypatch: 
         ws.ingest(folder, "csv", mapping=mapping_of(folder))
     records = len(export_lines()) - 2  # the header, and line 23's record over two lines
     assert counting.calls == pytest.approx(records / 10, abs=3)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_on_spark_a_chunked_import_is_all_or_nothing_and_loads_what_duckdb_loads_whole(
+        whole: tuple[Workspace, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.spark_env import require_spark
+
+    require_spark()
+    folder = tmp_path / "export"
+    ws = open_ws(tmp_path / "spark", "spark://local")
+    try:
+        before = snapshot(ws)
+        failing = Counting(fail_at=3)
+        monkeypatch.setattr(Preparer, "add", lambda self, batch: failing(self, batch))
+        with pytest.raises(RuntimeError, match="disk went away"):
+            ws.ingest(folder, "csv", mapping=mapping_of(folder), chunk_rows=SMALL * 3)
+        assert_same(snapshot(ws), before)
+        monkeypatch.undo()
+        prepared = ws.ingest(folder, "csv", mapping=mapping_of(folder), chunk_rows=SMALL * 3)
+        whole_ws, whole_prepared = whole
+        assert prepared.summary() == whole_prepared.summary()  # type: ignore[attr-defined]
+        assert_same(snapshot(ws), snapshot(whole_ws))
+    finally:
+        ws.close()

@@ -12,6 +12,7 @@ not one plain line is read whole, by the rules of `decoding.py` and `records.py`
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -87,7 +88,8 @@ def text_blocks(path: Path, encoding: str | None, rows: int) -> TextBlocks | Non
     sample_end = head.rfind(b"\n") + 1
     lines_in_sample = head.count(b"\n", end, sample_end)
     block_bytes = max(1, rows * (sample_end - end) // max(lines_in_sample, 1))
-    if size <= end + block_bytes or not _is_utf8(path):
+    stat = path.stat()
+    if size <= end + block_bytes or not _is_utf8(path.resolve(), stat.st_size, stat.st_mtime_ns):
         return None
     decoded = decode(head[:sample_end], path, codec)  # refuses a binary file or one full of control characters
     header = header_bytes.decode(codec)
@@ -109,8 +111,10 @@ def _utf8_codec(head: bytes, encoding: str | None) -> str | None:
     return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
 
 
-def _is_utf8(path: Path) -> bool:
-    """Whether the whole file decodes as UTF-8 (read in pieces, never whole)."""
+@functools.lru_cache(maxsize=64)
+def _is_utf8(path: Path, size: int, modified: int) -> bool:
+    """Whether the whole file decodes as UTF-8 (read in pieces, never whole); asked once per file and version
+    (its header is read before its records)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with path.open("rb") as handle:

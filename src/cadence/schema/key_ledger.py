@@ -14,6 +14,7 @@ import pandas as pd
 
 _KEYS = ("cadence-ledger-1", "cadence-ledger-2")
 _LINE_BITS = np.uint64(32)
+MERGED_AT_MOST = 1 << 21  # runs grow by merging up to about two million keys (32 MB): searched, never re-sorted
 
 
 class KeyLedger:
@@ -28,9 +29,9 @@ class KeyLedger:
     def earlier_lines(self, keys: pd.DataFrame, lines: pd.Series) -> pd.Series:
         """For each row of `keys`, the line an earlier chunk held its key on (<NA> when new); then remember
         the new keys, each with the first of `lines` it is on."""
-        first = pd.util.hash_pandas_object(keys, index=False, categorize=False, hash_key=_KEYS[0]).to_numpy()
-        second = pd.util.hash_pandas_object(keys, index=False, categorize=False, hash_key=_KEYS[1]).to_numpy() \
-            >> _LINE_BITS
+        columns = [_hashable(keys[name]) for name in keys.columns]
+        first, second = (_hash(columns, hash_key) for hash_key in _KEYS)
+        second >>= _LINE_BITS
         order = np.argsort(first, kind="stable")  # searched in order, the runs are read front to back
         first, second = first[order], second[order]
         found = np.full(len(first), -1, dtype=np.int64)
@@ -50,8 +51,40 @@ class KeyLedger:
         if not len(first):
             return
         self._runs.append((first, rest))
-        while len(self._runs) > 1 and len(self._runs[-1][0]) >= len(self._runs[-2][0]):
-            (a_first, a_rest), (b_first, b_rest) = self._runs.pop(-2), self._runs.pop()
-            merged = np.concatenate([a_first, b_first])
-            order = np.argsort(merged, kind="stable")
-            self._runs.append((merged[order], np.concatenate([a_rest, b_rest])[order]))
+        while len(self._runs) > 1 and len(self._runs[-2][0]) <= min(len(self._runs[-1][0]), MERGED_AT_MOST):
+            self._runs.append(_merge(self._runs.pop(-2), self._runs.pop()))
+
+
+def _merge(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Two sorted runs as one, placed by binary search (no sort, no copy of both beyond the result)."""
+    size = len(a[0]) + len(b[0])
+    at = np.searchsorted(a[0], b[0]) + np.arange(len(b[0]))
+    from_a = np.ones(size, dtype=bool)
+    from_a[at] = False
+    merged = []
+    for mine, theirs in zip(a, b, strict=True):
+        out = np.empty(size, dtype=mine.dtype)
+        out[at] = theirs
+        out[from_a] = mine
+        merged.append(out)
+    return merged[0], merged[1]
+
+
+def _hashable(values: pd.Series) -> np.ndarray:
+    """A key column as an array pandas hashes fast: times as integers, text as strings (missing as NUL)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.astype("datetime64[us]").to_numpy().view(np.int64)
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_integer_dtype(values):
+        return values.astype("Int64").fillna(np.iinfo(np.int64).min).to_numpy(dtype=np.int64)
+    if pd.api.types.is_float_dtype(values):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    text = values.astype("object").where(values.notna(), "\x00")
+    return (text if isinstance(values.dtype, pd.StringDtype) else text.map(str)).to_numpy(dtype=object)
+
+
+def _hash(columns: list[np.ndarray], hash_key: str) -> np.ndarray:
+    """One 64-bit hash a row of the key columns."""
+    combined = np.zeros(len(columns[0]) if columns else 0, dtype=np.uint64)
+    for values in columns:
+        combined = combined * np.uint64(1_000_003) ^ pd.util.hash_array(values, hash_key=hash_key, categorize=False)
+    return pd.util.hash_array(combined, hash_key=hash_key) if len(columns) > 1 else combined

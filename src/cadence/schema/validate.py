@@ -92,7 +92,10 @@ def _coerce_time(values: pd.Series, text: pd.Series) -> pd.Series:
         if getattr(series.dt, "tz", None) is not None:
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
         return series.astype("datetime64[us]")
-    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
+    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")  # the common case, fast
+    retry = parsed.isna() & text.notna()
+    if retry.any():  # anything else, each value read on its own (03/04/2024, 'Jan 5, 2024 10:00 AM')
+        parsed[retry] = pd.to_datetime(text[retry], errors="coerce", utc=True, format="mixed")
     return parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
 
 

@@ -9,8 +9,10 @@ A table that was empty when the import began and that only one file loads takes 
 no row of it can match an earlier one (a key repeated across chunks is quarantined as a duplicate), so the
 DELETE that makes a re-import replace rows has nothing to find.
 
-The next chunk is read (decoded, parsed, mapped) in a thread while this one is validated and written: the
-parser and the warehouse each let go of the interpreter while they work, so the two overlap on two cores.
+Three stages overlap, each on its own thread: the next chunk is read (decoded, parsed, mapped) while this one
+is validated and the one before is written. The parser and the warehouse let go of the interpreter while
+they work, so on two cores the reading and the writing mostly hide behind the validation. Chunks are written
+one at a time, in order; when anything fails, the write under way finishes before the transaction rolls back.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -66,17 +69,23 @@ def load_in_chunks(warehouse: Warehouse, chunked: ChunkedImport, preparer: Prepa
     tables: dict[str, TableCounts] = {}
     quarantined: list[pd.DataFrame] = []
     writer = _Writer(warehouse)
-    with warehouse.transaction():
+    with warehouse.bounded_memory(), warehouse.transaction():
         for outcome in outcomes.values():
             warehouse.delete_where("quarantine", "import_key", outcome.import_key)
-        for batch in read_ahead(chunked.chunks):
-            part = preparer.add(batch)
-            check(part)
-            writer.write(batch.frames[0].file if batch.frames else "", part)
-            _add_up(part, outcomes, tables)
-            if len(part.quarantine):
-                quarantined.append(part.quarantine)
-            del part, batch  # the next chunk is read with this one gone
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cadence-write") as writing:
+            written: Future[None] | None = None
+            for batch in read_ahead(chunked.chunks):
+                part = preparer.add(batch)
+                check(part)
+                if written is not None:
+                    written.result()  # the chunk before is in: one chunk written at a time, in order
+                written = writing.submit(writer.write, batch.frames[0].file if batch.frames else "", part)
+                _add_up(part, outcomes, tables)
+                if len(part.quarantine):
+                    quarantined.append(part.quarantine)
+                del part, batch  # the next chunk is read with this one gone
+            if written is not None:
+                written.result()
         prepared = PreparedImport(
             chunked.format, list(outcomes.values()), [],
             pd.concat(quarantined, ignore_index=True) if quarantined else pd.DataFrame(columns=QUARANTINE_COLUMNS),

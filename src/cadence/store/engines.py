@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -89,26 +90,39 @@ class DuckDBEngine:
     def __init__(self, path: Path, *, wait_seconds: float | None = None):
         self._ibis = _open_duckdb(path, LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds)
         self.raw = self._ibis.con
+        self._staged: dict[str, Any] = {}  # name → Arrow table (see `stage`)
         self.raw.execute("SET enable_progress_bar = false")  # DuckDB's own bar would write into our output
 
     def execute(self, sql: str, params: tuple[Any, ...] | None = None) -> None:
+        self._offer(sql)
         self.raw.execute(sql, params) if params else self.raw.execute(sql)
 
     def query(self, sql: str, params: tuple[Any, ...] | None = None) -> list[tuple[Any, ...]]:
+        self._offer(sql)
         return list(self.raw.execute(sql, params).fetchall() if params else self.raw.execute(sql).fetchall())
 
     def read_frame(self, sql: str) -> pd.DataFrame:
         return self.raw.execute(sql).df()  # type: ignore[no-any-return]
 
     def stage(self, name: str, table: Table, frame: pd.DataFrame) -> None:
-        # as Arrow: DuckDB holds a registered pandas frame until the transaction ends, an Arrow table it lets go
-        # of at `unstage`, so an import written a chunk at a time keeps one chunk in memory, not all of them
+        """`frame` as Arrow, offered to each statement that names it as a stream read once (`_offer`)."""
         import pyarrow as pa
 
-        self.raw.register(name, pa.Table.from_pandas(frame, preserve_index=False))
+        self._staged[name] = pa.Table.from_pandas(frame, preserve_index=False)
+
+    def _offer(self, sql: str) -> None:
+        """Register a fresh stream over each staged table `sql` names. DuckDB keeps whatever was registered
+        inside a transaction until it ends; a stream it has read holds no rows, so an import written a chunk
+        at a time holds one chunk, not every chunk it wrote."""
+        import pyarrow as pa
+
+        for name, rows in self._staged.items():
+            if name in sql:
+                self.raw.register(name, pa.RecordBatchReader.from_batches(rows.schema, _once(rows.to_batches())))
 
     def unstage(self, name: str) -> None:
-        self.raw.unregister(name)
+        if self._staged.pop(name, None) is not None:
+            self.raw.unregister(name)
 
     def begin(self) -> None:
         self.raw.execute("BEGIN TRANSACTION")
@@ -124,6 +138,12 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self._ibis.disconnect()
+
+
+def _once(batches: list[Any]) -> Iterator[Any]:
+    """Each batch handed over and let go of."""
+    while batches:
+        yield batches.pop(0)
 
 
 class PostgresEngine:

@@ -19,6 +19,7 @@ from cadence.schema.tables import Table
 from cadence.store.engines import DuckDBEngine, Engine, IbisEngine, PostgresEngine, redact
 
 SAFE_OPERATORS = frozenset({"=", ">=", "<=", ">", "<", "<>"})
+IMPORT_MEMORY = "512MB"  # DuckDB's buffers while a large import runs (`bounded_memory`)
 
 
 class Warehouse:
@@ -106,6 +107,20 @@ class Warehouse:
             self._engine.commit()
         finally:
             self._in_transaction = False
+
+    @contextlib.contextmanager
+    def bounded_memory(self) -> Iterator[None]:
+        """While a large import runs, DuckDB keeps at most IMPORT_MEMORY of its buffers in memory and writes the
+        rest to its file, so committing ten million rows takes no more memory than committing one million.
+        Other engines are left as they are."""
+        if not isinstance(self._engine, DuckDBEngine):
+            yield
+            return
+        self.execute(f"SET memory_limit = '{IMPORT_MEMORY}'")
+        try:
+            yield
+        finally:
+            self.execute("RESET memory_limit")
 
     def upsert(self, table: Table, frame: pd.DataFrame) -> int:
         """Insert `frame`'s rows, replacing rows with the same key: re-running an import never duplicates."""
