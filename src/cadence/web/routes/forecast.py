@@ -147,7 +147,8 @@ def calls_data(request: Request, seen: Viewer, quarter: str, span: str) -> dict[
     latest = [{"person_id": r["person_id"], "name": names.get(r["person_id"], r["person_id"]),
                "commit_amount": r["commit_amount"],
                "best_case_amount": None if r["best_case_amount"] != r["best_case_amount"] else r["best_case_amount"],
-               "called_at": r["called_at"].isoformat(timespec="minutes").replace("T", " "), "recorded_by": r["recorded_by"], "note": r["note"]}
+               "called_at": r["called_at"].isoformat(timespec="minutes").replace("T", " "),
+               "recorded_by": r["recorded_by"], "note": r["note"]}
               for r in mine.to_dict("records")]
     return {"quarter": quarter, "latest": latest, "accuracy": accuracy, "span": span}
 
