@@ -45,6 +45,9 @@ RATE_RULE = ("each subscription at the rate on the month's first day; a customer
              "at the later month's rate, so exchange-rate moves are no movement")
 
 
+GRID_LOOKBACK_MONTHS = 13  # a year-ago lag needs twelve months behind a customer's first; one more for safety
+
+
 def _months(first: date, last: date) -> pd.DataFrame:
     starts = pd.date_range(pd.Timestamp(first).to_period("M").to_timestamp(),
                            pd.Timestamp(last).to_period("M").to_timestamp(), freq="MS")
@@ -84,7 +87,7 @@ def mrr_months(tables: TableSource, *, today: date | None = None) -> Any:
     subs = subscriptions_in_currency(tables)
     first, last = _span(subs, today or today_of(tables))
     # one row per customer, currency and month, every month: lags then step exactly one month
-    grid = subs.select("account_id", "currency").distinct().cross_join(ibis.memtable(_months(first, last)))
+    grid = _grid(subs, _months(first, last))
     rates = rates_on(grid.select("currency", "month").distinct(), tables, currency="currency", day="month")
     rates = rates.select(r_currency="currency", r_month="month", r_rate=RATE, r_missing=MISSING)
     # an open period ends after any month; no OR in the join, so engines keep the hash join on the account
@@ -120,6 +123,22 @@ def mrr_months(tables: TableSource, *, today: date | None = None) -> Any:
     acc = tables.table("accounts").select(account_key="account_id", segment="segment", region="region",
                                           industry="industry")
     return started.left_join(acc, started.account_id == acc.account_key).drop("account_key")
+
+
+def _grid(subs: Any, months: pd.DataFrame) -> Any:
+    """Every customer and currency, every month from 13 months before their first subscription starts to the
+    end of the span (the first month of the span for a customer whose starts are unknown).
+
+    Earlier months hold nothing, and a customer's first twelve months only look back to their own first
+    month's year-ago (`lag(12)`), so leaving the earlier months out changes no row; on a company with years
+    of history it halves the rows every window below passes over."""
+    calendar = ibis.memtable(months.assign(idx=range(len(months))))
+    firsts = subs.group_by(["account_id", "currency"]).aggregate(first_day=subs.started_at.min().cast("date"))
+    placed = firsts.left_join(calendar, (calendar.month <= firsts.first_day) & (calendar.month_end >= firsts.first_day))
+    placed = placed.select("account_id", "currency", from_idx=placed.idx.fill_null(0) - GRID_LOOKBACK_MONTHS)
+    placed, later = placed.view(), calendar.view()  # views: Ibis joins a projection of a join only as a view
+    grid = placed.join(later, later.idx >= placed.from_idx)
+    return grid.select("account_id", "currency", "month", "month_end")
 
 
 def _per_currency(joined: Any) -> Any:

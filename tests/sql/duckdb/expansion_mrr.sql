@@ -1,7 +1,7 @@
-WITH "t24" AS (
+WITH "t29" AS (
   SELECT
-    "t12"."account_id",
-    "t12"."currency",
+    "t20"."account_id",
+    "t20"."currency",
     "t4"."month",
     "t4"."month_end",
     "t13"."s_account",
@@ -10,115 +10,170 @@ WITH "t24" AS (
     "t13"."s_end",
     "t13"."s_mrr",
     "t13"."s_plan",
-    "t23"."r_currency",
-    "t23"."r_month",
-    "t23"."r_rate",
-    "t23"."r_missing"
+    "t28"."r_currency",
+    "t28"."r_month",
+    "t28"."r_rate",
+    "t28"."r_missing"
   FROM (
-    SELECT DISTINCT
-      "t1"."account_id",
-      COALESCE(NULLIF(UPPER(TRIM("t1"."currency", ' 	
-')), ''), 'USD') AS "currency"
-    FROM "subscriptions" AS "t1"
-  ) AS "t12"
-  CROSS JOIN "ibis_pandas_memtable" AS "t4"
+    SELECT
+      "t16"."account_id",
+      "t16"."currency",
+      COALESCE("t5"."idx", 0) - 13 AS "from_idx"
+    FROM (
+      SELECT
+        "t12"."account_id",
+        "t12"."currency",
+        MIN("t12"."started_at") AS "first_day"
+      FROM (
+        SELECT
+          "t2"."subscription_id",
+          "t2"."account_id",
+          "t2"."plan",
+          "t2"."mrr",
+          COALESCE(NULLIF(UPPER(TRIM("t2"."currency", ' 	
+')), ''), 'USD') AS "currency",
+          "t2"."seats",
+          "t2"."started_at",
+          "t2"."ended_at",
+          "t2"."opportunity_id",
+          "t2"."source"
+        FROM "subscriptions" AS "t2"
+      ) AS "t12"
+      GROUP BY
+        1,
+        2
+    ) AS "t16"
+    LEFT OUTER JOIN "ibis_pandas_memtable" AS "t5"
+      ON "t5"."month" <= "t16"."first_day" AND "t5"."month_end" >= "t16"."first_day"
+  ) AS "t20"
+  INNER JOIN "ibis_pandas_memtable" AS "t4"
+    ON "t4"."idx" >= "t20"."from_idx"
   LEFT OUTER JOIN (
     SELECT
-      "t1"."account_id" AS "s_account",
-      COALESCE(NULLIF(UPPER(TRIM("t1"."currency", ' 	
+      "t2"."account_id" AS "s_account",
+      COALESCE(NULLIF(UPPER(TRIM("t2"."currency", ' 	
 ')), ''), 'USD') AS "s_currency",
-      "t1"."started_at" AS "s_start",
-      COALESCE("t1"."ended_at", MAKE_DATE(9999, 12, 31)) AS "s_end",
-      CAST("t1"."mrr" AS DECIMAL(38, 2)) AS "s_mrr",
-      "t1"."plan" AS "s_plan"
-    FROM "subscriptions" AS "t1"
+      "t2"."started_at" AS "s_start",
+      COALESCE("t2"."ended_at", MAKE_DATE(9999, 12, 31)) AS "s_end",
+      CAST("t2"."mrr" AS DECIMAL(38, 2)) AS "s_mrr",
+      "t2"."plan" AS "s_plan"
+    FROM "subscriptions" AS "t2"
   ) AS "t13"
-    ON "t12"."account_id" = "t13"."s_account"
-    AND "t12"."currency" = "t13"."s_currency"
+    ON "t20"."account_id" = "t13"."s_account"
+    AND "t20"."currency" = "t13"."s_currency"
     AND "t13"."s_start" <= "t4"."month_end"
     AND "t13"."s_end" > "t4"."month_end"
   LEFT OUTER JOIN (
     SELECT
-      "t21"."currency" AS "r_currency",
-      "t21"."month" AS "r_month",
-      "t21"."rate" AS "r_rate",
-      CASE WHEN "t21"."rate" IS NULL THEN "t21"."currency" ELSE CAST(NULL AS TEXT) END AS "r_missing"
+      "t26"."currency" AS "r_currency",
+      "t26"."month" AS "r_month",
+      "t26"."rate" AS "r_rate",
+      CASE WHEN "t26"."rate" IS NULL THEN "t26"."currency" ELSE CAST(NULL AS TEXT) END AS "r_missing"
     FROM (
       SELECT
-        "t20"."currency",
-        "t20"."month",
-        "t20"."_unit",
+        "t25"."currency",
+        "t25"."month",
+        "t25"."_unit",
         CASE
-          WHEN "t20"."currency" = 'USD'
+          WHEN "t25"."currency" = 'USD'
           THEN 1.0
-          ELSE COALESCE("t20"."_d_rate", "t20"."_s_rate")
+          ELSE COALESCE("t25"."_d_rate", "t25"."_s_rate")
         END AS "rate"
       FROM (
         SELECT
-          "t19"."currency",
-          "t19"."month",
-          "t19"."_unit",
-          "t16"."_d_currency",
-          "t16"."_d_rate",
-          "t16"."_d_from",
-          "t16"."_d_until",
-          "t16"."_d_latest",
-          "t9"."_s_currency",
-          "t9"."_s_rate"
+          "t24"."currency",
+          "t24"."month",
+          "t24"."_unit",
+          "t17"."_d_currency",
+          "t17"."_d_rate",
+          "t17"."_d_from",
+          "t17"."_d_until",
+          "t17"."_d_latest",
+          "t10"."_s_currency",
+          "t10"."_s_rate"
         FROM (
           SELECT
-            COALESCE(NULLIF(UPPER(TRIM("t17"."currency", ' 	
+            COALESCE(NULLIF(UPPER(TRIM("t22"."currency", ' 	
 ')), ''), 'USD') AS "currency",
-            "t17"."month",
+            "t22"."month",
             1.0 AS "_unit"
           FROM (
             SELECT DISTINCT
-              *
+              "t21"."currency",
+              "t21"."month"
             FROM (
               SELECT
-                "t12"."currency",
-                "t4"."month"
+                "t20"."account_id",
+                "t20"."currency",
+                "t4"."month",
+                "t4"."month_end"
               FROM (
-                SELECT DISTINCT
-                  "t1"."account_id",
-                  COALESCE(NULLIF(UPPER(TRIM("t1"."currency", ' 	
-')), ''), 'USD') AS "currency"
-                FROM "subscriptions" AS "t1"
-              ) AS "t12"
-              CROSS JOIN "ibis_pandas_memtable" AS "t4"
-            ) AS "t14"
-          ) AS "t17"
-        ) AS "t19"
+                SELECT
+                  "t16"."account_id",
+                  "t16"."currency",
+                  COALESCE("t5"."idx", 0) - 13 AS "from_idx"
+                FROM (
+                  SELECT
+                    "t12"."account_id",
+                    "t12"."currency",
+                    MIN("t12"."started_at") AS "first_day"
+                  FROM (
+                    SELECT
+                      "t2"."subscription_id",
+                      "t2"."account_id",
+                      "t2"."plan",
+                      "t2"."mrr",
+                      COALESCE(NULLIF(UPPER(TRIM("t2"."currency", ' 	
+')), ''), 'USD') AS "currency",
+                      "t2"."seats",
+                      "t2"."started_at",
+                      "t2"."ended_at",
+                      "t2"."opportunity_id",
+                      "t2"."source"
+                    FROM "subscriptions" AS "t2"
+                  ) AS "t12"
+                  GROUP BY
+                    1,
+                    2
+                ) AS "t16"
+                LEFT OUTER JOIN "ibis_pandas_memtable" AS "t5"
+                  ON "t5"."month" <= "t16"."first_day" AND "t5"."month_end" >= "t16"."first_day"
+              ) AS "t20"
+              INNER JOIN "ibis_pandas_memtable" AS "t4"
+                ON "t4"."idx" >= "t20"."from_idx"
+            ) AS "t21"
+          ) AS "t22"
+        ) AS "t24"
         LEFT OUTER JOIN (
           SELECT
-            "t8"."currency" AS "_d_currency",
-            "t8"."rate" AS "_d_rate",
-            "t8"."valid_from" AS "_d_from",
+            "t9"."currency" AS "_d_currency",
+            "t9"."rate" AS "_d_rate",
+            "t9"."valid_from" AS "_d_from",
             CASE
-              WHEN "t8"."valid_to" IS NULL
-              THEN LEAD("t8"."valid_from") OVER (
-                PARTITION BY "t8"."currency"
-                ORDER BY "t8"."valid_from" ASC
+              WHEN "t9"."valid_to" IS NULL
+              THEN LEAD("t9"."valid_from") OVER (
+                PARTITION BY "t9"."currency"
+                ORDER BY "t9"."valid_from" ASC
                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
               )
-              WHEN LEAD("t8"."valid_from") OVER (
-                PARTITION BY "t8"."currency"
-                ORDER BY "t8"."valid_from" ASC
+              WHEN LEAD("t9"."valid_from") OVER (
+                PARTITION BY "t9"."currency"
+                ORDER BY "t9"."valid_from" ASC
                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
               ) IS NULL
-              THEN "t8"."valid_to"
+              THEN "t9"."valid_to"
               ELSE LEAST(
-                "t8"."valid_to",
-                LEAD("t8"."valid_from") OVER (
-                  PARTITION BY "t8"."currency"
-                  ORDER BY "t8"."valid_from" ASC
+                "t9"."valid_to",
+                LEAD("t9"."valid_from") OVER (
+                  PARTITION BY "t9"."currency"
+                  ORDER BY "t9"."valid_from" ASC
                   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
                 )
               )
             END AS "_d_until",
-            LEAD("t8"."valid_from") OVER (
-              PARTITION BY "t8"."currency"
-              ORDER BY "t8"."valid_from" ASC
+            LEAD("t9"."valid_from") OVER (
+              PARTITION BY "t9"."currency"
+              ORDER BY "t9"."valid_from" ASC
               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
             ) IS NULL AS "_d_latest"
           FROM (
@@ -127,29 +182,29 @@ WITH "t24" AS (
             FROM "exchange_rates" AS "t3"
             WHERE
               "t3"."valid_from" IS NOT NULL
-          ) AS "t8"
-        ) AS "t16"
-          ON "t19"."currency" = "t16"."_d_currency"
+          ) AS "t9"
+        ) AS "t17"
+          ON "t24"."currency" = "t17"."_d_currency"
           AND (
             (
               (
-                "t19"."month" IS NOT NULL
+                "t24"."month" IS NOT NULL
               )
               AND (
-                "t16"."_d_from" <= "t19"."month"
+                "t17"."_d_from" <= "t24"."month"
               )
               AND (
                 (
-                  "t16"."_d_until" IS NULL
+                  "t17"."_d_until" IS NULL
                 ) OR (
-                  "t19"."month" < "t16"."_d_until"
+                  "t24"."month" < "t17"."_d_until"
                 )
               )
             )
             OR (
               (
-                "t19"."month" IS NULL
-              ) AND "t16"."_d_latest"
+                "t24"."month" IS NULL
+              ) AND "t17"."_d_latest"
             )
           )
         LEFT OUTER JOIN (
@@ -159,397 +214,397 @@ WITH "t24" AS (
           FROM "exchange_rates" AS "t3"
           WHERE
             "t3"."valid_from" IS NULL
-        ) AS "t9"
-          ON "t19"."currency" = "t9"."_s_currency"
-      ) AS "t20"
-    ) AS "t21"
-  ) AS "t23"
-    ON "t12"."currency" = "t23"."r_currency" AND "t4"."month" = "t23"."r_month"
+        ) AS "t10"
+          ON "t24"."currency" = "t10"."_s_currency"
+      ) AS "t25"
+    ) AS "t26"
+  ) AS "t28"
+    ON "t20"."currency" = "t28"."r_currency" AND "t4"."month" = "t28"."r_month"
 )
 SELECT
-  "t49"."period_start",
-  SUM("t49"."change") AS "value"
+  "t54"."period_start",
+  SUM("t54"."change") AS "value"
 FROM (
   SELECT
-    "t48"."account_id",
-    "t48"."month",
-    "t48"."mrr",
-    "t48"."prev_mrr",
-    "t48"."mrr_12_ago",
-    "t48"."paying",
-    "t48"."was_paying",
-    "t48"."rate_missing",
-    "t48"."fx_change",
-    "t48"."plan",
-    "t48"."paid_before",
-    "t48"."movement",
-    "t48"."change",
-    "t48"."month_ts",
-    "t48"."segment",
-    "t48"."region",
-    "t48"."industry",
-    CAST(DATE_TRUNC('MONTH', "t48"."month_ts") AS DATE) AS "period_start"
+    "t53"."account_id",
+    "t53"."month",
+    "t53"."mrr",
+    "t53"."prev_mrr",
+    "t53"."mrr_12_ago",
+    "t53"."paying",
+    "t53"."was_paying",
+    "t53"."rate_missing",
+    "t53"."fx_change",
+    "t53"."plan",
+    "t53"."paid_before",
+    "t53"."movement",
+    "t53"."change",
+    "t53"."month_ts",
+    "t53"."segment",
+    "t53"."region",
+    "t53"."industry",
+    CAST(DATE_TRUNC('MONTH', "t53"."month_ts") AS DATE) AS "period_start"
   FROM (
     SELECT
-      "t47".*
+      "t52".*
       EXCLUDE ("account_key")
     FROM (
       SELECT
-        "t46"."account_id",
-        "t46"."month",
-        "t46"."mrr",
-        "t46"."prev_mrr",
-        "t46"."mrr_12_ago",
-        "t46"."paying",
-        "t46"."was_paying",
-        "t46"."rate_missing",
-        "t46"."fx_change",
-        "t46"."plan",
-        "t46"."paid_before",
-        "t46"."movement",
-        "t46"."change",
-        "t46"."month_ts",
-        "t6"."account_key",
-        "t6"."segment",
-        "t6"."region",
-        "t6"."industry"
+        "t51"."account_id",
+        "t51"."month",
+        "t51"."mrr",
+        "t51"."prev_mrr",
+        "t51"."mrr_12_ago",
+        "t51"."paying",
+        "t51"."was_paying",
+        "t51"."rate_missing",
+        "t51"."fx_change",
+        "t51"."plan",
+        "t51"."paid_before",
+        "t51"."movement",
+        "t51"."change",
+        "t51"."month_ts",
+        "t7"."account_key",
+        "t7"."segment",
+        "t7"."region",
+        "t7"."industry"
       FROM (
         SELECT
-          "t44"."account_id",
-          "t44"."month",
-          "t44"."mrr",
-          "t44"."prev_mrr",
-          "t44"."mrr_12_ago",
-          "t44"."paying",
-          "t44"."was_paying",
-          "t44"."rate_missing",
-          "t44"."fx_change",
-          "t44"."plan",
-          "t44"."paid_before",
+          "t49"."account_id",
+          "t49"."month",
+          "t49"."mrr",
+          "t49"."prev_mrr",
+          "t49"."mrr_12_ago",
+          "t49"."paying",
+          "t49"."was_paying",
+          "t49"."rate_missing",
+          "t49"."fx_change",
+          "t49"."plan",
+          "t49"."paid_before",
           CASE
             WHEN (
-              "t44"."was_paying" = 0
+              "t49"."was_paying" = 0
             )
             AND (
-              "t44"."paying" = 1
+              "t49"."paying" = 1
             )
             AND (
-              "t44"."paid_before" = 0
+              "t49"."paid_before" = 0
             )
             THEN 'new'
             WHEN (
-              "t44"."was_paying" = 0
+              "t49"."was_paying" = 0
             ) AND (
-              "t44"."paying" = 1
+              "t49"."paying" = 1
             )
             THEN 'reactivation'
             WHEN (
-              "t44"."was_paying" = 1
+              "t49"."was_paying" = 1
             ) AND (
-              "t44"."paying" = 0
+              "t49"."paying" = 0
             )
             THEN 'churned'
             WHEN (
-              "t44"."was_paying" = 1
+              "t49"."was_paying" = 1
             ) AND (
-              "t44"."mrr" > "t44"."prev_mrr"
+              "t49"."mrr" > "t49"."prev_mrr"
             )
             THEN 'expansion'
             WHEN (
-              "t44"."was_paying" = 1
+              "t49"."was_paying" = 1
             ) AND (
-              "t44"."mrr" < "t44"."prev_mrr"
+              "t49"."mrr" < "t49"."prev_mrr"
             )
             THEN 'contraction'
             ELSE 'none'
           END AS "movement",
-          "t44"."mrr" - "t44"."prev_mrr" AS "change",
-          CAST("t44"."month" AS TIMESTAMP) AS "month_ts"
+          "t49"."mrr" - "t49"."prev_mrr" AS "change",
+          CAST("t49"."month" AS TIMESTAMP) AS "month_ts"
         FROM (
           SELECT
-            "t43"."account_id",
-            "t43"."month",
-            "t43"."mrr",
-            "t43"."prev_mrr",
-            "t43"."mrr_12_ago",
-            "t43"."paying",
-            "t43"."was_paying",
-            "t43"."rate_missing",
-            "t43"."fx_change",
-            "t43"."plan",
-            MAX("t43"."was_paying") OVER (
-              PARTITION BY "t43"."account_id"
-              ORDER BY "t43"."month" ASC
+            "t48"."account_id",
+            "t48"."month",
+            "t48"."mrr",
+            "t48"."prev_mrr",
+            "t48"."mrr_12_ago",
+            "t48"."paying",
+            "t48"."was_paying",
+            "t48"."rate_missing",
+            "t48"."fx_change",
+            "t48"."plan",
+            MAX("t48"."was_paying") OVER (
+              PARTITION BY "t48"."account_id"
+              ORDER BY "t48"."month" ASC
               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
             ) AS "paid_before"
           FROM (
             SELECT
-              "t42".*
+              "t47".*
               EXCLUDE ("p_account", "p_month", "paid_plan")
             FROM (
               SELECT
-                "t41"."account_id",
-                "t41"."month",
-                "t41"."mrr",
-                "t41"."prev_mrr",
-                "t41"."mrr_12_ago",
-                "t41"."paying",
-                "t41"."was_paying",
-                "t41"."rate_missing",
-                "t41"."fx_change",
-                "t41"."p_account",
-                "t41"."p_month",
-                "t41"."paid_plan",
+                "t46"."account_id",
+                "t46"."month",
+                "t46"."mrr",
+                "t46"."prev_mrr",
+                "t46"."mrr_12_ago",
+                "t46"."paying",
+                "t46"."was_paying",
+                "t46"."rate_missing",
+                "t46"."fx_change",
+                "t46"."p_account",
+                "t46"."p_month",
+                "t46"."paid_plan",
                 COALESCE(
-                  "t41"."paid_plan",
-                  LAG("t41"."paid_plan") OVER (
-                    PARTITION BY "t41"."account_id"
-                    ORDER BY "t41"."month" ASC
+                  "t46"."paid_plan",
+                  LAG("t46"."paid_plan") OVER (
+                    PARTITION BY "t46"."account_id"
+                    ORDER BY "t46"."month" ASC
                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
                   )
                 ) AS "plan"
               FROM (
                 SELECT
-                  "t40"."account_id",
-                  "t40"."month",
-                  "t40"."mrr",
-                  "t40"."prev_mrr",
-                  "t40"."mrr_12_ago",
-                  "t40"."paying",
-                  "t40"."was_paying",
-                  "t40"."rate_missing",
-                  "t40"."fx_change",
-                  "t36"."p_account",
-                  "t36"."p_month",
-                  "t36"."paid_plan"
+                  "t45"."account_id",
+                  "t45"."month",
+                  "t45"."mrr",
+                  "t45"."prev_mrr",
+                  "t45"."mrr_12_ago",
+                  "t45"."paying",
+                  "t45"."was_paying",
+                  "t45"."rate_missing",
+                  "t45"."fx_change",
+                  "t41"."p_account",
+                  "t41"."p_month",
+                  "t41"."paid_plan"
                 FROM (
                   SELECT
-                    "t38".*
+                    "t43".*
                     EXCLUDE ("prev_own")
                   FROM (
                     SELECT
-                      "t37"."account_id",
-                      "t37"."month",
-                      "t37"."mrr",
-                      "t37"."prev_mrr",
-                      "t37"."prev_own",
-                      "t37"."mrr_12_ago",
-                      "t37"."paying",
-                      "t37"."was_paying",
-                      "t37"."rate_missing",
-                      "t37"."prev_mrr" - "t37"."prev_own" AS "fx_change"
+                      "t42"."account_id",
+                      "t42"."month",
+                      "t42"."mrr",
+                      "t42"."prev_mrr",
+                      "t42"."prev_own",
+                      "t42"."mrr_12_ago",
+                      "t42"."paying",
+                      "t42"."was_paying",
+                      "t42"."rate_missing",
+                      "t42"."prev_mrr" - "t42"."prev_own" AS "fx_change"
                     FROM (
                       SELECT
-                        "t34"."account_id",
-                        "t34"."month",
-                        SUM("t34"."mrr_c") AS "mrr",
-                        SUM("t34"."prev_c") AS "prev_mrr",
-                        SUM("t34"."prev_own") AS "prev_own",
-                        SUM("t34"."ago_c") AS "mrr_12_ago",
-                        MAX(CASE WHEN "t34"."local" > 0 THEN 1 ELSE 0 END) AS "paying",
-                        MAX(CASE WHEN "t34"."prev_local" > 0 THEN 1 ELSE 0 END) AS "was_paying",
-                        MAX("t34"."short") AS "rate_missing"
+                        "t39"."account_id",
+                        "t39"."month",
+                        SUM("t39"."mrr_c") AS "mrr",
+                        SUM("t39"."prev_c") AS "prev_mrr",
+                        SUM("t39"."prev_own") AS "prev_own",
+                        SUM("t39"."ago_c") AS "mrr_12_ago",
+                        MAX(CASE WHEN "t39"."local" > 0 THEN 1 ELSE 0 END) AS "paying",
+                        MAX(CASE WHEN "t39"."prev_local" > 0 THEN 1 ELSE 0 END) AS "was_paying",
+                        MAX("t39"."short") AS "rate_missing"
                       FROM (
                         SELECT
-                          "t32"."account_id",
-                          "t32"."currency",
-                          "t32"."month",
-                          "t32"."local",
-                          "t32"."rate",
-                          "t32"."missing",
-                          "t32"."prev_local",
-                          "t32"."ago_local",
-                          "t32"."mrr_c",
-                          "t32"."prev_c",
-                          "t32"."ago_c",
-                          "t32"."short",
+                          "t37"."account_id",
+                          "t37"."currency",
+                          "t37"."month",
+                          "t37"."local",
+                          "t37"."rate",
+                          "t37"."missing",
+                          "t37"."prev_local",
+                          "t37"."ago_local",
+                          "t37"."mrr_c",
+                          "t37"."prev_c",
+                          "t37"."ago_c",
+                          "t37"."short",
                           COALESCE(
-                            LAG("t32"."mrr_c") OVER (
-                              PARTITION BY "t32"."account_id", "t32"."currency"
-                              ORDER BY "t32"."month" ASC
+                            LAG("t37"."mrr_c") OVER (
+                              PARTITION BY "t37"."account_id", "t37"."currency"
+                              ORDER BY "t37"."month" ASC
                               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
                             ),
                             0
                           ) AS "prev_own"
                         FROM (
                           SELECT
-                            "t29"."account_id",
-                            "t29"."currency",
-                            "t29"."month",
-                            "t29"."local",
-                            "t29"."rate",
-                            "t29"."missing",
-                            "t29"."prev_local",
-                            "t29"."ago_local",
+                            "t34"."account_id",
+                            "t34"."currency",
+                            "t34"."month",
+                            "t34"."local",
+                            "t34"."rate",
+                            "t34"."missing",
+                            "t34"."prev_local",
+                            "t34"."ago_local",
                             CASE
-                              WHEN "t29"."local" = 0
+                              WHEN "t34"."local" = 0
                               THEN CAST(0 AS DECIMAL(38, 2))
-                              WHEN "t29"."rate" = 1
-                              THEN "t29"."local"
-                              ELSE CAST(CAST("t29"."local" AS DOUBLE) / "t29"."rate" AS DECIMAL(38, 2))
+                              WHEN "t34"."rate" = 1
+                              THEN "t34"."local"
+                              ELSE CAST(CAST("t34"."local" AS DOUBLE) / "t34"."rate" AS DECIMAL(38, 2))
                             END AS "mrr_c",
                             CASE
-                              WHEN "t29"."prev_local" = 0
+                              WHEN "t34"."prev_local" = 0
                               THEN CAST(0 AS DECIMAL(38, 2))
-                              WHEN "t29"."rate" = 1
-                              THEN "t29"."prev_local"
-                              ELSE CAST(CAST("t29"."prev_local" AS DOUBLE) / "t29"."rate" AS DECIMAL(38, 2))
+                              WHEN "t34"."rate" = 1
+                              THEN "t34"."prev_local"
+                              ELSE CAST(CAST("t34"."prev_local" AS DOUBLE) / "t34"."rate" AS DECIMAL(38, 2))
                             END AS "prev_c",
                             CASE
-                              WHEN "t29"."ago_local" = 0
+                              WHEN "t34"."ago_local" = 0
                               THEN CAST(0 AS DECIMAL(38, 2))
-                              WHEN "t29"."rate" = 1
-                              THEN "t29"."ago_local"
-                              ELSE CAST(CAST("t29"."ago_local" AS DOUBLE) / "t29"."rate" AS DECIMAL(38, 2))
+                              WHEN "t34"."rate" = 1
+                              THEN "t34"."ago_local"
+                              ELSE CAST(CAST("t34"."ago_local" AS DOUBLE) / "t34"."rate" AS DECIMAL(38, 2))
                             END AS "ago_c",
                             CASE
                               WHEN (
-                                "t29"."rate" IS NULL
+                                "t34"."rate" IS NULL
                               )
                               AND (
                                 (
-                                  "t29"."local" <> 0
+                                  "t34"."local" <> 0
                                 )
                                 OR (
-                                  "t29"."prev_local" <> 0
+                                  "t34"."prev_local" <> 0
                                 )
                                 OR (
-                                  COALESCE("t29"."ago_local", 0) <> 0
+                                  COALESCE("t34"."ago_local", 0) <> 0
                                 )
                               )
-                              THEN "t29"."missing"
+                              THEN "t34"."missing"
                               ELSE CAST(NULL AS TEXT)
                             END AS "short"
                           FROM (
                             SELECT
-                              "t27"."account_id",
-                              "t27"."currency",
-                              "t27"."month",
-                              "t27"."local",
-                              "t27"."rate",
-                              "t27"."missing",
+                              "t32"."account_id",
+                              "t32"."currency",
+                              "t32"."month",
+                              "t32"."local",
+                              "t32"."rate",
+                              "t32"."missing",
                               COALESCE(
-                                LAG("t27"."local") OVER (
-                                  PARTITION BY "t27"."account_id", "t27"."currency"
-                                  ORDER BY "t27"."month" ASC
+                                LAG("t32"."local") OVER (
+                                  PARTITION BY "t32"."account_id", "t32"."currency"
+                                  ORDER BY "t32"."month" ASC
                                   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
                                 ),
                                 0
                               ) AS "prev_local",
-                              LAG("t27"."local", 12) OVER (
-                                PARTITION BY "t27"."account_id", "t27"."currency"
-                                ORDER BY "t27"."month" ASC
+                              LAG("t32"."local", 12) OVER (
+                                PARTITION BY "t32"."account_id", "t32"."currency"
+                                ORDER BY "t32"."month" ASC
                                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
                               ) AS "ago_local"
                             FROM (
                               SELECT
-                                "t25"."account_id",
-                                "t25"."currency",
-                                "t25"."month",
-                                COALESCE(SUM("t25"."s_mrr"), 0) AS "local",
-                                MAX("t25"."r_rate") AS "rate",
-                                MAX("t25"."r_missing") AS "missing"
-                              FROM "t24" AS "t25"
+                                "t30"."account_id",
+                                "t30"."currency",
+                                "t30"."month",
+                                COALESCE(SUM("t30"."s_mrr"), 0) AS "local",
+                                MAX("t30"."r_rate") AS "rate",
+                                MAX("t30"."r_missing") AS "missing"
+                              FROM "t29" AS "t30"
                               GROUP BY
                                 1,
                                 2,
                                 3
-                            ) AS "t27"
-                          ) AS "t29"
-                        ) AS "t32"
-                      ) AS "t34"
+                            ) AS "t32"
+                          ) AS "t34"
+                        ) AS "t37"
+                      ) AS "t39"
                       GROUP BY
                         1,
                         2
-                    ) AS "t37"
-                  ) AS "t38"
-                ) AS "t40"
+                    ) AS "t42"
+                  ) AS "t43"
+                ) AS "t45"
                 LEFT OUTER JOIN (
                   SELECT
-                    "t33"."account_id" AS "p_account",
-                    "t33"."month" AS "p_month",
-                    "t33"."s_plan" AS "paid_plan"
+                    "t38"."account_id" AS "p_account",
+                    "t38"."month" AS "p_month",
+                    "t38"."s_plan" AS "paid_plan"
                   FROM (
                     SELECT
-                      "t31"."account_id",
-                      "t31"."month",
-                      "t31"."s_plan",
-                      "t31"."plan_mrr",
+                      "t36"."account_id",
+                      "t36"."month",
+                      "t36"."s_plan",
+                      "t36"."plan_mrr",
                       ROW_NUMBER() OVER (
-                        PARTITION BY "t31"."account_id", "t31"."month"
-                        ORDER BY "t31"."plan_mrr" DESC, COALESCE("t31"."s_plan", '') DESC
+                        PARTITION BY "t36"."account_id", "t36"."month"
+                        ORDER BY "t36"."plan_mrr" DESC, COALESCE("t36"."s_plan", '') DESC
                         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
                       ) - 1 AS "_rank"
                     FROM (
                       SELECT
-                        "t30"."account_id",
-                        "t30"."month",
-                        "t30"."s_plan",
-                        SUM("t30"."value") AS "plan_mrr"
+                        "t35"."account_id",
+                        "t35"."month",
+                        "t35"."s_plan",
+                        SUM("t35"."value") AS "plan_mrr"
                       FROM (
                         SELECT
-                          "t28"."account_id",
-                          "t28"."month",
-                          "t28"."s_plan",
-                          "t28"."currency",
-                          "t28"."amount",
-                          "t28"."rate",
+                          "t33"."account_id",
+                          "t33"."month",
+                          "t33"."s_plan",
+                          "t33"."currency",
+                          "t33"."amount",
+                          "t33"."rate",
                           CASE
                             WHEN (
-                              "t28"."rate" IS NULL
+                              "t33"."rate" IS NULL
                             ) OR (
-                              "t28"."rate" = 1
+                              "t33"."rate" = 1
                             )
-                            THEN "t28"."amount"
-                            ELSE CAST(CAST("t28"."amount" AS DOUBLE) / "t28"."rate" AS DECIMAL(38, 2))
+                            THEN "t33"."amount"
+                            ELSE CAST(CAST("t33"."amount" AS DOUBLE) / "t33"."rate" AS DECIMAL(38, 2))
                           END AS "value"
                         FROM (
                           SELECT
-                            "t26"."account_id",
-                            "t26"."month",
-                            "t26"."s_plan",
-                            "t26"."currency",
-                            SUM("t26"."s_mrr") AS "amount",
-                            MAX("t26"."r_rate") AS "rate"
+                            "t31"."account_id",
+                            "t31"."month",
+                            "t31"."s_plan",
+                            "t31"."currency",
+                            SUM("t31"."s_mrr") AS "amount",
+                            MAX("t31"."r_rate") AS "rate"
                           FROM (
                             SELECT
                               *
-                            FROM "t24" AS "t25"
+                            FROM "t29" AS "t30"
                             WHERE
-                              "t25"."s_mrr" > 0
-                          ) AS "t26"
+                              "t30"."s_mrr" > 0
+                          ) AS "t31"
                           GROUP BY
                             1,
                             2,
                             3,
                             4
-                        ) AS "t28"
-                      ) AS "t30"
+                        ) AS "t33"
+                      ) AS "t35"
                       GROUP BY
                         1,
                         2,
                         3
-                    ) AS "t31"
-                  ) AS "t33"
+                    ) AS "t36"
+                  ) AS "t38"
                   WHERE
-                    "t33"."_rank" = 0
-                ) AS "t36"
-                  ON "t40"."account_id" = "t36"."p_account" AND "t40"."month" = "t36"."p_month"
-              ) AS "t41"
-            ) AS "t42"
-          ) AS "t43"
-        ) AS "t44"
+                    "t38"."_rank" = 0
+                ) AS "t41"
+                  ON "t45"."account_id" = "t41"."p_account" AND "t45"."month" = "t41"."p_month"
+              ) AS "t46"
+            ) AS "t47"
+          ) AS "t48"
+        ) AS "t49"
         WHERE
           (
-            "t44"."paying" = 1
+            "t49"."paying" = 1
           )
           OR (
-            "t44"."was_paying" = 1
+            "t49"."was_paying" = 1
           )
           OR (
-            "t44"."paid_before" = 1
+            "t49"."paid_before" = 1
           )
-      ) AS "t46"
+      ) AS "t51"
       LEFT OUTER JOIN (
         SELECT
           "t0"."account_id" AS "account_key",
@@ -557,12 +612,12 @@ FROM (
           "t0"."region",
           "t0"."industry"
         FROM "accounts" AS "t0"
-      ) AS "t6"
-        ON "t46"."account_id" = "t6"."account_key"
-    ) AS "t47"
-  ) AS "t48"
+      ) AS "t7"
+        ON "t51"."account_id" = "t7"."account_key"
+    ) AS "t52"
+  ) AS "t53"
   WHERE
-    "t48"."movement" = 'expansion' AND "t48"."month_ts" IS NOT NULL
-) AS "t49"
+    "t53"."movement" = 'expansion' AND "t53"."month_ts" IS NOT NULL
+) AS "t54"
 GROUP BY
   1;
