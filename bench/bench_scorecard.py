@@ -6,6 +6,10 @@ replayed exactly as the scorecard asks for them. The references compute the same
 pandas from DataFrames already in memory, (b) with one hand-written DuckDB SQL statement per source
 table (each figure a FILTERed aggregate). The three must agree before any time is reported.
 The full scorecard, with every section (alignment, data quality, …), is timed too.
+
+Each timed run of Cadence's figures is a fresh session's: the day-by-day series are asked again and the stored
+revenue grid and deals relation are found again by their tables' fingerprints (store/derived.py). The first
+session after an import, which builds those two tables, is timed on its own.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from bench.run import best_of
 from bench.scale import scale_workspace
 from cadence.demo import build_demo
 from cadence.report.scorecard import build_scorecard, week_context
+from cadence.store.derived import CATALOG, PREFIX
 
 Call = tuple[str, date, date, str | None]
 FACTOR = 10
@@ -190,9 +195,18 @@ def run(workdir: Path) -> list[dict[str, Any]]:
         from cadence.report.sections.kpis import range_value
 
         def with_cadence() -> list[float | None]:
-            ws._materialised.clear()  # each run pays for the revenue grid, as a fresh session would
+            ws._materialised.clear()  # as a fresh session: the day-by-day series asked again,
+            ws._derived.forget()  # the stored grid and deals found again by their tables' fingerprints
             return [range_value(ws, *call) for call in calls]
 
+        def first_after_import() -> list[float | None]:
+            for name in ws.warehouse.table_names():  # as the first session after an import: the grid and the
+                if name.startswith(PREFIX):  # deals relation are built (and kept for the sessions after)
+                    ws.warehouse.execute(f'DROP TABLE "{name}"')
+            ws.warehouse.execute(f"DELETE FROM {CATALOG}")
+            return with_cadence()
+
+        cold_seconds, _ = best_of(1, first_after_import)
         cadence_seconds, ours = best_of(3, with_cadence)
         ws._materialised.clear()
         full, _ = best_of(1, lambda: build_scorecard(ws, week=week))
@@ -217,6 +231,9 @@ def run(workdir: Path) -> list[dict[str, Any]]:
          "pandas_load_seconds": load_seconds},
         {"name": "scorecard figures", "seconds": cadence_seconds, "reference": "one raw DuckDB SQL pass",
          "reference_seconds": sql_seconds, "ratio": cadence_seconds / sql_seconds, "note": note},
+        {"name": "scorecard figures, first session after an import", "seconds": cold_seconds,
+         "reference": "one raw DuckDB SQL pass", "reference_seconds": sql_seconds, "ratio": cold_seconds / sql_seconds,
+         "note": note + "; builds the revenue grid and the deals relation, kept for the sessions after"},
         {"name": "full scorecard (all sections)", "seconds": full, "reference": "scorecard figures alone",
          "reference_seconds": cadence_seconds, "ratio": full / cadence_seconds, "note": note},
     ]

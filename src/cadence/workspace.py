@@ -31,6 +31,7 @@ from cadence.progress import Progress, Silent
 from cadence.schema.tables import TABLES, table_named
 from cadence.store import Warehouse, connect
 from cadence.store.chunked_load import load_in_chunks
+from cadence.store.derived import DerivedTables
 from cadence.store.full_exports import snapshot_state, write_snapshots
 from cadence.store.migrations import migrate
 
@@ -50,6 +51,7 @@ class Workspace:
         self._reporting: str | None = None  # --currency for one build (see `reporting_in`)
         self._row_filter: Callable[[str, Any], Any] | None = None  # see `with_row_filter`
         self._cache_suffix = ""
+        self._derived = DerivedTables(warehouse)
 
     @property
     def today(self) -> date:
@@ -59,11 +61,17 @@ class Workspace:
         return self._today
 
     def materialised(self, name: str, build: Any) -> Any:
-        """`build(self)` computed once into a temporary table and reused until the next write."""
+        """`build(self)` computed once and reused until the next write: kept in the warehouse for every later
+        session over the same data (`store/derived.py`), or, seen through a row filter or on an engine that
+        keeps none, in a temporary table for this session."""
         if name not in self._materialised:
-            table_name = f"_cadence_cache_{name}{self._cache_suffix}"
-            self.warehouse.ibis.create_table(table_name, build(self), temp=True, overwrite=True)
-            self._materialised[name] = self.warehouse.ibis.table(table_name)
+            expr = build(self)
+            stored = self._derived.table_for(name, expr) if self._row_filter is None else None
+            if stored is None:
+                table_name = f"_cadence_cache_{name}{self._cache_suffix}"
+                self.warehouse.ibis.create_table(table_name, expr, temp=True, overwrite=True)
+                stored = self.warehouse.ibis.table(table_name)
+            self._materialised[name] = stored
         return self._materialised[name]
 
     def remembered(self, name: str, compute: Any) -> Any:
@@ -218,6 +226,7 @@ class Workspace:
 
     def _forget_cached(self) -> None:
         self._materialised.clear()  # cached relations describe the data before this write
+        self._derived.forget()
         self._today = None
         self._calendar = None  # an import may bring the company's fiscal periods
 

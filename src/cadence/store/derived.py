@@ -1,0 +1,122 @@
+"""Tables derived from the canonical ones, kept in the warehouse per version of the data they were built from.
+
+The revenue grid (one row per customer and month) and the deals relation (each deal dated, converted and joined
+to its account and owner) are what most figures read. Building them takes seconds on a large company, and every
+figure, page and delivery over the same data would build them again. So they are built once, as ordinary tables
+in the warehouse, and every later session reads them until the rows they were built from change.
+
+A derived table is named by its **key**: the SQL that builds it (an in-memory table in it named by its content,
+so the same calendar gives the same key) and a **fingerprint** of every table it reads — the engine's row count
+and an XOR and a sum of a hash of every row. Any change to those rows, made by an import, a sync or any other tool
+writing to the warehouse, changes a fingerprint and so the key, and the next session builds a new table; a change
+to the definition (another reporting currency, another as-of day, a new version of Cadence) changes the SQL and so
+the key too. Nothing has to remember to invalidate anything.
+
+Kept on DuckDB and PostgreSQL, the engines whose tables Cadence owns. Elsewhere (Spark, a company's own
+warehouse) and while a write is under way, `table_for` answers None and the caller builds per session.
+The last KEEP tables per relation stay (two reporting currencies, the data before the latest import); older ones
+are dropped when a new one is built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import ibis
+import ibis.expr.operations as ops
+import pandas as pd
+
+from cadence.store.warehouse import Warehouse
+
+PREFIX = "_cadence_derived_"
+CATALOG = "_cadence_derived"
+KEEP = 3
+ENGINES = ("duckdb", "postgres")
+NULL_TEXT = "<null>"  # a NULL cell, told apart from every value in the row hash
+
+
+def fingerprint_expr(table: Any) -> Any:
+    """One row: how many rows `table` has, and an XOR and a sum of a hash of each row's cells (in column order,
+    each as text, NULL as NULL_TEXT). Order of rows does not matter; any change of a cell changes the XOR."""
+    cells = [table[c].cast("string").fill_null(NULL_TEXT) for c in table.columns]
+    row_hash = ibis.literal("|").join(cells).hash()
+    return table.aggregate(rows=table.count(), xor=row_hash.bit_xor(), total=(row_hash % 1_000_003).sum())
+
+
+def memtable_names(expr: Any) -> dict[str, str]:
+    """Each in-memory table's generated name in `expr`, and a name made from its content instead."""
+    names = {}
+    for node in expr.op().find(ops.InMemoryTable):
+        frame = node.data.to_frame()
+        digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        digest.update(",".join(map(str, frame.columns)).encode())
+        names[node.name] = f"memtable_{digest.hexdigest()[:16]}"
+    return names
+
+
+def base_tables(expr: Any) -> list[str]:
+    """The warehouse tables `expr` reads."""
+    return sorted({node.name for node in expr.op().find(ops.DatabaseTable)})
+
+
+class DerivedTables:
+    """The derived tables of one warehouse (see the module's docstring)."""
+
+    def __init__(self, warehouse: Warehouse):
+        self._warehouse = warehouse
+        self._fingerprints: dict[str, str] = {}
+
+    @property
+    def kept(self) -> bool:
+        """Whether this warehouse keeps derived tables between sessions."""
+        return self._warehouse.ibis.name in ENGINES  # the engine itself (Spark speaks DuckDB's SQL to us)
+
+    def forget(self) -> None:
+        """After a write: the tables' fingerprints are measured again."""
+        self._fingerprints.clear()
+
+    def fingerprint(self, name: str) -> str:
+        if name not in self._fingerprints:
+            row = fingerprint_expr(self._warehouse.table(name)).to_pandas().iloc[0]
+            self._fingerprints[name] = ":".join("" if pd.isna(v) else str(int(v)) for v in row)
+        return self._fingerprints[name]
+
+    def key(self, expr: Any) -> str:
+        """What the table built from `expr` is named by: its SQL and the fingerprint of each table it reads."""
+        sql = str(ibis.to_sql(expr, dialect=self._warehouse.ibis.name))
+        for generated, stable in memtable_names(expr).items():
+            sql = sql.replace(generated, stable)
+        digest = hashlib.sha256(sql.encode())
+        for name in base_tables(expr):
+            digest.update(f"\n{name}={self.fingerprint(name)}".encode())
+        return digest.hexdigest()[:24]
+
+    def table_for(self, relation: str, expr: Any) -> Any | None:
+        """The stored table holding `expr`, built now if this version of the data has none; None when this
+        warehouse keeps none (the caller builds its own copy for the session)."""
+        if not self.kept or getattr(self._warehouse, "_in_transaction", False):
+            return None
+        name = f"{PREFIX}{re.sub('[^a-z0-9_]', '_', relation.lower())}_{self.key(expr)}"
+        backend = self._warehouse.ibis
+        existing = self._warehouse.table_names()
+        if name not in existing:
+            backend.create_table(name, expr, overwrite=True)
+            self._catalogue(relation, name, existing)
+        return backend.table(name)
+
+    def _catalogue(self, relation: str, name: str, existing: set[str]) -> None:
+        """Note `name` as built now, and drop all but the newest KEEP of `relation`'s tables."""
+        wh = self._warehouse
+        if CATALOG not in existing:
+            wh.execute(f"CREATE TABLE IF NOT EXISTS {CATALOG} (table_name VARCHAR PRIMARY KEY, relation VARCHAR, "
+                       "built_at TIMESTAMP)")
+        wh.execute(f"DELETE FROM {CATALOG} WHERE table_name = $1", (name,))
+        wh.execute(f"INSERT INTO {CATALOG} VALUES ($1, $2, $3)",
+                   (name, relation, datetime.now(UTC).replace(tzinfo=None)))
+        rows = wh.query(f"SELECT table_name FROM {CATALOG} WHERE relation = $1 ORDER BY built_at DESC", (relation,))
+        for (old,) in rows[KEEP:]:
+            wh.execute(f'DROP TABLE IF EXISTS "{old}"')
+            wh.execute(f"DELETE FROM {CATALOG} WHERE table_name = $1", (old,))
