@@ -4,7 +4,6 @@ same scorecard."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,8 +133,6 @@ def test_the_maven_sample_copied_to_spark_shows_the_same_scorecard(dataset: Data
 
 @pytest.mark.spark
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("CADENCE_SPARK_DEMO"), reason="the demo company on Spark takes minutes: "
-                    "set CADENCE_SPARK_DEMO=1 to run it")
 def test_the_demo_company_copied_to_spark_shows_the_same_scorecard(demo_workspace: Workspace, tmp_path: Path) -> None:
     spark = _copied_to_spark(demo_workspace, tmp_path / "spark")
     try:
