@@ -20,6 +20,7 @@ are dropped when a new one is built.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from datetime import UTC, datetime
@@ -103,8 +104,14 @@ class DerivedTables:
         backend = self._warehouse.ibis
         existing = self._warehouse.table_names()
         if name not in existing:
-            backend.create_table(name, expr, overwrite=True)
-            self._catalogue(relation, name, existing)
+            try:
+                backend.create_table(name, expr, overwrite=True)
+            except Exception:
+                if name not in self._warehouse.table_names():
+                    raise
+                # another process built the same version at the same moment: its table is this one
+            with contextlib.suppress(Exception):  # bookkeeping: a process racing us may have noted it first
+                self._catalogue(relation, name, existing)
         return backend.table(name)
 
     def _catalogue(self, relation: str, name: str, existing: set[str]) -> None:
