@@ -91,7 +91,6 @@ def step_figures(folder: Path, root: Path) -> dict[str, Any]:
     from bench.bench_scorecard import record_calls
     from cadence.report.scorecard import week_context
     from cadence.report.sections.kpis import range_value
-    from cadence.store.derived import CATALOG, PREFIX
 
     ws = cadence.open(root)
     week = week_context(ws, None).week
@@ -105,10 +104,7 @@ def step_figures(folder: Path, root: Path) -> dict[str, Any]:
             range_value(ws, *call)
         return time.perf_counter() - started
 
-    for name in ws.warehouse.table_names():  # the first session after the import builds the grid and the deals
-        if name.startswith(PREFIX):
-            ws.warehouse.execute(f'DROP TABLE "{name}"')
-    ws.warehouse.execute(f"DELETE FROM {CATALOG}")
+    ws._derived.drop_all()  # the first session after the import builds the grid and the deals relation
     first = timed()
     seconds = timed()
     ws.close()

@@ -27,7 +27,6 @@ from bench.run import best_of
 from bench.scale import scale_workspace
 from cadence.demo import build_demo
 from cadence.report.scorecard import build_scorecard, week_context
-from cadence.store.derived import CATALOG, PREFIX
 
 Call = tuple[str, date, date, str | None]
 FACTOR = 10
@@ -200,10 +199,7 @@ def run(workdir: Path) -> list[dict[str, Any]]:
             return [range_value(ws, *call) for call in calls]
 
         def first_after_import() -> list[float | None]:
-            for name in ws.warehouse.table_names():  # as the first session after an import: the grid and the
-                if name.startswith(PREFIX):  # deals relation are built (and kept for the sessions after)
-                    ws.warehouse.execute(f'DROP TABLE "{name}"')
-            ws.warehouse.execute(f"DELETE FROM {CATALOG}")
+            ws._derived.drop_all()  # as the first session after an import: the grid and deals relation are built
             return with_cadence()
 
         cold_seconds, _ = best_of(1, first_after_import)

@@ -165,3 +165,15 @@ def test_a_range_without_unconverted_deals_is_answered_and_one_with_them_refused
     assert range_value(workspace, "bookings", date(2023, 2, 1), date(2023, 3, 1)) == 10_000.0
     with pytest.raises(MissingRatesError, match="MXN"):
         range_value(workspace, "bookings", date(2023, 1, 1), date(2023, 4, 1))
+
+
+def test_dropping_the_kept_tables_makes_the_next_session_build_them_again(workspace: Workspace) -> None:
+    root = workspace.root
+    _load(workspace, {"subscriptions": SUBSCRIPTIONS})
+    assert _mrr(root)["2024-03"] == 390.0
+    assert len(_stored(workspace)) == 1
+    assert workspace._derived.drop_all() == 1
+    assert _stored(workspace) == [] and _catalogued(root) == []
+    workspace.close()
+    assert _mrr(root) == {month: float(v) for month, v in MRR_BY_MONTH.items()}
+    assert [relation for relation, _ in _catalogued(root)] == ["mrr_months_usd"]

@@ -3,10 +3,10 @@
 The scorecard asks each KPI for period to date, the same span of the period before, this week and last week,
 and each figure used to be one query. A flow whose measure adds up (a sum or a count of rows) over [start, end)
 is the sum of its days, so one query per metric and `where` — every day's value, grouped in the engine — answers
-all of them: the scorecard sends a dozen queries instead of thirty, and the engine reads each relation once.
+all of them: the scorecard sends ten queries instead of 28, and the engine reads each relation once per filter.
 
 Anything else — a ratio, a distinct count, a level (MRR), a metric whose rows lack an exchange rate somewhere in
-their history — is asked for range by range, as before (`series` answers None).
+their history — is asked for range by range, as before (`daily` answers None).
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from cadence.metrics.money import MissingRatesError
 from cadence.metrics.query import PERIOD_START, VALUE, MetricQuery, filtered_relation, money_ready
 from cadence.metrics.registry import Metric
 from cadence.metrics.relations import TableSource
-
-DAY = "_day"
 
 
 def additive(node: Any) -> bool:

@@ -98,7 +98,7 @@ class DerivedTables:
     def table_for(self, relation: str, expr: Any) -> Any | None:
         """The stored table holding `expr`, built now if this version of the data has none; None when this
         warehouse keeps none (the caller builds its own copy for the session)."""
-        if not self.kept or getattr(self._warehouse, "_in_transaction", False):
+        if not self.kept or self._warehouse.in_transaction:  # a table built now could be rolled back with it
             return None
         name = f"{PREFIX}{re.sub('[^a-z0-9_]', '_', relation.lower())}_{self.key(expr)}"
         backend = self._warehouse.ibis
@@ -127,3 +127,14 @@ class DerivedTables:
         for (old,) in rows[KEEP:]:
             wh.execute(f'DROP TABLE IF EXISTS "{old}"')
             wh.execute(f"DELETE FROM {CATALOG} WHERE table_name = $1", (old,))
+
+    def drop_all(self) -> int:
+        """Drop every kept table, as if no session had built one since the last import (the benchmarks time the
+        first session after an import this way); how many were dropped."""
+        names = sorted(n for n in self._warehouse.table_names() if n.startswith(PREFIX))
+        for name in names:
+            self._warehouse.execute(f'DROP TABLE IF EXISTS "{name}"')
+        if CATALOG in self._warehouse.table_names():
+            self._warehouse.execute(f"DELETE FROM {CATALOG}")
+        self.forget()
+        return len(names)

@@ -90,6 +90,11 @@ class Warehouse:
     def count(self, table: str) -> int:
         return int(self.query(f"SELECT count(*) FROM {quote(table)}")[0][0])
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a `transaction()` is open: what is written now may still be rolled back."""
+        return self._in_transaction
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Warehouse]:
         """All writes inside happen together or not at all."""
