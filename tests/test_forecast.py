@@ -271,3 +271,30 @@ def test_scorecard_shows_the_forecast_section(demo_workspace: Workspace) -> None
     assert {f.period for f in section.figures} == {quarter}
     assert [r["method"] for r in section.rows] == ["stage_weighted", "historical", "win_model"]
     assert section.charts and section.charts[0].spec["data"]["values"]
+
+
+def test_each_past_quarter_is_judged_by_the_rates_of_the_others() -> None:
+    """The swing calibration's leave-one-out rates equal, row for row, the rates learned quarter by quarter from
+    the other quarters' rows alone (`rates_by` on them): with small groups that fall back to a coarser level,
+    stages one quarter alone has, and age bands left blank."""
+    from cadence.analysis.forecast.calibration import leave_one_out_rates
+    from cadence.analysis.forecast.conversion import rates_by
+    from cadence.analysis.forecast.historical import LEVELS
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    quarters = [date(2025, 1, 1), date(2025, 4, 1), date(2025, 7, 1), date(2025, 10, 1)]
+    lessons = pd.DataFrame({
+        "quarter_start": [quarters[i] for i in rng.integers(0, 4, n)],
+        "stage_key": rng.choice(["default:Demo", "default:Proposal", "default:Négociation", "rare:Only"], n,
+                                p=[0.45, 0.35, 0.19, 0.01]),
+        "age_band": pd.array(rng.integers(0, 6, n), dtype="Int64"),
+        "won": rng.random(n) < 0.3,
+    })
+    lessons.loc[rng.random(n) < 0.05, "age_band"] = pd.NA
+    lessons.loc[lessons["stage_key"] == "rare:Only", "quarter_start"] = quarters[2]  # one quarter alone has it
+    by_rule = np.empty(n)
+    for start in quarters:
+        mine = (lessons["quarter_start"] == start).to_numpy()
+        by_rule[mine] = rates_by(lessons[~mine], lessons[mine], LEVELS)
+    assert leave_one_out_rates(lessons, LEVELS) == pytest.approx(by_rule, rel=1e-12)

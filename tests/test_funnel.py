@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import cadence
-from cadence.analysis.funnel import Funnel, MissingDataError, StageRow, funnel
+from cadence.analysis.funnel import Funnel, MissingDataError, StageRow, funnel, win_rates_from_stage
 from cadence.ingest import CanonicalFrame, ImportBatch, SourceFile
 from cadence.ingest.prepare import prepare
 from cadence.report.charts import to_svg
@@ -100,6 +100,28 @@ def test_cut_by_team_and_seen_as_of_a_past_day(any_workspace: Workspace) -> None
     assert _stage(early, "Proposal").conversion == pytest.approx(1.0)  # d1 moved on; d5 still sitting
     assert _stage(early, "Negotiation").conversion is None  # nobody has left Negotiation yet
     assert _stage(early, "Closed Won").reached == 0
+
+
+def test_win_rates_from_each_stage_by_team_worked_by_hand(any_workspace: Workspace) -> None:
+    """What the roadmap asks of the funnel: per team and stage, the closed deals that reached it and the share won.
+    East (Ann): d1 won, d2 lost after its demo (it skipped Discovery, so it reached it); d6 is created in March,
+    d7 has no history. West (Bo): d3 lost at Prospecting, d4 still open in Discovery, d5 won (skipping
+    Negotiation)."""
+    _load_small_company(any_workspace)
+    rates = win_rates_from_stage(any_workspace, by="team", start=date(2024, 1, 1), end=date(2024, 2, 1))
+    stages = ["Prospecting", "Discovery", "Demo", "Proposal", "Negotiation", "Closed Won"]
+    east = {"Prospecting": (1 / 2, 2), "Discovery": (1 / 2, 2), "Demo": (1 / 2, 2), "Proposal": (1.0, 1),
+            "Negotiation": (1.0, 1), "Closed Won": (1.0, 1)}
+    west = {"Prospecting": (1 / 2, 3), "Discovery": (1.0, 2), "Demo": (1.0, 1), "Proposal": (1.0, 1),
+            "Negotiation": (1.0, 1), "Closed Won": (1.0, 1)}
+    expected = {**{("East", s): east[s] for s in stages}, **{("West", s): west[s] for s in stages}}
+    assert rates.keys() == expected.keys()
+    for key, (rate, reached) in expected.items():
+        assert rates[key] == (pytest.approx(rate), reached), key
+    # on 6 January only d3 has closed (lost at Prospecting): no other stage has a closed deal to measure
+    early = win_rates_from_stage(any_workspace, by="team", start=date(2024, 1, 1), end=date(2024, 2, 1),
+                                 as_of=date(2024, 1, 6))
+    assert early == {("West", "Prospecting"): (0.0, 3)}
 
 
 # -- the real Maven CRM sample -------------------------------------------------------------------------

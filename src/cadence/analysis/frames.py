@@ -18,8 +18,10 @@ def isin(column: pd.Series, values: pd.Series) -> np.ndarray:
     left, right = _arrow(column), _arrow(values)
     if left is None or right is None or not left.type.equals(right.type):
         # as Python objects: a hash lookup per row, never an Arrow scalar per value looked for
+        # (a Series built from those objects would be Arrow text again, and as slow as before)
         wanted = set(values.dropna().to_numpy(dtype=object))
-        return pd.Series(column.to_numpy(dtype=object)).isin(wanted).to_numpy(dtype=bool)
+        return np.fromiter((value in wanted for value in column.to_numpy(dtype=object)), dtype=bool,
+                           count=len(column))
     import pyarrow.compute as pc
 
     found = pc.is_in(left, value_set=right.unique().drop_null())

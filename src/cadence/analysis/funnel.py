@@ -128,6 +128,30 @@ def funnel(tables: TableSource, *, pipeline: str | None = None, start: date | No
                   currency=reporting_currency(tables), velocity_note=velocity_note)
 
 
+def win_rates_from_stage(tables: TableSource, *, by: str, start: date | None = None, end: date | None = None,
+                         as_of: date | None = None) -> dict[tuple[str, str], tuple[float, int]]:
+    """(group, stage) → (win rate from the stage, deals that reached it): the funnel's `win_rate` and `reached`
+    for each group, by the same rules, without the time in stage and velocity a funnel also works out — what
+    an analysis asks when all it wants is how likely a deal at a stage is to be won. Stages no closed deal
+    reached are left out. Needs no exchange rate: no amount is read."""
+    require_rows(tables, "opportunity_history", "win rates from each stage", "every change of stage, to see which "
+                 "stages each deal reached")
+    if by not in DEAL_DIMS:
+        raise UnknownNameError("funnel dimension", by, DEAL_DIMS)
+    chosen, _ = _pick_pipeline(tables, None)
+    steps, step_of, lost = _steps(tables, chosen)
+    cohort, _, members = _cohort(tables, chosen, start, end, as_of, by, amounts=False)
+    per_deal = _per_deal(cohort, _history(tables, members, as_of), step_of, lost)
+    rates: dict[tuple[str, str], tuple[float, int]] = {}
+    for group, part in per_deal.dropna(subset=["group"]).groupby("group"):
+        for k, name in enumerate(steps, start=1):
+            reached = part["reached"].to_numpy() >= k
+            closed = reached & part["closed"].to_numpy()
+            if closed.any():
+                rates[(str(group), name)] = (float(part["won"].to_numpy()[closed].mean()), int(reached.sum()))
+    return rates
+
+
 # -- inputs ---------------------------------------------------------------------------------------------
 def _pick_pipeline(tables: TableSource, pipeline: str | None) -> tuple[str, list[str]]:
     """The pipeline asked for, else the one with the most deals; and the other pipelines that have deals."""
@@ -167,7 +191,7 @@ def _present(tables: TableSource, pipeline: str) -> set[str]:
 
 
 def _cohort(tables: TableSource, pipeline: str, start: date | None, end: date | None, as_of: date | None,
-            by: str | None) -> tuple[pd.DataFrame, str | None, Any]:
+            by: str | None, *, amounts: bool = True) -> tuple[pd.DataFrame, str | None, Any]:
     """The cohort's deals with their amounts in one currency, why there are none (a missing rate), and the
     cohort as a relation (its ids), for the engine to select their history."""
     table = deals(tables)
@@ -176,9 +200,9 @@ def _cohort(tables: TableSource, pipeline: str, start: date | None, end: date | 
                         (as_of, lambda t, v: t.created_at < v)):
         if bound is not None:
             table = table.filter(keep(table, ibis.timestamp(pd.Timestamp(bound))))
-    missing = missing_rates(table, tables)
+    missing = missing_rates(table, tables) if amounts else None
     columns = {"opportunity_id": table.opportunity_id,
-               "amount": table.amount_value if missing is None else ibis.null("float64"),
+               "amount": table.amount_value if missing is None and amounts else ibis.null("float64"),
                "group": table[by].cast("string") if by else ibis.null().cast("string")}
     note = None if missing is None else f"stage velocity left out: {missing.message}"
     return table.select(**columns).to_pandas(), note, table.select("opportunity_id")

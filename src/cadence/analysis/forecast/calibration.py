@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from cadence.analysis.forecast.conversion import closing_ratio, rates_by
+from cadence.analysis.forecast.conversion import MIN_ROWS, closing_ratio
 from cadence.analysis.forecast.historical import LEVELS
 from cadence.analysis.forecast.run_rate import RunRate
 
@@ -27,14 +27,42 @@ def quarter_swing(lessons: pd.DataFrame, run_rates: dict[date, RunRate],
     """Standard deviation of log(realised ÷ expected) over past quarters at one point; None if too few."""
     ratios = []
     ratio = closing_ratio(lessons)  # what won deals closed at per dollar shown: stable, so not left out
-    for start, rows in lessons.groupby("quarter_start"):
-        others = lessons[lessons["quarter_start"] != start]
-        past_rate = run_rates.get(start)  # type: ignore[arg-type]
-        if others.empty or past_rate is None or not past_rate.values:
+    rates = leave_one_out_rates(lessons, LEVELS)
+    value = lessons["value"].to_numpy(dtype="float64") * ratio.of(lessons)
+    expected_open = pd.Series(rates * value).groupby(lessons["quarter_start"].to_numpy()).sum()
+    won_amount = lessons["won_amount"].groupby(lessons["quarter_start"].to_numpy()).sum()
+    single = lessons["quarter_start"].nunique() < 2
+    for start in expected_open.index:
+        past_rate = run_rates.get(start)
+        if single or past_rate is None or not past_rate.values:
             continue
-        value = rows["value"].to_numpy(dtype="float64") * ratio.of(rows)
-        expected = float(np.sum(rates_by(others, rows, LEVELS) * value)) + past_rate.expected
-        realised = float(rows["won_amount"].sum()) + realised_new.get(start, 0.0)  # type: ignore[arg-type]
+        expected = float(expected_open[start]) + past_rate.expected
+        realised = float(won_amount[start]) + realised_new.get(start, 0.0)
         if expected > 0 and realised > 0:
             ratios.append(np.log(realised / expected))
     return float(np.std(ratios, ddof=1)) if len(ratios) >= MIN_QUARTERS else None
+
+
+def leave_one_out_rates(lessons: pd.DataFrame, levels: list[list[str]]) -> np.ndarray:
+    """Each row's `rates_by` rate learned from the *other* quarters' rows (`quarter_start`), from one pass.
+
+    The same rule as `rates_by(others, rows, levels)` quarter by quarter — the finest level with at least
+    MIN_ROWS look-alikes, else the overall share won — with every count taken as the whole minus the row's own
+    quarter, so a year of replayed quarters costs one grouping per level, not one per quarter."""
+    won = lessons["won"].astype("float64")
+    quarter = lessons["quarter_start"]
+    result = np.full(len(lessons), np.nan)
+    for keys in levels:
+        everyone = won.groupby([lessons[k] for k in keys])
+        own = won.groupby([quarter, *(lessons[k] for k in keys)])
+        others_won = (everyone.transform("sum") - own.transform("sum")).to_numpy(dtype="float64")
+        others = (everyone.transform("size") - own.transform("size")).to_numpy(dtype="float64")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(others >= MIN_ROWS, others_won / others, np.nan)
+        result = np.where(np.isnan(result), rate, result)
+    own_total = won.groupby(quarter)
+    others_won = won.sum() - own_total.transform("sum").to_numpy(dtype="float64")
+    others = len(won) - own_total.transform("size").to_numpy(dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        overall = np.where(others > 0, others_won / others, 0.0)
+    return np.where(np.isnan(result), overall, result)

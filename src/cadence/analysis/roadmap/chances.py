@@ -61,15 +61,14 @@ def estimate_chances(tables: TableSource, deals: pd.DataFrame, as_of: date, look
 
 
 def _stage_win_rates(tables: TableSource, as_of: date) -> dict[tuple[object, str], tuple[float, int]]:
-    from cadence.analysis.funnel import MissingDataError, funnel
+    from cadence.analysis.funnel import MissingDataError, win_rates_from_stage
 
     try:
-        result = funnel(tables, by="segment", start=as_of - timedelta(days=365 * FUNNEL_YEARS), end=as_of,
-                        as_of=as_of)
+        rates = win_rates_from_stage(tables, by="segment", start=as_of - timedelta(days=365 * FUNNEL_YEARS),
+                                     end=as_of, as_of=as_of)
     except MissingDataError:  # no stage history: the CRM's probabilities are all there is
         return {}
-    return {(row.group, row.stage): (float(row.win_rate), row.reached) for row in result.stages
-            if row.win_rate is not None and row.reached >= MIN_REACHED}
+    return {key: found for key, found in rates.items() if found[1] >= MIN_REACHED}
 
 
 def _stage_probabilities(tables: TableSource) -> dict[tuple[str, str], float]:
