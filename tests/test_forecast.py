@@ -298,3 +298,19 @@ def test_each_past_quarter_is_judged_by_the_rates_of_the_others() -> None:
         mine = (lessons["quarter_start"] == start).to_numpy()
         by_rule[mine] = rates_by(lessons[~mine], lessons[mine], LEVELS)
     assert leave_one_out_rates(lessons, LEVELS) == pytest.approx(by_rule, rel=1e-12)
+
+
+def test_models_fitted_two_at_a_time_forecast_as_those_fitted_one_by_one(demo_workspace: Workspace) -> None:
+    """The scorecard fits a backtest's win models side by side; every forecast must be what a forecaster fitting
+    them one at a time, as each forecast asks, gives."""
+    data = load_forecast_data(demo_workspace)
+    together, alone = Forecaster(data, demo_workspace.calendar), Forecaster(data, demo_workspace.calendar)
+    starts = replayable_quarters(together, actual_bookings(demo_workspace, together))[-3:]
+    points = [(start + timedelta(days=30), start) for start in starts]
+    together.prepare(points)
+    assert len(together._models) == len(starts)  # every model fitted before any forecast asked for it
+    for as_of, start in points:
+        mine, theirs = together.forecast(as_of, start), alone.forecast(as_of, start)
+        assert [(m.method, m.forecast, m.p10, m.p90) for m in mine.methods] == \
+            [(m.method, m.forecast, m.p10, m.p90) for m in theirs.methods]
+        assert "win_model" in {m.method for m in mine.methods}

@@ -25,9 +25,11 @@ class AmountEstimate:
 
 
 def estimate_amounts(won: pd.DataFrame, deals: pd.DataFrame) -> AmountEstimate:
-    """From `won` (closings won before the as-of date: opportunity_id, amount) and the deals' products."""
-    amounts = won[["opportunity_id", "amount"]].dropna()
-    amounts = amounts.assign(product=amounts["opportunity_id"].map(deals["product"]))
+    """From `won` (closings won before the as-of date: opportunity_id, amount, and product unless `deals` is to
+    say it) and the deals' products."""
+    amounts = won[["opportunity_id", "amount", "product"]] if "product" in won else \
+        won[["opportunity_id", "amount"]].assign(product=won["opportunity_id"].map(deals["product"]))
+    amounts = amounts[amounts["amount"].notna()]
     counts = amounts.groupby("product")["amount"].agg(["median", "size"])
     trusted = counts[counts["size"] >= MIN_WON]["median"]
     overall = float(amounts["amount"].median()) if len(amounts) else 0.0

@@ -100,6 +100,7 @@ def run_backtest(tables: TableSource, forecaster: Forecaster, *, checkpoints: tu
     actuals = actual_bookings(tables, forecaster)
     starts = quarters if quarters is not None else replayable_quarters(forecaster, actuals, end)
     rows = []
+    forecaster.prepare([(start + timedelta(days=CHECKPOINTS[c]), start) for start in starts for c in checkpoints])
     progress.start("Replaying past quarters", len(starts))
     for start in starts:
         label = forecaster.calendar.label(start, "quarter")

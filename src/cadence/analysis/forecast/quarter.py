@@ -24,10 +24,11 @@ from cadence.analysis.forecast.simulate import simulate
 from cadence.analysis.forecast.snapshot import Snapshot, closings, pipeline_as_of, won_between
 from cadence.analysis.forecast.stage_weighted import stage_probabilities, stage_weighted
 from cadence.analysis.forecast.training import lesson, past_quarters
-from cadence.analysis.forecast.win_model import WIN_MODEL_GUIDE, WinModel
+from cadence.analysis.forecast.win_model import THREADS, WIN_MODEL_GUIDE, WinModel
 from cadence.metrics.calendar import FiscalCalendar
 
 OFFSETS = (0, 30, 60)  # days into past quarters at which they are replayed for the win model
+FIT_WORKERS = 2  # win models fitted at once by `prepare`
 UNMEASURED_SWING = 0.25  # the quarter's shared swing assumed until two past quarters can measure it
 
 
@@ -87,6 +88,33 @@ class Forecaster:
             if model.fitted:
                 outlooks["win_model"] = model.outlook(open_deals)
         return open_deals, outlooks
+
+    def prepare(self, points: list[tuple[date, date]]) -> None:
+        """Fit, two at a time, the win models the forecasts on these (as-of date, quarter start) points will need.
+
+        Each model learns only from the quarters before its own, so a backtest needs one per quarter; they are
+        independent, and the boosting releases the interpreter while it builds trees, so a two-core machine
+        fits two at once. The models are the same as fitted one by one (seeded, one thread each)."""
+        if "win_model" not in self.methods:
+            return
+        wanted: dict[tuple[date, tuple[int, ...]], pd.DataFrame] = {}
+        for as_of, start in points:
+            end = self.calendar.next_start(start, "quarter")
+            offset = (min(max(as_of, start), end) - start).days
+            offsets = tuple(sorted({*OFFSETS, offset}))
+            lessons = self._training(start, [offset])
+            if (start, offsets) in self._models or lessons.empty or not lessons["won"].any():
+                continue
+            wanted[(start, offsets)] = self._training(start, list(offsets))
+        if len(wanted) < 2:
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(THREADS), ThreadPoolExecutor(FIT_WORKERS) as pool:
+            for key, model in zip(wanted, pool.map(WinModel, wanted.values()), strict=True):
+                self._models[key] = model
 
     def past(self, start: date) -> list[tuple[date, date]]:
         """The quarters before the one starting `start` that the data covers, oldest first."""

@@ -100,7 +100,8 @@ def _fallback(data: ForecastData, deals: pd.DataFrame, moment: pd.Timestamp) -> 
 
 
 def closings(data: ForecastData) -> pd.DataFrame:
-    """Each deal's closing (the moment it entered a won or lost stage), with whether it was won and for how much.
+    """Each deal's closing (the moment it entered a won or lost stage), with whether it was won and for how much,
+    and the deal's owner and product.
 
     From history where it shows the close; from the deal row for deals history has no close for.
     """
@@ -117,7 +118,12 @@ def closings(data: ForecastData) -> pd.DataFrame:
                               "is_won": uncovered["is_won"].to_numpy(),
                               "amount": uncovered["final_amount"].to_numpy(dtype="float64")})
     both = pd.concat([from_history, from_rows], ignore_index=True)
-    both["owner_id"] = both["opportunity_id"].map(data.deals["owner_id"])
+    position = data.deals.index.get_indexer(pd.Index(both["opportunity_id"]))
+    known = position >= 0
+    for column in ("owner_id", "product"):  # read by every owner's record and every amount estimate
+        values = np.full(len(both), None, dtype=object)
+        values[known] = data.deals[column].to_numpy(dtype=object)[position[known]]
+        both[column] = values
     return both.sort_values("closed_at", kind="stable").reset_index(drop=True)
 
 

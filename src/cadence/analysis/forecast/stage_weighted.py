@@ -16,6 +16,7 @@ import pandas as pd
 
 from cadence.analysis.forecast.conversion import OpenDealOutlook
 from cadence.analysis.forecast.data import ForecastData, as_timestamp
+from cadence.analysis.frames import isin
 
 
 def stage_probabilities(data: ForecastData, closes: pd.DataFrame, as_of: date) -> tuple[pd.Series, list[str]]:
@@ -26,7 +27,8 @@ def stage_probabilities(data: ForecastData, closes: pd.DataFrame, as_of: date) -
         return stages, []
     closed_before = closes[closes["closed_at"] < as_timestamp(as_of)].drop_duplicates("opportunity_id", keep="last")
     won = closed_before.set_index("opportunity_id")["is_won"]
-    reached = data.history[data.history["opportunity_id"].isin(won.index)][["opportunity_id", "pipeline", "stage"]]
+    reached = data.history[isin(data.history["opportunity_id"], closed_before["opportunity_id"])][
+        ["opportunity_id", "pipeline", "stage"]]
     reached = reached.drop_duplicates().assign(won=lambda f: f["opportunity_id"].map(won).astype(bool))
     measured = reached.groupby(["pipeline", "stage"])["won"].mean()
     filled = stages.fillna(measured)

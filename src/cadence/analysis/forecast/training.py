@@ -18,6 +18,7 @@ from cadence.analysis.forecast.amounts import AmountEstimate
 from cadence.analysis.forecast.data import ForecastData
 from cadence.analysis.forecast.features import open_deal_features
 from cadence.analysis.forecast.snapshot import pipeline_as_of, won_between
+from cadence.analysis.frames import isin
 from cadence.metrics.calendar import FiscalCalendar
 
 UNVALUED = AmountEstimate({}, float("nan"))
@@ -45,8 +46,9 @@ def lesson(data: ForecastData, closes: pd.DataFrame, start: date, end: date, off
     if moment >= end or moment <= data.first_day:
         return pd.DataFrame()
     deals = open_deal_features(data, pipeline_as_of(data, moment), end, closes, amounts)
-    won = won_between(closes, moment, end).set_index("opportunity_id")["amount"]
-    deals["won"] = deals["opportunity_id"].isin(won.index)
+    closed_won = won_between(closes, moment, end)
+    won = closed_won.set_index("opportunity_id")["amount"]
+    deals["won"] = isin(deals["opportunity_id"], closed_won["opportunity_id"])
     deals["won_amount"] = deals["opportunity_id"].map(won).fillna(0.0).astype("float64")
     deals["offset"] = offset
     deals["quarter_start"] = start

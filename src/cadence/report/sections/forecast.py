@@ -8,7 +8,7 @@ The backtest shown here replays past quarters at day 30 only (the full start/day
 from __future__ import annotations
 
 import weakref
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -87,14 +87,17 @@ class ForecastSection:
 
     def build(self, ws: Workspace, context: ScorecardContext) -> Section | None:
         from cadence.analysis.forecast import ForecastDataError, score
-        from cadence.analysis.forecast.backtest import actual_bookings, replayable_quarters, run_backtest
+        from cadence.analysis.forecast.backtest import CHECKPOINTS, actual_bookings, replayable_quarters, run_backtest
 
         try:
             forecaster = shared_forecaster(ws, context)
         except ForecastDataError:
             return None
-        result = forecaster.forecast(context.as_of)
         starts: list[date] = replayable_quarters(forecaster, actual_bookings(ws, forecaster), context.as_of)
+        current = ws.calendar.start_of(context.as_of, "quarter")
+        forecaster.prepare([(context.as_of, current)] + [(s + timedelta(days=CHECKPOINTS[CHECKPOINT]), s)
+                                                         for s in starts[-QUARTERS:]])  # their models, two at once
+        result = forecaster.forecast(context.as_of)
         scores = score(run_backtest(ws, forecaster, checkpoints=(CHECKPOINT,), quarters=starts[-QUARTERS:]))
         section = Section(self.key, self.title,
                           figures=[method_figure(result, i, ws.currency) for i in range(len(result.methods))],
