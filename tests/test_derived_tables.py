@@ -8,7 +8,10 @@ session. Every figure is checked against MRR or bookings worked out by hand or w
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,7 +25,7 @@ from cadence.metrics.money import MissingRatesError
 from cadence.report.sections.kpis import range_value
 from cadence.store.derived import CATALOG, KEEP, PREFIX
 from cadence.workspace import Workspace
-from tests.test_currency import write_opportunities
+from tests.test_currency import BOOKINGS_USD, cli, cli_json, write_opportunities, write_rates
 
 SUBSCRIPTIONS = pd.DataFrame({
     "subscription_id": ["S1", "S2", "S3"],
@@ -177,3 +180,51 @@ def test_dropping_the_kept_tables_makes_the_next_session_build_them_again(worksp
     workspace.close()
     assert _mrr(root) == {month: float(v) for month, v in MRR_BY_MONTH.items()}
     assert [relation for relation, _ in _catalogued(root)] == ["mrr_months_usd"]
+
+
+def test_an_import_keeps_the_tables_the_first_figures_read(any_workspace: Workspace, tmp_path: Path) -> None:
+    """`cadence ingest` builds the revenue grid and the deals relation for the data it wrote: the next session's
+    figures read them and build nothing, and a later import keeps the new version — also when the first import
+    could not convert every deal (no exchange rates yet), whose figures are then refused as before."""
+    root = any_workspace.root
+    any_workspace.close()
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write_opportunities(folder)  # deals in COP, MXN and PEN, and no exchange rates yet
+    assert cli(root, "ingest", str(folder), "--from", "salesforce").returncode == 0
+    kept = _catalogued(root)
+    assert sorted(relation for relation, _ in kept) == ["deals_usd", "mrr_months_usd"]
+    assert "COP (3 deals)" in cli(root, "metric", "bookings", "--grain", "quarter").stderr
+    assert _catalogued(root) == kept  # the figure read what the import kept
+
+    write_rates(folder)
+    assert cli(root, "ingest", str(folder), "--from", "salesforce").returncode == 0
+    after = _catalogued(root)
+    assert len(after) == 4 and after[:2] == kept
+    data = cli_json(root, "metric", "bookings", "--grain", "quarter")
+    assert {r["period"]: r["value"] for r in data["rows"]} == pytest.approx(BOOKINGS_USD)
+    assert _catalogued(root) == after
+
+
+def test_every_process_names_the_same_version_alike(any_workspace: Workspace, tmp_path: Path) -> None:
+    """Each `cadence` command is a process of its own, and Python orders sets differently in each: the kept grid
+    and deals must be found by every one, so the name each process gives a version must not depend on it."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write_opportunities(folder)
+    write_rates(folder)
+    any_workspace.ingest(folder, "salesforce")
+    _load(any_workspace, {"subscriptions": SUBSCRIPTIONS})
+    any_workspace.close()
+    script = ("import sys, cadence\n"
+              "from cadence.metrics.catalog import MATERIALISED, RELATIONS\n"
+              "ws = cadence.open(sys.argv[1])\n"
+              "print(sorted((n, ws._derived.key(RELATIONS[n](ws))) for n in MATERIALISED))\n")
+    names = set()
+    for seed in ("1", "2", "3", "4"):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CADENCE")} | {"PYTHONHASHSEED": seed}
+        run = subprocess.run([sys.executable, "-c", script, str(any_workspace.root)], capture_output=True,
+                             text=True, env=env, timeout=120)
+        assert run.returncode == 0, run.stderr
+        names.add(run.stdout.strip())
+    assert len(names) == 1, names

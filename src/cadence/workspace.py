@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -34,6 +35,8 @@ from cadence.store.chunked_load import load_in_chunks
 from cadence.store.derived import DerivedTables
 from cadence.store.full_exports import snapshot_state, write_snapshots
 from cadence.store.migrations import migrate
+
+log = logging.getLogger("cadence.workspace")
 
 
 class Workspace:
@@ -73,6 +76,34 @@ class Workspace:
                 stored = self.warehouse.ibis.table(table_name)
             self._materialised[name] = stored
         return self._materialised[name]
+
+    def keep_figures_ready(self, progress: Progress | None = None) -> list[str]:
+        """Build now, for the data as it stands, the tables most figures read (the revenue grid and the deals
+        relation in the corporate currency; `store/derived.py`), so the first scorecard, page or delivery after
+        an import or a sync starts from them instead of building them. The relations kept; none on an engine
+        that keeps none between sessions (Spark, a company's own warehouse) or for a scoped view.
+
+        Never fails the write it follows: a relation that cannot be built now (an exchange rate missing) is
+        built, or refused with its reason, when a figure asks for it."""
+        from cadence.metrics.catalog import MATERIALISED, relation
+
+        if not self._derived.kept or self._row_filter is not None or self.warehouse.in_transaction:
+            return []
+        progress = progress or Silent()
+        kept = []
+        progress.start("keeping the revenue grid and deals for this version of the data", len(MATERIALISED))
+        try:
+            for name in sorted(MATERIALISED):
+                try:
+                    relation(name, self)
+                    kept.append(name)
+                except Exception as error:  # bookkeeping: the figure that needs the relation says why
+                    log.info("%s not kept after the write (%s); it is built when a figure asks",
+                             name, type(error).__name__)
+                progress.advance()
+        finally:
+            progress.finish()
+        return kept
 
     def remembered(self, name: str, compute: Any) -> Any:
         """`compute(self)`, a plain value about the data (e.g. how many amounts lack a rate), computed once and

@@ -118,6 +118,7 @@ def ingest(
     """Import an export into the warehouse: one transaction, idempotent, reconciled."""
     with open_workspace() as ws:
         prepared = ws.ingest(path, from_, mapping=mapping, encoding=encoding, full=full, progress=RichProgress())
+        ws.keep_figures_ready(RichProgress())  # the first scorecard after the import need not build them
         summary = prepared.summary()
         summary["notes"] = _calendar_notes(ws, summary)
     for file, reason in prepared.skipped:

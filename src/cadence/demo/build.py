@@ -69,6 +69,7 @@ def build_demo(directory: str | Path, *, seed: int = 7, progress: Progress | Non
         progress.advance()
         ws.load(prepared)
         write_calls(ws, company.extras["forecast_calls"])
+        ws.keep_figures_ready()
         progress.advance()
         write_oracles(ws, company)
     except BaseException:

@@ -37,6 +37,7 @@ CATALOG = "_cadence_derived"
 KEEP = 3
 ENGINES = ("duckdb", "postgres")
 NULL_TEXT = "<null>"  # a NULL cell, told apart from every value in the row hash
+EXCLUDED = re.compile(r"EXCLUDE \(([^()]*)\)")  # DuckDB's list of columns a query leaves out
 
 
 def fingerprint_expr(table: Any) -> Any:
@@ -56,6 +57,12 @@ def memtable_names(expr: Any) -> dict[str, str]:
         digest.update(",".join(map(str, frame.columns)).encode())
         names[node.name] = f"memtable_{digest.hexdigest()[:16]}"
     return names
+
+
+def stable_sql(sql: str) -> str:
+    """`sql` as every process compiles it: DuckDB's `EXCLUDE (…)` lists the dropped columns in the order of a
+    Python set, which changes from one process to the next, so each list is sorted (the query means the same)."""
+    return EXCLUDED.sub(lambda m: "EXCLUDE (" + ", ".join(sorted(m.group(1).split(", "))) + ")", sql)
 
 
 def base_tables(expr: Any) -> list[str]:
@@ -87,7 +94,7 @@ class DerivedTables:
 
     def key(self, expr: Any) -> str:
         """What the table built from `expr` is named by: its SQL and the fingerprint of each table it reads."""
-        sql = str(ibis.to_sql(expr, dialect=self._warehouse.ibis.name))
+        sql = stable_sql(str(ibis.to_sql(expr, dialect=self._warehouse.ibis.name)))
         for generated, stable in memtable_names(expr).items():
             sql = sql.replace(generated, stable)
         digest = hashlib.sha256(sql.encode())

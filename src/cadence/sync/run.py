@@ -221,6 +221,7 @@ def run_sync(ws: Workspace, source: str, connector: Connector, *, full: bool = F
         connector.close()
     if outcome.prepared is not None:  # committed: stages the sync inferred go to cadence.yml, as an import's do
         ws.configure_pipelines(outcome.prepared.configure)
+        ws.keep_figures_ready(progress)  # the next scorecard or delivery starts from the new data's tables
     return outcome
 
 

@@ -157,7 +157,7 @@ def measure_year(won: pd.DataFrame, quarters: list[QuarterBunching], calendar: F
         gini_weekly=float(np.mean(ginis)) if ginis else None,
         even_share_last_two_weeks=LAST_TWO_WEEKS_DAYS * len(quarters) / days,
         share_month_three=_share(won["amount"], won["day"] >= won["quarter_start"].map(
-            lambda start: third_month_start(calendar, start))),
+            {start: third_month_start(calendar, start) for start in won["quarter_start"].unique()})),
     )
 
 
