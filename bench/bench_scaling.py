@@ -1,7 +1,8 @@
 """The scaling curve: 1×, 10× and 30× the demo company (CADENCE_BENCH_FACTORS="1,10" for a shorter run), each
 step in a child process of its own so its peak memory (ru_maxrss) is its own.
 
-For each size: the import (CSV files read, every row validated, loaded in one transaction), the scorecard's
+For each size: the import (CSV files read, every row validated, loaded in one transaction; then, timed on its own,
+the revenue grid and deals relation kept for the figures), the scorecard's
 figures (every value the mission, KPI and pipeline sections ask for, replayed) and the full scorecard. Each is
 compared with the same step at 1× (the ratio is how much longer it takes at that size). The import is also
 compared with DuckDB's own `read_csv` of the same files into tables (no validation): the price of validation.
@@ -70,8 +71,13 @@ def step_import(folder: Path, root: Path) -> dict[str, Any]:
         for path in sorted(folder.glob("*.csv"))]}), encoding="utf-8")
     ws = cadence.open(root)
     prepared = ws.ingest(folder, "csv", mapping=mapping)
+    seconds = time.perf_counter() - started
+    kept = time.perf_counter()
+    ws.keep_figures_ready()  # as `cadence ingest` does once the rows are written: timed on its own
+    keep_seconds = time.perf_counter() - kept
     ws.close()
-    return {"seconds": time.perf_counter() - started, "rows": prepared.read, "quarantined": int(prepared.quarantined)}
+    return {"seconds": seconds, "keep_seconds": keep_seconds, "rows": prepared.read,
+            "quarantined": int(prepared.quarantined)}
 
 
 def step_read_csv(folder: Path, root: Path) -> dict[str, Any]:
@@ -104,8 +110,7 @@ def step_figures(folder: Path, root: Path) -> dict[str, Any]:
             range_value(ws, *call)
         return time.perf_counter() - started
 
-    ws._derived.drop_all()  # the first session after the import builds the grid and the deals relation
-    first = timed()
+    first = timed()  # the first session after the import: it reads the grid and deals relation the import kept
     seconds = timed()
     ws.close()
     return {"seconds": seconds, "first_session_seconds": first, "figures": len(calls)}
@@ -156,12 +161,16 @@ def run(workdir: Path) -> list[dict[str, Any]]:
                          "reference": f"{label} at 1×", "reference_seconds": base[step]["seconds"],
                          "ratio": steps[step]["seconds"] / base[step]["seconds"], "peak_mb": steps[step]["peak_mb"],
                          "note": size})
+        rows.append({"name": f"revenue grid and deals kept after the import {factor}×",
+                     "seconds": imported["keep_seconds"], "reference": "the import",
+                     "reference_seconds": imported["seconds"], "ratio": imported["keep_seconds"] / imported["seconds"],
+                     "peak_mb": imported["peak_mb"], "note": size + "; part of `cadence ingest`, after the rows load"})
         first = steps["figures"]["first_session_seconds"]
         rows.append({"name": f"scorecard figures {factor}×, first session after the import",
                      "seconds": first, "reference": "scorecard figures, a later session",
                      "reference_seconds": steps["figures"]["seconds"], "ratio": first / steps["figures"]["seconds"],
                      "peak_mb": steps["figures"]["peak_mb"],
-                     "note": size + "; the first session builds the revenue grid and deals relation, then keeps them"})
+                     "note": size + "; the first session reads the revenue grid and deals relation the import kept"})
     return rows
 
 
