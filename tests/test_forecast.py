@@ -127,6 +127,10 @@ def test_maven_pipeline_as_of_a_date_is_what_the_csv_shows_then(maven: Workspace
     assert snapshot.open["amount"].isna().all()
     won_before = engaged[(engaged["deal_stage"] == "Won") & ~still_open]
     assert set(snapshot.deals.loc[snapshot.deals["is_won"], "opportunity_id"]) == set(won_before["opportunity_id"])
+    # what a replayed lesson asks for: only the open deals, the same ones the CSV shows open
+    lesson_view = pipeline_as_of(load_forecast_data(maven), day, open_only=True)
+    assert len(lesson_view.deals) == int(still_open.sum()) and lesson_view.deals["is_open"].all()
+    assert set(lesson_view.deals["opportunity_id"]) == set(engaged.loc[still_open, "opportunity_id"])
 
 
 def test_maven_forecast_counts_what_was_booked_before_the_as_of_date(maven: Workspace,

@@ -42,6 +42,11 @@ class ForecastData:
         """For each history row, the position of its deal in `deals` (-1: a deal the deals table lacks)."""
         return self.deals.index.get_indexer(pd.Index(self.history["opportunity_id"]))
 
+    @cached_property
+    def history_closed(self) -> np.ndarray:
+        """For each history row, whether its stage is a won or lost one."""
+        return (self.history["is_won"] | self.history["is_lost"]).to_numpy(dtype=bool)
+
     @property
     def first_day(self) -> date:
         return pd.Timestamp(self.deals["created_at"].min()).date()

@@ -46,6 +46,7 @@ class Forecaster:
         self._models: dict[tuple[date, tuple[int, ...]], WinModel] = {}
         self._amounts: dict[date, AmountEstimate] = {}
         self._stretches: dict[tuple[date, int], float | None] = {}
+        self._last_training: tuple[tuple[date, tuple[int, ...]], pd.DataFrame] | None = None
 
     def forecast(self, as_of: date, quarter_start: date | None = None) -> QuarterForecast:
         """The bookings forecast of the quarter holding `as_of` (or starting on `quarter_start`)."""
@@ -185,11 +186,15 @@ class Forecaster:
         Deals without an amount are valued with what was won before `start`, not before each lesson's
         own date: early lessons would otherwise value them at nothing (Maven won nothing before March 2017).
         """
+        key = (start, tuple(offsets))
+        if self._last_training is not None and self._last_training[0] == key:
+            return self._last_training[1]  # a forecast asks twice (its rates, then its swing): built once
         frames = [self._lesson(q, o) for q in self._past(start) for o in offsets]
         frames = [f for f in frames if len(f)]
-        if not frames:
-            return pd.DataFrame()
-        return with_values(pd.concat(frames, ignore_index=True), self._amount_estimate(start))
+        training = with_values(pd.concat(frames, ignore_index=True), self._amount_estimate(start)) if frames \
+            else pd.DataFrame()
+        self._last_training = (key, training)  # only the last: a large company's are hundreds of MB each
+        return training
 
     def _model(self, start: date, offset: int) -> WinModel:
         """The win model for the quarter starting `start`, fitted on its past quarters replayed at OFFSETS

@@ -89,7 +89,7 @@ def categorised_deals(data: ForecastData, closes: pd.DataFrame, as_of: date, sta
                            "amount": won["amount"].astype("float64").fillna(0.0).to_numpy(), "column": "closed"})
     if as_of >= end:
         return closed, {}
-    snapshot = pipeline_as_of(data, as_of).open
+    snapshot = pipeline_as_of(data, as_of, open_only=True).open
     due = (snapshot["close_date"] >= as_timestamp(start)) & (snapshot["close_date"] < as_timestamp(end))
     open_deals = snapshot[due]
     raw = open_deals["forecast_category"]

@@ -34,12 +34,10 @@ def simulate(booked: float, outlook: OpenDealOutlook, new_deals: RunRate, swing:
     rng = np.random.default_rng(seed)
     totals = np.zeros(simulations, dtype="float64")
     chunk = max(1, 2_000_000 // max(len(outlook.value), 1))
-    # single-precision draws: a probability needs no more than 24 bits, and drawing them is most of the time
-    probability = outlook.probability.astype("float32")[None, :]
     for lo in range(0, simulations, chunk):
         hi = min(lo + chunk, simulations)
-        wins = rng.random((hi - lo, len(outlook.value)), dtype="float32") < probability
-        totals[lo:hi] += wins.astype("float64") @ outlook.value
+        wins = rng.random((hi - lo, len(outlook.value))) < outlook.probability[None, :]
+        totals[lo:hi] += wins @ outlook.value
     if new_deals.expected > 0:
         totals += np.clip(rng.normal(new_deals.expected, new_deals.spread, simulations), 0, None)
     totals = booked + totals * rng.lognormal(-swing**2 / 2, swing, simulations)

@@ -44,8 +44,10 @@ class Snapshot:
         return int((self.deals["is_open"] & ~self.deals["known_stage"]).sum())
 
 
-def pipeline_as_of(data: ForecastData, as_of: date) -> Snapshot:
-    """The pipeline at the start of `as_of`.
+def pipeline_as_of(data: ForecastData, as_of: date, *, open_only: bool = False) -> Snapshot:
+    """The pipeline at the start of `as_of`; with `open_only`, only the deals open then (what a replayed lesson
+    needs: a few thousand of the hundreds of thousands of deals a large CRM has created by then), and
+    `fallback_count` counts only those.
 
     Deals are matched to their history rows by position (`ForecastData.history_deal`), not by id: the
     backtest rebuilds hundreds of snapshots, and hashing every id again for each is most of its time.
@@ -56,19 +58,28 @@ def pipeline_as_of(data: ForecastData, as_of: date) -> Snapshot:
     until = history["valid_until"].to_numpy()
     live = (changed < moment) & (np.isnat(until) | (until >= moment))
     created = (data.deals["created_at"] < as_timestamp(as_of)).to_numpy()
-    position = data.history_deal[live]
+    covered = np.zeros(len(data.deals), dtype=bool)  # deals history places on that day, open or closed
+    everyone = data.history_deal[live]
+    covered[everyone[everyone >= 0]] = True
+    if open_only:
+        live &= ~data.history_closed
+    rows = np.flatnonzero(live)
+    position = data.history_deal[rows]
     keep = position >= 0
     keep[keep] = created[position[keep]]  # a row of a deal the snapshot holds (inner join on created deals)
-    current = history.loc[live, STATE].iloc[keep]
-    current = current.assign(stage_since=history["changed_at"].to_numpy()[live][keep], from_history=True)
-    covered = np.zeros(len(data.deals), dtype=bool)
-    covered[position[position >= 0]] = True
+    rows = rows[keep]
+    current = history[STATE].take(rows)
+    current = current.assign(stage_since=changed[rows], from_history=True)
     positions = [position[keep]]
     states = [current]
     missing = np.flatnonzero(created & ~covered)
     if len(missing):
         missing = missing[np.argsort(data.deals["opportunity_id"].to_numpy()[missing], kind="stable")]
-        states.append(_fallback(data, data.deals.iloc[missing], pd.Timestamp(moment)))
+        fallback = _fallback(data, data.deals.iloc[missing], pd.Timestamp(moment))
+        if open_only:
+            still_open = ~(fallback["is_won"].to_numpy() | fallback["is_lost"].to_numpy())
+            fallback, missing = fallback[still_open], missing[still_open]
+        states.append(fallback)
         positions.append(missing)
     frame = pd.concat(states, ignore_index=True) if len(states) > 1 else current.reset_index(drop=True)
     static = data.deals[STATIC].iloc[np.concatenate(positions)].reset_index(drop=True)

@@ -45,7 +45,7 @@ def lesson(data: ForecastData, closes: pd.DataFrame, start: date, end: date, off
     moment = start + timedelta(days=offset)
     if moment >= end or moment <= data.first_day:
         return pd.DataFrame()
-    deals = open_deal_features(data, pipeline_as_of(data, moment), end, closes, amounts)
+    deals = open_deal_features(data, pipeline_as_of(data, moment, open_only=True), end, closes, amounts)
     closed_won = won_between(closes, moment, end)
     won = closed_won.set_index("opportunity_id")["amount"]
     deals["won"] = isin(deals["opportunity_id"], closed_won["opportunity_id"])
