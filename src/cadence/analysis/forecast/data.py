@@ -115,8 +115,10 @@ def _history(history: pd.DataFrame, deal_frame: pd.DataFrame, stages: pd.DataFra
     history["changed_at"] = pd.to_datetime(history["changed_at"]).astype("datetime64[us]")
     history["close_date"] = pd.to_datetime(history["close_date"]).astype("datetime64[us]")
     history["amount"] = pd.to_numeric(history["amount"], errors="coerce").astype("float64")
-    history = history.sort_values(["opportunity_id", "changed_at"], kind="stable").reset_index(drop=True)
-    grouped = history.groupby("opportunity_id", sort=False)
+    deal = pd.factorize(history["opportunity_id"], sort=True)[0]  # the deal as a number: cheap to sort, group by
+    order = np.lexsort((history["changed_at"].to_numpy(), deal))  # by deal, then time; ties keep their order
+    history, deal = history.take(order).reset_index(drop=True), deal[order]
+    grouped = history.groupby(deal, sort=False)
     history["amount"] = grouped["amount"].ffill()
     history["close_date"] = grouped["close_date"].ffill()
     history["forecast_category"] = grouped["forecast_category"].ffill().astype("object")
@@ -129,9 +131,10 @@ def _history(history: pd.DataFrame, deal_frame: pd.DataFrame, stages: pd.DataFra
     joined["known_stage"] = joined["position"].notna()
     joined["is_won"] = joined["is_won"].fillna(False).astype(bool)
     joined["is_lost"] = joined["is_lost"].fillna(False).astype(bool)
-    closed = joined["is_won"] | joined["is_lost"]
-    run = (~closed).astype("int64").groupby(joined["opportunity_id"], sort=False).cumsum()
-    first_of_run = joined.groupby([joined["opportunity_id"], run], sort=False)["changed_at"].transform("min")
+    closed = (joined["is_won"] | joined["is_lost"]).to_numpy()
+    run = pd.Series((~closed).astype("int64")).groupby(deal, sort=False).cumsum().to_numpy()
+    stretch = deal.astype("int64") * (len(joined) + 1) + run  # one number per deal and run of closed rows
+    first_of_run = joined["changed_at"].groupby(stretch, sort=False).transform("min")
     joined["closed_since"] = first_of_run.where(closed)  # when the deal was closed, for every closed row
     return joined
 
