@@ -7,11 +7,13 @@ records loaded plus records quarantined, or the import stops before touching the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cadence.errors import CadenceError
@@ -121,24 +123,45 @@ def _apply_stage_rules(frame: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFram
                                                         DEFAULT_PIPELINE)
     markers = {(p, s): (bool(w), bool(lo))
                for p, s, w, lo in stages[["pipeline", "stage", "is_won", "is_lost"]].itertuples(index=False)}
-    keys = list(zip(frame["pipeline"],
-                    frame["stage"].astype("object").map(lambda v: v.strip() if isinstance(v, str) else v),
-                    strict=True))
-    known = pd.Series([k in markers for k in keys], index=frame.index)
+    # each distinct (pipeline, stage) pair is looked up once: a CRM has a few dozen, a file millions of rows
+    pair, keys = _distinct_pairs(frame["pipeline"], frame["stage"].astype("object"),
+                                 lambda v: v.strip() if isinstance(v, str) else v)
+    known = pd.Series(np.array([k in markers for k in keys], dtype=bool)[pair], index=frame.index)
     # rows with an unknown stage are refused for that reason alone, not also for missing flags
-    won = pd.Series([markers.get(k, (False, False))[0] for k in keys], index=frame.index, dtype="object")
-    lost = pd.Series([markers.get(k, (False, False))[1] for k in keys], index=frame.index, dtype="object")
+    won = pd.Series(_objects([markers.get(k, (False, False))[0] for k in keys])[pair], index=frame.index,
+                    dtype="object")
+    lost = pd.Series(_objects([markers.get(k, (False, False))[1] for k in keys])[pair], index=frame.index,
+                     dtype="object")
     closed = won.astype(bool) | lost.astype(bool)
     for column, derived in (("is_won", won), ("is_closed", closed)):
         given = frame[column] if column in frame else pd.Series(None, index=frame.index, dtype="object")
         empty = given.isna() | (given.astype("object") == "")
-        frame[column] = given.where(~empty, derived).astype("object")
+        frame[column] = given.astype("object").where(~empty, derived)
     has_stage = frame["stage"].notna() & (frame["stage"].astype("object") != "")
     pipelines = sorted({p for p, _ in keys})
     problem(frame, has_stage & ~known, "stage",
             f"not a stage of pipeline {'/'.join(pipelines)}: declare it in cadence.yml `stages` "
             "or map it in the import's mapping file")
     return frame
+
+
+def _distinct_pairs(first: pd.Series, second: pd.Series, clean: Callable[[Any], Any]
+                    ) -> tuple[np.ndarray, list[tuple[Any, Any]]]:
+    """Each row's pair (first value, `clean` of the second) as a number, and the distinct pairs it numbers."""
+    first_codes, first_values = pd.factorize(first, use_na_sentinel=False)
+    second_codes, second_values = pd.factorize(second, use_na_sentinel=False)
+    combined = first_codes.astype(np.int64) * max(len(second_values), 1) + second_codes
+    pair, distinct = pd.factorize(combined)
+    width = max(len(second_values), 1)
+    keys = [(first_values[int(code) // width], clean(second_values[int(code) % width])) for code in distinct]
+    return pair, keys
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    """`values` as an array of Python objects (booleans stay Python's True and False)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def prepare(batch: ImportBatch, known_stages: pd.DataFrame, *, now: datetime | None = None,
@@ -179,7 +202,7 @@ class Preparer:
         quarantined: list[pd.DataFrame] = []
         tables: dict[str, TableCounts] = {}
         bad_primary: dict[str, set[int]] = {}
-        good_primary: dict[str, set[int]] = {}
+        good_primary: dict[str, list[np.ndarray]] = {}  # per file, the lines of its records loaded
         inferred: list[dict[str, object]] = []
         configure: dict[str, list[dict[str, object]]] = {}
         snapshots: list[Snapshot] = []
@@ -213,9 +236,12 @@ class Preparer:
             if len(checked.problems):
                 quarantined.append(_quarantine_rows(checked.problems, item, batch.format, now))
             if item.primary:
-                bad_primary.setdefault(item.file, set()).update(checked.bad_lines)
-                lines = set(frame[LINE].astype(int)) - checked.bad_lines
-                good_primary.setdefault(item.file, set()).update(lines)
+                bad_lines = checked.bad_lines
+                bad_primary.setdefault(item.file, set()).update(bad_lines)
+                lines = frame[LINE].astype(int).to_numpy(dtype=np.int64)
+                if bad_lines:
+                    lines = lines[~np.isin(lines, np.fromiter(bad_lines, dtype=np.int64, count=len(bad_lines)))]
+                good_primary.setdefault(item.file, []).append(lines)
 
         for source in (f for f in batch.files if f.broken):
             broken = _broken_lines(source, batch, now)
@@ -270,17 +296,32 @@ def _broken_lines(source: SourceFile, batch: ImportBatch, now: datetime) -> pd.D
     }, columns=QUARANTINE_COLUMNS)
 
 
-def _reconcile(source: SourceFile, format_name: str, good: dict[str, set[int]],
+def _reconcile(source: SourceFile, format_name: str, good: dict[str, list[np.ndarray]],
                bad: dict[str, set[int]]) -> FileOutcome:
     """Every record and broken line of `source` loaded or quarantined, and none both."""
     path = source.path
-    loaded, refused = good.get(path, set()), bad.get(path, set())
-    expected = source.record_lines() | {b.line for b in source.broken}
-    if loaded | refused != expected or loaded & refused:
-        missing = sorted(expected - loaded - refused)[:5]
+    loaded = _distinct(np.concatenate(good[path])) if good.get(path) else np.empty(0, dtype=np.int64)
+    refused = _distinct(_array(bad.get(path, set())))
+    records = _array(source.lines) if source.lines is not None else np.arange(2, source.rows + 2, dtype=np.int64)
+    expected = _distinct(np.concatenate([records, _array({b.line for b in source.broken})]))
+    # loaded and refused hold no line twice each: together they are `expected` exactly when they hold every
+    # line of it once, which is every line loaded or quarantined and none both
+    together = np.sort(np.concatenate([loaded, refused]))
+    if len(together) != len(expected) or not np.array_equal(together, expected):
+        missing = sorted(set(expected.tolist()) - set(loaded.tolist()) - set(refused.tolist()))[:5]
         raise CadenceError(
             f"import of {path} does not reconcile: {source.read} records read, {len(loaded)} loaded, "
             f"{len(refused)} quarantined (unaccounted lines: {missing})",
             hint="this is a bug in the importer; nothing was written",
         )
     return FileOutcome(path, import_key(format_name, path), source.read, len(loaded), len(refused), source.encoding)
+
+
+def _array(lines: set[int] | frozenset[int]) -> np.ndarray:
+    return np.fromiter(lines, dtype=np.int64, count=len(lines))
+
+
+def _distinct(lines: np.ndarray) -> np.ndarray:
+    """`lines` sorted, each once (lines come in order, or in a few ordered runs: a merge sort takes them fast)."""
+    lines = np.sort(lines, kind="stable")
+    return lines[np.r_[True, lines[1:] != lines[:-1]]] if len(lines) else lines

@@ -15,6 +15,7 @@ import pandas as pd
 
 from cadence.schema.key_ledger import KeyLedger
 from cadence.schema.model import Column, Table
+from cadence.schema.plain_cells import as_series, plain_numbers, plain_times, trimmed_text
 from cadence.schema.types import ColumnType
 
 LINE = "_line"  # the record's line in its source file (header = 1)
@@ -23,6 +24,7 @@ PROBLEM_COLUMN = "_problem_column"
 PROBLEM_COLUMNS = ["line", "column_name", "value", "reason"]
 
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # a string column's values once validated
+ARROW_TEXT = pd.StringDtype("pyarrow")  # text cells on their way to another type (missing as <NA>)
 MAX_MAGNITUDE = 1e15
 _TRUE = {"true", "t", "yes", "y", "1", "1.0", "won", "x"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0", ""}
@@ -50,10 +52,7 @@ def _is_text_like(values: pd.Series) -> bool:
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    """Object series of stripped strings (or the original non-text values), every kind of missing as None.
-
-    Vectorised: half a million rows a column must validate in well under a second.
-    """
+    """Object series of stripped strings (or the original non-text values), every kind of missing as None."""
     if not _is_text_like(values):
         return values.astype("object").where(values.notna(), None)
     text = values.astype("string").str.strip()
@@ -102,34 +101,60 @@ def _coerce_time(values: pd.Series, text: pd.Series) -> pd.Series:
 def _as_strings(values: pd.Series) -> pd.Series:
     """Stripped strings, missing (and empty) as NaN, held by Arrow: the warehouse takes them without a copy."""
     if _is_text_like(values):
-        text = values.astype(TEXT).str.strip()
-        return text.mask(text == "")
+        return as_series(trimmed_text(values, TEXT), TEXT, values.index)
     return _as_text(values).map(str, na_action="ignore").astype(TEXT)
 
 
 def _coerce(column: Column, values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Typed values and a mask of cells that were given but could not be read as the type."""
+    """Typed values and a mask of cells that were given but could not be read as the type.
+
+    A text column whose cells are all written the plain way is read whole by Arrow (`plain_cells.py`); any
+    other is read cell by cell (`_coerce_text`). Both read a plain cell alike."""
     kind = column.type
     if kind is ColumnType.STRING:
         return _as_strings(values), pd.Series(False, index=values.index, dtype=bool)
-    text = _as_text(values)
+    if not _is_text_like(values):
+        return _coerce_text(kind, values, _as_text(values))
+    text = trimmed_text(values, ARROW_TEXT)
+    given = pd.Series(text.is_valid().to_numpy(zero_copy_only=False), index=values.index)
+    if kind in (ColumnType.INTEGER, ColumnType.FLOAT, ColumnType.MONEY):
+        numbers = plain_numbers(text, money=kind is ColumnType.MONEY)
+        if numbers is not None:
+            return _checked_numbers(kind, pd.Series(numbers, index=values.index), given)
+    elif kind is ColumnType.BOOLEAN:
+        return _coerce_bool(values, as_series(text, ARROW_TEXT, values.index))
+    else:
+        times = plain_times(text)
+        if times is not None:
+            return _checked_times(kind, pd.Series(times, index=values.index), given)
+    return _coerce_text(kind, values, _as_text(values))
+
+
+def _coerce_text(kind: ColumnType, values: pd.Series, text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """`_coerce`, cell by cell: `text` is `values` as Python strings (stripped, missing as None)."""
     given = text.notna()
     if kind in (ColumnType.INTEGER, ColumnType.FLOAT, ColumnType.MONEY):
-        numbers = _coerce_number(values, text, money=kind is ColumnType.MONEY)
-        # infinities, and magnitudes no DECIMAL(18,2) or BIGINT holds, are not numbers we can store
-        too_big = numbers.abs() >= MAX_MAGNITUDE
-        numbers = numbers.where(~too_big)
-        bad = given & numbers.isna()
-        if kind is ColumnType.INTEGER:
-            fractional = numbers.notna() & (numbers != np.floor(numbers.fillna(0)))
-            bad |= fractional
-            return numbers.where(~bad).round().astype("Int64"), bad
-        if kind is ColumnType.MONEY:
-            numbers = numbers.round(2)
-        return numbers.astype("float64"), bad
+        return _checked_numbers(kind, _coerce_number(values, text, money=kind is ColumnType.MONEY), given)
     if kind is ColumnType.BOOLEAN:
         return _coerce_bool(values, text)
-    times = _coerce_time(values, text)
+    return _checked_times(kind, _coerce_time(values, text), given)
+
+
+def _checked_numbers(kind: ColumnType, numbers: pd.Series, given: pd.Series) -> tuple[pd.Series, pd.Series]:
+    # infinities, and magnitudes no DECIMAL(18,2) or BIGINT holds, are not numbers we can store
+    too_big = numbers.abs() >= MAX_MAGNITUDE
+    numbers = numbers.where(~too_big)
+    bad = given & numbers.isna()
+    if kind is ColumnType.INTEGER:
+        fractional = numbers.notna() & (numbers != np.floor(numbers.fillna(0)))
+        bad |= fractional
+        return numbers.where(~bad).round().astype("Int64"), bad
+    if kind is ColumnType.MONEY:
+        numbers = numbers.round(2)
+    return numbers.astype("float64"), bad
+
+
+def _checked_times(kind: ColumnType, times: pd.Series, given: pd.Series) -> tuple[pd.Series, pd.Series]:
     bad = given & times.isna()
     if kind is ColumnType.DATE:
         times = times.dt.normalize()
@@ -190,8 +215,12 @@ def validate_rows(table: Table, frame: pd.DataFrame, *, seen: KeyLedger | None =
              f"{order.later} is before {order.earlier}")
 
     key = list(table.key)
-    duplicate = clean.duplicated(subset=key, keep="first")
-    earlier = seen.earlier_lines(clean[key], lines) if seen is not None else None
+    known = seen.look_up(clean[key], lines) if seen is not None else None
+    if known is None or known.repeats:
+        duplicate = clean.duplicated(subset=key, keep="first")
+    else:  # no two rows share a fingerprint, so none shares a key
+        duplicate = pd.Series(False, index=clean.index)
+    earlier = known.earlier if known is not None else None
     if earlier is not None and earlier.notna().any():
         duplicate |= earlier.notna()
     if duplicate.any():

@@ -1,0 +1,104 @@
+"""A file read in chunks finds the same duplicate keys as the file read whole, however its keys are written.
+
+The chunks' keys are remembered as fingerprints read straight from Arrow's bytes, behind a filter that spares
+looking up keys never seen; the expectation is plain pandas over the whole file (`DataFrame.duplicated`).
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cadence.schema.fingerprints import fingerprints
+from cadence.schema.key_ledger import KeyLedger
+from cadence.schema.model import Column, Table
+from cadence.schema.types import ColumnType
+from cadence.schema.validate import LINE, validate_rows
+
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+ONE_KEY = Table("events", "keyed by one text column", key=("id",),
+                columns=(Column("id", ColumnType.STRING, "key", required=True), Column("n", ColumnType.INTEGER, "")))
+TWO_KEYS = Table("weeks", "keyed by text and a date", key=("id", "week"),
+                 columns=(Column("id", ColumnType.STRING, "key", required=True),
+                          Column("week", ColumnType.DATE, "key", required=True)))
+
+
+def awkward_key(rng: random.Random) -> str:
+    """Keys of every length a fingerprint reads differently: short, exactly 8 or 16 bytes, long, accented."""
+    size = rng.choice([1, 3, 7, 8, 9, 15, 16, 17, 40, 64, 65, 130, 600])
+    alphabet = rng.choice(["AB", "0123456789", "ÀéΩ文", "ab-_ "])
+    return "".join(rng.choice(alphabet) for _ in range(size)).strip() or "x"
+
+
+def problems_by_line(table: Table, frame: pd.DataFrame, cuts: list[int] | None) -> list[tuple[int, str, str]]:
+    """(line, column, reason) of every problem, the frame validated whole (`cuts` None) or in chunks."""
+    if cuts is None:
+        found = validate_rows(table, frame).problems
+    else:
+        ledger = KeyLedger()
+        parts = [validate_rows(table, frame.iloc[start:end], seen=ledger).problems
+                 for start, end in zip([0, *cuts], [*cuts, len(frame)], strict=True)]
+        found = pd.concat(parts, ignore_index=True)
+    return sorted(zip(found["line"].astype(int), found["column_name"], found["reason"], strict=True))
+
+
+def random_cuts(rng: random.Random, rows: int, chunks: int) -> list[int]:
+    return sorted(rng.sample(range(1, rows), chunks - 1))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_duplicates_found_in_chunks_are_those_pandas_finds_in_the_whole_file(seed: int) -> None:
+    rng = random.Random(seed)
+    distinct = [awkward_key(rng) for _ in range(3000)]
+    keys = [rng.choice(distinct) if rng.random() < 0.1 else awkward_key(rng) for _ in range(6000)]
+    frame = pd.DataFrame({"id": pd.Series(keys, dtype=TEXT), "n": pd.Series(["1"] * len(keys), dtype=TEXT)})
+    frame[LINE] = range(2, len(frame) + 2)
+    whole = problems_by_line(ONE_KEY, frame, None)
+    assert any("duplicate" in reason for _, _, reason in whole)
+    assert problems_by_line(ONE_KEY, frame, random_cuts(rng, len(frame), 40)) == whole
+
+
+def test_a_file_that_repeats_itself_finds_every_repeat() -> None:
+    rng = random.Random(7)
+    first_half = list(dict.fromkeys(awkward_key(rng) for _ in range(4000)))
+    keys = first_half + rng.sample(first_half, len(first_half))  # every key again, in another order
+    frame = pd.DataFrame({"id": pd.Series(keys, dtype=TEXT), "n": pd.Series(["1"] * len(keys), dtype=TEXT)})
+    frame[LINE] = range(2, len(frame) + 2)
+    whole = problems_by_line(ONE_KEY, frame, None)
+    assert len(whole) == len(first_half)
+    assert problems_by_line(ONE_KEY, frame, list(range(300, len(frame), 300))) == whole
+
+
+def test_two_column_keys_in_chunks_match_the_whole_file() -> None:
+    rng = random.Random(11)
+    ids = [awkward_key(rng) for _ in range(300)]
+    weeks = [f"2024-{month:02d}-{day:02d}" for month in range(1, 13) for day in (1, 8, 15, 22)]
+    rows = [(rng.choice(ids), rng.choice(weeks)) for _ in range(5000)]
+    frame = pd.DataFrame({"id": pd.Series([r[0] for r in rows], dtype=TEXT),
+                          "week": pd.Series([r[1] for r in rows], dtype=TEXT)})
+    frame[LINE] = range(2, len(frame) + 2)
+    whole = problems_by_line(TWO_KEYS, frame, None)
+    assert len(whole) == len(rows) - len(set(rows))
+    assert problems_by_line(TWO_KEYS, frame, random_cuts(rng, len(frame), 25)) == whole
+
+
+def test_a_key_has_one_fingerprint_whatever_the_keys_beside_it() -> None:
+    rng = random.Random(5)
+    keys = [awkward_key(rng) for _ in range(2000)] + ["", "a", "ab", "a" * 8, "a" * 16, "é" * 4, "a\x00"]
+
+    def prints(values: list[str]) -> dict[str, tuple[int, int]]:
+        first, second = fingerprints(pd.DataFrame({"id": pd.Series(values, dtype=TEXT)}))
+        return {v: (int(f), int(s)) for v, f, s in zip(values, first, second, strict=True)}
+
+    together = prints(keys)
+    for key in keys:  # alone, beside keys of its own length, beside a long key, as an object column
+        assert prints([key])[key] == together[key]
+        same_length = [k for k in keys if len(k.encode()) == len(key.encode())]
+        assert prints(same_length)[key] == together[key]
+        assert prints([key, "z" * 700])[key] == together[key]
+    objects = fingerprints(pd.DataFrame({"id": pd.Series(keys, dtype="object")}))
+    assert [(int(f), int(s)) for f, s in zip(*objects, strict=True)] == [together[k] for k in keys]
+    assert len(set(together.values())) == len(set(keys))  # different keys, different fingerprints
