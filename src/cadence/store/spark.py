@@ -86,10 +86,13 @@ def _log_config(folder: Path) -> Path:
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
     """Around each call into pyspark: its result sockets are left for the garbage collector (a ResourceWarning
-    each) and its toPandas passes pandas 3 a deprecated keyword; neither is Cadence's to fix or a user's to see."""
+    each), its toPandas passes pandas 3 a deprecated keyword, and Ibis asks Spark Connect for a schema check it
+    does not do (`verifySchema`, which Spark Connect says it ignores); none is Cadence's to fix or a user's to
+    see."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         warnings.filterwarnings("ignore", message="The copy keyword is deprecated")
+        warnings.filterwarnings("ignore", message="'verifySchema' is ignored")
         yield
 
 
@@ -111,7 +114,8 @@ def _jvm_output_to(log: Path) -> Iterator[None]:
 
 
 def spark_session(master: str, scratch: Path) -> Any:
-    """A new session of this process's one Spark (started on first use: ~5 s for a local one)."""
+    """A new session of this process's one Spark (started on first use: ~5 s for a local one), or of the Spark
+    Connect server `master` names (`sc://…`: no JVM here, each workspace a session of its own on the server)."""
     global _ROOT_SESSION, _MASTER
     try:
         from pyspark.sql import SparkSession
@@ -119,38 +123,120 @@ def spark_session(master: str, scratch: Path) -> Any:
         raise WarehouseError("this workspace's warehouse is Spark and pyspark is not installed",
                              hint=install_hint()) from exc
     with _LOCK:
-        if _ROOT_SESSION is not None and master != _MASTER:
-            raise WarehouseError(f"this process already runs Spark on {shown(_MASTER or '')}; it cannot also open "
+        remote = master.startswith("sc://")
+        if _MASTER is not None and (remote != _MASTER.startswith("sc://") or (not remote and master != _MASTER)):
+            # pyspark switches the whole process to Spark Connect once a remote session exists
+            raise WarehouseError(f"this process already runs Spark on {shown(_MASTER)}; it cannot also open "
                                  f"{shown(master)}",
                                  hint="copy between two Spark warehouses in two steps, through a DuckDB one")
+        if remote:
+            session = _connect_session(master)
+            _MASTER = master
+            return session
         if _ROOT_SESSION is None:
-            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-            os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
-            builder = SparkSession.builder.appName("cadence")
-            builder = builder.remote(master) if master.startswith("sc://") else builder.master(master)
-            settings = {"spark.sql.session.timeZone": "UTC", "spark.sql.execution.arrow.pyspark.enabled": "true",
-                        "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false"}
-            if master.startswith("local"):
-                (scratch / "_spark").mkdir(parents=True, exist_ok=True)
-                logs = _log_config(scratch / "_spark")  # in the workspace: nothing left behind in /tmp
-                # many small queries: compiling each plan to Java costs more than it saves on a company's data
-                settings |= {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2",
-                             "spark.sql.codegen.wholeStage": "false",
-                             "spark.driver.memory": "1g", "spark.sql.warehouse.dir": str(scratch / "_spark"),
-                             "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{logs} "
-                                                              f"-Dderby.system.home={scratch / '_spark'}"}
-            for key, value in settings.items():
-                builder = builder.config(key, value)
-            try:
-                with _jvm_output_to(scratch / "_spark" / "spark.log"):
-                    _ROOT_SESSION = builder.getOrCreate()
-            except Exception as exc:  # no Java, or the master cannot be reached
-                raise WarehouseError(f"cannot start Spark on {shown(master)}: {str(exc).splitlines()[0]}",
-                                     hint=install_hint()) from exc
+            _ROOT_SESSION = _start_classic(SparkSession, master, scratch)
             _MASTER = master
         session = _ROOT_SESSION.newSession()
-    session.conf.set("spark.sql.session.timeZone", "UTC")
+    _session_settings(session)
     return session
+
+
+def _session_settings(session: Any) -> None:
+    """Every Cadence session reads and writes wall-clock times in UTC, and shuffles into few partitions (a
+    company's data is small for Spark: 200 partitions, Spark's default, spend more on tasks than on rows)
+    unless whoever runs the cluster chose another number."""
+    session.conf.set("spark.sql.session.timeZone", "UTC")
+    if session.conf.get("spark.sql.shuffle.partitions") == "200":
+        session.conf.set("spark.sql.shuffle.partitions", "2")
+
+
+def _connect_session(url: str) -> Any:
+    """A session of its own on the Spark Connect server at `url` (views and caches are per session there)."""
+    try:
+        from pyspark.sql import SparkSession
+        from pyspark.sql.connect.utils import check_dependencies
+
+        check_dependencies("pyspark.sql.connect.session")
+    except ImportError as exc:
+        raise WarehouseError(f"Spark Connect's client is not installed ({str(exc).splitlines()[0]})",
+                             hint="pip install 'cadence[spark]'") from exc
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+    _knock(url, "the Spark Connect server", 15002)
+    try:
+        # pyspark's own builder, which also marks the process as Spark Connect's (its functions then build
+        # Spark Connect columns); `create`, not `getOrCreate`: a new session, not the process's first one
+        session = SparkSession.builder.remote(url).create()
+        _session_settings(session)
+    except Exception as exc:  # the server cannot be reached, or refuses the token
+        raise WarehouseError(f"cannot open a session on the Spark Connect server at {shown(url)}: "
+                             f"{_first_line(exc)}", hint="is the URL's token (`;token=…`) still valid?") from exc
+    return session
+
+
+def _knock(url: str, what: str, default_port: int) -> None:
+    """Refuse at once a server whose host and port do not answer: Spark Connect's client would retry for about
+    ten minutes, a driver for a minute, saying nothing (right for a server that is starting, not for a wrong host
+    or port). Behind a proxy, which Spark Connect's gRPC goes through, its host may not answer directly: then it
+    is not asked."""
+    import socket
+
+    proxies = ("grpc_proxy", "https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY")
+    if url.startswith("sc://") and any(os.environ.get(v) for v in proxies):
+        return
+    parts = urlsplit(url.split(";", 1)[0])
+    host, port = parts.hostname or "localhost", parts.port or default_port
+    try:
+        with socket.create_connection((host, port), timeout=10):
+            pass
+    except OSError as exc:
+        raise WarehouseError(f"cannot reach {what} at {shown(url)}: {exc.strerror or exc}",
+                             hint=f"is {what} running, and are the URL's host and port its own?") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return shown(lines[0]) if lines else type(exc).__name__
+
+
+def is_connect(session: Any) -> bool:
+    """Whether `session` is a Spark Connect client's (no JVM in this process) rather than a local driver's."""
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
+def _loopback(master: str) -> bool:
+    host = urlsplit(master).hostname or ""
+    return host == "localhost" or host.startswith("127.")
+
+
+def _start_classic(builder_class: Any, master: str, scratch: Path) -> Any:
+    """This process's Spark driver: a local Spark (`local[2]`) or the driver of an application on a standalone
+    cluster's master. Spark's own files (its log, the SQL warehouse folder Spark insists on) stay in `scratch`."""
+    local = master.startswith("local")
+    if not local:
+        _knock(master, "the Spark master", 7077)
+    if local or _loopback(master):  # a cluster on this machine reaches its driver on loopback too
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+    (scratch / "_spark").mkdir(parents=True, exist_ok=True)
+    logs = _log_config(scratch / "_spark")  # in the workspace: nothing left behind in /tmp
+    settings = {"spark.sql.session.timeZone": "UTC", "spark.sql.execution.arrow.pyspark.enabled": "true",
+                "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
+                "spark.sql.warehouse.dir": str(scratch / "_spark"),
+                "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{logs} "
+                                                 f"-Dderby.system.home={scratch / '_spark'}"}
+    if local:
+        # many small queries: compiling each plan to Java costs more than it saves on a company's data
+        settings |= {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2",
+                     "spark.sql.codegen.wholeStage": "false", "spark.driver.memory": "1g"}
+    builder = builder_class.builder.appName("cadence").master(master)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        with _jvm_output_to(scratch / "_spark" / "spark.log"):
+            return builder.getOrCreate()
+    except Exception as exc:  # no Java, or the master refused the application
+        hint = install_hint() if local else f"its log: {scratch / '_spark' / 'spark.log'}"
+        raise WarehouseError(f"cannot start Spark on {shown(master)}: {_first_line(exc)}", hint=hint) from exc
 
 
 @dataclass
@@ -225,17 +311,13 @@ class SparkEngine:
         self._seen_mtime = self._catalog_path.stat().st_mtime
         self._committed = {name: TableState.from_json(t.to_json()) for name, t in self._tables.items()}
 
-    def _struct(self, state: TableState) -> Any:
-        from pyspark.sql.types import StructType
-
-        return StructType.fromDDL(state.ddl())
-
     def frame(self, name: str) -> Any:
-        """The table's rows as a Spark DataFrame (its segments read with its declared columns)."""
+        """The table's rows as a Spark DataFrame (its segments read with its declared columns; the schema goes
+        as DDL text, which the session itself parses, local or over Spark Connect)."""
         state = self._tables[name]
         if not state.segments:
-            return self.session.createDataFrame([], self._struct(state))
-        return self.session.read.schema(self._struct(state)).parquet(*(str(self.data / s) for s in state.segments))
+            return self.session.createDataFrame([], state.ddl())
+        return self.session.read.schema(state.ddl()).parquet(*(str(self.data / s) for s in state.segments))
 
     def _show(self, name: str) -> None:
         """Show the table as the view `name`, cached in Spark's memory once first read (spilling to disk)."""
@@ -521,6 +603,9 @@ class SparkEngine:
             for table in self.session.catalog.listTables():
                 if table.isTemporary:
                     self.session.catalog.dropTempView(table.name)
+        if is_connect(self.session):  # the server lets go of the session's views and caches now, not when idle
+            with contextlib.suppress(Exception):
+                self.session.stop()
 
 
 def _parse(sql: str, params: tuple[Any, ...] | None) -> Any:
@@ -592,18 +677,37 @@ def spark_compiler() -> Any:
 
 def _ibis_backend(session: Any) -> Any:
     """Ibis's PySpark backend on `session`, with temporary tables (the workspace's cached relations) held as
-    checkpointed views, since Spark has no temporary tables; disconnecting leaves the shared Spark running."""
+    checkpointed views (cached ones over Spark Connect), since Spark has no temporary tables; disconnecting leaves
+    the shared Spark running."""
     from ibis.backends.pyspark import Backend
+
+    remote = is_connect(session)
+    kept: dict[str, Any] = {}
 
     class CadenceSpark(Backend):  # type: ignore[misc]
         compiler = spark_compiler()
 
         def create_table(self, name: str, /, obj: Any = None, *, temp: bool | None = None,
                          overwrite: bool = False, **kwargs: Any) -> Any:
-            if not temp:
-                return super().create_table(name, obj, temp=temp, overwrite=overwrite, **kwargs)
+            with quiet():
+                if not temp:
+                    return super().create_table(name, obj, temp=temp, overwrite=overwrite, **kwargs)
+                return self._keep(name, obj)
+
+        def _keep(self, name: str, obj: Any) -> Any:
             self._run_pre_execute_hooks(obj)
-            rows = self._session.sql(self.compile(obj)).localCheckpoint(eager=True)
+            rows = self._session.sql(self.compile(obj))
+            if remote:
+                # Spark Connect hands a checkpoint back as a frame of the process's first session, not of this
+                # one (`SparkSession.active()`), so a second workspace's view failed; a cache read once instead
+                rows = rows.cache()
+                rows.count()
+                before = kept.pop(name, None)
+                if before is not None:
+                    before.unpersist()
+                kept[name] = rows
+            else:
+                rows = rows.localCheckpoint(eager=True)
             rows.createOrReplaceTempView(name)
             return self.table(name)
 
