@@ -34,3 +34,13 @@ def test_an_unreadable_duckdb_file_keeps_its_cause(tmp_path: Path) -> None:
     with pytest.raises(WarehouseError) as raised:
         connect("broken.duckdb", tmp_path)
     assert raised.value.__cause__ is not None
+
+
+def test_the_command_line_prints_the_pip_extra_as_written(tmp_path: Path) -> None:
+    """The terminal's colours are markup in square brackets: an error naming `ibis-framework[mysql]` must still
+    show the brackets, or the command it tells the user to run is wrong."""
+    from tests.test_cli import cadence
+
+    result = cadence("init", str(tmp_path / "ws"), "--warehouse", "mysql://someone@localhost/crm")
+    assert result.returncode == 1
+    assert "pip install 'ibis-framework[mysql]'" in result.stderr

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from cadence.cli.console import errors
 from cadence.cli.main import FormatOption, Output, app, open_workspace
@@ -45,5 +46,5 @@ def copy_command(
            output)
     short = [name for name, copied in result.items() if copied.rows_copied != copied.rows_in_target]
     if short:
-        errors.print(f"[red]the target does not hold what was copied in {', '.join(short)}[/]")
+        errors.print(f"[red]the target does not hold what was copied in {escape(', '.join(short))}[/]")
         raise typer.Exit(1)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from cadence.cli.console import RichProgress, console, emit_json, errors, rich_table
 from cadence.cli.render import Output, Sheet, View, check_format, render, supports
@@ -122,7 +123,7 @@ def ingest(
         summary = prepared.summary()
         summary["notes"] = _calendar_notes(ws, summary)
     for file, reason in prepared.skipped:
-        errors.print(f"[yellow]skipped {file}: {reason}[/]")
+        errors.print(f"[yellow]skipped {escape(str(file))}: {escape(reason)}[/]")
     if output is Output.json:
         emit_json(summary)
         return
@@ -136,7 +137,7 @@ def ingest(
                   + ("  (see `cadence quarantine`)" if summary["quarantined"] else ""))
     _say_inferred_and_full(summary)
     for note in summary["notes"]:
-        errors.print(f"[yellow]{note}[/]")
+        errors.print(f"[yellow]{escape(note)}[/]")
 
 
 def _calendar_notes(ws: Workspace, summary: dict[str, Any]) -> list[str]:
@@ -209,7 +210,7 @@ def run() -> None:
     except CadenceError as exc:
         if state.debug or os.environ.get("CADENCE_DEBUG"):
             raise
-        errors.print(f"[red]error:[/] {exc.one_line()}", soft_wrap=True)
+        errors.print(f"[red]error:[/] {escape(exc.one_line())}", soft_wrap=True)
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
         errors.print("[red]aborted[/]")

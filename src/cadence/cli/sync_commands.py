@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from cadence.cli.console import RichProgress, console, emit_json, errors, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
@@ -88,7 +89,7 @@ def _print(results: list[dict[str, Any]], output: Output, due: bool) -> None:
         return
     for result in results:
         if result["status"] == "failed":
-            errors.print(f"[bold red]{result['source']}: sync failed: {result['message']}[/]")
+            errors.print(f"[bold red]{escape(str(result['source']))}: sync failed: {escape(str(result['message']))}[/]")
             continue
         kind = "full" if result["full"] else "incremental"
         console.print(rich_table(f"{result['source']} ({kind} sync {result['run_id']})", result["objects"],
@@ -99,4 +100,4 @@ def _print(results: list[dict[str, Any]], output: Output, due: bool) -> None:
                                                          else "")
                       + f"; deleted in {result['source']}: {result['deleted']:,}")
         if result.get("message"):
-            errors.print(f"[yellow]{result['message']}[/]")
+            errors.print(f"[yellow]{escape(str(result['message']))}[/]")

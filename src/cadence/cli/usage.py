@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from cadence.cli.console import errors
 
@@ -19,7 +20,7 @@ def show_usage_error(exc: typer.TyperException) -> int:
     if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
         errors.print(ctx.get_help(), markup=False, highlight=False)
         return 0
-    errors.print(f"[red]error:[/] {_first_line(exc.format_message())}", soft_wrap=True)
+    errors.print(f"[red]error:[/] {escape(_first_line(exc.format_message()))}", soft_wrap=True)
     if ctx is not None:
         errors.print(ctx.get_usage(), markup=False, highlight=False, soft_wrap=True)
     command = ctx.command_path if ctx is not None else "cadence"
