@@ -157,6 +157,23 @@ def test_wherever_the_chunks_end_the_warehouse_holds_the_same(whole: tuple[Works
             assert_same(snapshot(ws), expected)
 
 
+def test_a_file_with_windows_line_ends_reads_in_chunks_as_it_reads_whole(tmp_path: Path) -> None:
+    """Each chunk's first line is counted from the line ends before it: \\r\\n counts once, a lone \\r inside a
+    quoted value counts as its own line end, as when the file is read whole."""
+    folder = write_export(tmp_path / "export")
+    lines = export_lines()
+    fields = lines[40].split(",")
+    lines[40] = ",".join([*fields[:2], f'"{fields[2]}\rEMEA"', *fields[3:]])  # a lone \r in a quoted value
+    (folder / "activities.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    with open_ws(tmp_path / "whole") as whole_ws, open_ws(tmp_path / "chunked") as chunked_ws:
+        whole = whole_ws.ingest(folder, "csv", mapping=mapping_of(folder), chunk_rows=1_000_000)
+        chunked = chunked_ws.ingest(folder, "csv", mapping=mapping_of(folder), chunk_rows=SMALL)
+        assert chunked.summary() == whole.summary()
+        assert_same(snapshot(chunked_ws), snapshot(whole_ws))
+        refused = "SELECT line, target_table, column_name, value FROM quarantine ORDER BY ALL"
+        pd.testing.assert_frame_equal(chunked_ws.warehouse.read_frame(refused), whole_ws.warehouse.read_frame(refused))
+
+
 def test_the_chunks_find_every_duplicate_and_broken_line_the_csv_module_finds(tmp_path: Path) -> None:
     folder = write_export(tmp_path / "export")
     with open_ws(tmp_path / "ws") as ws:

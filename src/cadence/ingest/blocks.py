@@ -63,14 +63,23 @@ class TextBlocks:
                 yield Block(self.header + buffer.decode("utf-8"), self._line - 2, last=True)
                 return
             cut = buffer.rfind(b"\n") + 1
-            if cut == 0 or buffer.count(b'"', 0, cut) % 2:  # a quote still open: read on
-                self._pending, want = buffer, want * 2
+            if cut == 0 or (buffer.find(b'"', 0, cut) >= 0 and buffer.count(b'"', 0, cut) % 2):
+                self._pending, want = buffer, want * 2  # a quote still open: read on
                 continue
             self._pending, want = buffer[cut:], self._block_bytes
-            text = buffer[:cut].decode("utf-8")
-            block = Block(self.header + text, self._line - 2, last=False)
-            self._line += text.count("\n") + text.count("\r") - text.count("\r\n")
+            lines = buffer[:cut]
+            block = Block(self.header + lines.decode("utf-8"), self._line - 2, last=False)
+            self._line += _line_ends(lines)
             yield block
+
+
+def _line_ends(lines: bytes) -> int:
+    """How many lines end in `lines` (at a \\n, a \\r\\n or a lone \\r), counted in the bytes: in UTF-8 neither
+    byte is ever part of another character. A file with no \\r (nearly every one) is counted in one pass."""
+    newlines = lines.count(b"\n")
+    if b"\r" not in lines:
+        return newlines
+    return newlines + lines.count(b"\r") - lines.count(b"\r\n")
 
 
 def text_blocks(path: Path, encoding: str | None, rows: int) -> TextBlocks | None:
