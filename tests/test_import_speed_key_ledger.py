@@ -102,3 +102,17 @@ def test_a_key_has_one_fingerprint_whatever_the_keys_beside_it() -> None:
     objects = fingerprints(pd.DataFrame({"id": pd.Series(keys, dtype="object")}))
     assert [(int(f), int(s)) for f, s in zip(*objects, strict=True)] == [together[k] for k in keys]
     assert len(set(together.values())) == len(set(keys))  # different keys, different fingerprints
+
+
+def test_a_duplicate_names_its_first_line_as_a_whole_number_when_another_key_is_missing() -> None:
+    """A stage change exported twice is quarantined with the line that came first; a row whose change time is
+    missing in the same file must not turn that line number into '2.0'."""
+    from cadence.schema.tables import table_named
+
+    history = table_named("opportunity_history")
+    frame = pd.DataFrame({"opportunity_id": ["d1", "d1", "d2"], "stage": ["Demo", "Demo", "Demo"],
+                          "changed_at": ["2024-01-02 09:00", "2024-01-02 09:00", None], LINE: [2, 3, 4]})
+    problems = validate_rows(history, frame).problems
+    reasons = dict(zip(problems["line"].astype(int), problems["reason"], strict=False))
+    assert reasons[3] == "duplicate opportunity_id/changed_at: first seen on line 2"
+    assert "required" in reasons[4]

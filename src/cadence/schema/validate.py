@@ -224,7 +224,8 @@ def validate_rows(table: Table, frame: pd.DataFrame, *, seen: KeyLedger | None =
     if earlier is not None and earlier.notna().any():
         duplicate |= earlier.notna()
     if duplicate.any():
-        first_line = lines.groupby([clean[k] for k in key]).transform("first")
+        # missing keys grouped too, as `duplicated` does: a row without one must not turn every line into a float
+        first_line = lines.groupby([clean[k] for k in key], dropna=False).transform("first")
         if earlier is not None:
             first_line = earlier.astype("object").where(earlier.notna(), first_line)
         flag(duplicate, key[0], clean[key[0]],
