@@ -145,10 +145,9 @@ def win_rates_from_stage(tables: TableSource, *, by: str, start: date | None = N
     rates: dict[tuple[str, str], tuple[float, int]] = {}
     for group, part in per_deal.dropna(subset=["group"]).groupby("group"):
         for k, name in enumerate(steps, start=1):
-            reached = part["reached"].to_numpy() >= k
-            closed = reached & part["closed"].to_numpy()
-            if closed.any():
-                rates[(str(group), name)] = (float(part["won"].to_numpy()[closed].mean()), int(reached.sum()))
+            closed_here = _closed_from(part, k)
+            if len(closed_here):
+                rates[(str(group), name)] = (float(closed_here["won"].mean()), int((part["reached"] >= k).sum()))
     return rates
 
 
@@ -272,7 +271,7 @@ def _stage_rows(part: pd.DataFrame, all_entries: pd.DataFrame, all_stays: pd.Dat
         decided = reached & (advanced | part["closed"])
         last = k == len(steps)
         days = stays[k].dropna().astype("float64") if k in stays.columns else pd.Series(dtype="float64")
-        closed_here = part[reached & part["closed"]]
+        closed_here = _closed_from(part, k)
         win_rate = float(closed_here["won"].mean()) if len(closed_here) else None
         velocity = _velocity(win_rate, won[won["reached"] >= k], entries, k, len(steps))
         rows.append(StageRow(
@@ -283,6 +282,11 @@ def _stage_rows(part: pd.DataFrame, all_entries: pd.DataFrame, all_stays: pd.Dat
             0 if last else int(len(days)), win_rate, velocity,
             closed=len(closed_here), won=int(closed_here["won"].sum())))
     return rows
+
+
+def _closed_from(part: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The closed deals of `part` that reached step k: the win rate from k is the share of them won."""
+    return part[(part["reached"] >= k) & part["closed"]]
 
 
 def _days_between(entries: pd.DataFrame, first: int, second: int) -> pd.Series:
