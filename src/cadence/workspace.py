@@ -105,6 +105,12 @@ class Workspace:
             progress.finish()
         return kept
 
+    @property
+    def keeps_results(self) -> bool:
+        """Whether results computed here may be kept for every later reader of the same data: not through a row
+        filter (what one person may see is never kept for everyone)."""
+        return self._row_filter is None
+
     def remembered(self, name: str, compute: Any) -> Any:
         """`compute(self)`, a plain value about the data (e.g. how many amounts lack a rate), computed once and
         reused until the next write, like `materialised`."""
@@ -296,16 +302,24 @@ class Workspace:
              "is_won": s.won, "is_lost": s.lost, "source": CONFIG_FILE}
             for i, s in enumerate(self.config.stages)
         ])
-        with self.warehouse.transaction():
-            self.warehouse.delete_where("stages", "pipeline", DEFAULT_PIPELINE)
-            self.warehouse.upsert(table_named("stages"), rows)
+        self._replace_rows("stages", "pipeline", DEFAULT_PIPELINE, rows)
 
     def sync_config_rates(self) -> None:
         """Write cadence.yml's exchange_rates into the warehouse, replacing the rates it wrote before."""
         rows = config_rates_frame(self.config.exchange_rates, self.config.currency)
+        self._replace_rows("exchange_rates", "source", CONFIG_FILE, rows)
+
+    def _replace_rows(self, name: str, column: str, value: str, rows: pd.DataFrame) -> None:
+        """Replace `name`'s rows whose `column` is `value` with `rows`, unless they are those rows already: opening
+        a workspace writes nothing (and so keeps every result kept for its data) when cadence.yml is unchanged."""
+        table = table_named(name)
+        present = self.warehouse.select(name, table.column_names, where=((column, "=", value),))
+        wanted = [tuple(row) for row in rows[table.column_names].itertuples(index=False)] if len(rows) else []
+        if sorted(map(_comparable, present)) == sorted(map(_comparable, wanted)):
+            return
         with self.warehouse.transaction():
-            self.warehouse.delete_where("exchange_rates", "source", CONFIG_FILE)
-            self.warehouse.upsert(table_named("exchange_rates"), rows)
+            self.warehouse.delete_where(name, column, value)
+            self.warehouse.upsert(table, rows)
 
     def close(self) -> None:
         self.warehouse.close()
@@ -315,6 +329,21 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _comparable(row: tuple[Any, ...]) -> tuple[str, ...]:
+    """A row as text the same whether read from the warehouse or about to be written (a day is a day, 3 is 3.0)."""
+    cells = []
+    for cell in row:
+        if cell is None or (not isinstance(cell, str) and pd.isna(cell)):
+            cells.append("")
+        elif isinstance(cell, (bool, str)) or type(cell).__name__ == "bool_":
+            cells.append(str(bool(cell)) if not isinstance(cell, str) else cell)
+        elif isinstance(cell, (datetime, date)):
+            cells.append(pd.Timestamp(cell).isoformat())
+        else:
+            cells.append(repr(float(cell)))
+    return tuple(cells)
 
 
 def open_workspace(directory: str | Path = ".") -> Workspace:

@@ -160,9 +160,14 @@ def scorecard(
     week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W47 (default: last complete week).")] = None,
     html: Annotated[str | None, typer.Option(help="Also write a self-contained HTML report to this file.")] = None,
     currency: CurrencyOption = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Compute every section again instead of reading back "
+                                                        "the one kept for the same data and settings.")] = False,
     output: FormatOption = Output.table,
 ) -> None:
-    """The weekly executive scorecard: mission metric, team KPIs vs target, pipeline, data quality."""
+    """The weekly executive scorecard: mission metric, team KPIs vs target, pipeline, data quality.
+
+    A section computed before for the same data, cadence.yml, week and currency is read back; any import, sync
+    or hand entry computes it again."""
     from pathlib import Path
 
     from cadence.cli.main import state
@@ -171,7 +176,8 @@ def scorecard(
     from cadence.report.scorecard import build_scorecard
 
     with open_workspace() as ws:
-        card = build_scorecard(ws, week=week, today=parse_day(state.today, "--today"), currency=currency)
+        card = build_scorecard(ws, week=week, today=parse_day(state.today, "--today"), currency=currency,
+                               fresh=fresh)
     if html:
         from cadence.report.html import render_html
 

@@ -9,6 +9,7 @@ from cadence.analysis.as_of import resolve_as_of
 from cadence.errors import AccessDenied, InputError
 from cadence.metrics.money import MissingRatesError
 from cadence.report.configure_next import configure_next
+from cadence.report.kept_sections import KeptSections
 from cadence.report.model import Scorecard, ScorecardContext, Section
 from cadence.report.sections import SECTIONS
 
@@ -36,21 +37,25 @@ def week_context(ws: Workspace, week: str | None, today: date | None = None) -> 
 
 
 def build_scorecard(ws: Workspace, *, week: str | None = None, today: date | None = None,
-                    currency: str | None = None) -> Scorecard:
-    """The scorecard of the week under review, every money figure in `currency` (None: the corporate one)."""
+                    currency: str | None = None, fresh: bool = False) -> Scorecard:
+    """The scorecard of the week under review, every money figure in `currency` (None: the corporate one).
+
+    Each section computed for the same data, settings and week before is read back (`report/kept_sections.py`);
+    `fresh` computes every one again (and keeps it)."""
     with ws.reporting_in(currency):
-        return _build(ws, week, today)
+        return _build(ws, week, today, fresh)
 
 
-def _build(ws: Workspace, week: str | None, today: date | None) -> Scorecard:
+def _build(ws: Workspace, week: str | None, today: date | None, fresh: bool) -> Scorecard:
     context = week_context(ws, week, today)
+    kept = KeptSections(ws, context, reuse=not fresh)
     sections = []
     setup = configure_next(ws.config)  # an unconfigured company sees what to add, not empty columns
     if setup is not None:
         sections.append(setup)
     for provider in sorted(SECTIONS, key=lambda p: p.order):
         try:
-            section = provider.build(ws, context)
+            section = kept.build(provider)
         except MissingRatesError as refused:  # never a mixed sum: the section says why it is not shown
             section = Section(provider.key, provider.title, notes=[f"Not shown: {refused.one_line()}"])
         except AccessDenied:  # a scoped reader's scorecard simply has no section over rows they may not see

@@ -25,9 +25,7 @@ from cadence.schema import SCHEMA_VERSION
 from cadence.schema.app_tables import APP_TABLES
 from cadence.schema.ddl import add_column_sql, create_table_sql, quote
 from cadence.schema.tables import SYSTEM_TABLES, TABLES, table_named
-from cadence.store.warehouse import Warehouse
-
-META = "cadence_meta"
+from cadence.store.warehouse import META, Warehouse
 
 # Columns that version 1 did not have, per table; used to build a version-1 warehouse in tests
 # and to document what step 1 -> 2 adds.

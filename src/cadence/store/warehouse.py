@@ -3,11 +3,17 @@
 Reads go through Ibis (`table()`), so the metrics and analyses above never see the engine.
 Writes (imports, the demo) go through `transaction()`, one database transaction each, so a
 failed import leaves the warehouse exactly as it was. Statements take `$1`, `$2`, … parameters.
+
+Every write to the company's data (an import, a sync, a hand entry, a statement run here) changes the warehouse's
+**data stamp** when it commits (`data_version`): what results kept between sessions are named by
+(`store/kept_results.py`), so nothing computed before a write is served after it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,11 +21,20 @@ from typing import Any
 import pandas as pd
 
 from cadence.schema.ddl import quote
-from cadence.schema.tables import Table
+from cadence.schema.tables import SYSTEM_TABLES, TABLES, Table
 from cadence.store.engines import DuckDBEngine, Engine, IbisEngine, PostgresEngine, redact
 
 SAFE_OPERATORS = frozenset({"=", ">=", "<=", ">", "<", "<>"})
 IMPORT_MEMORY = "512MB"  # DuckDB's buffers while a large import runs (`bounded_memory`)
+META = "cadence_meta"  # schema version, and the data stamp under STAMP_KEY
+STAMP_KEY = "data_written"
+WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z_][A-Za-z0-9_]*)', re.IGNORECASE)
+# Tables no figure or analysis reads (who signs in, their sessions, the audit log, what was sent, the weekly
+# snapshots and their comments, the log of syncs): writing them leaves the data stamp as it is, so signing in or
+# taking the week's snapshot does not make every kept result stale. `tests/test_kept_sections.py` checks that no
+# metric, analysis or report module names one.
+UNSTAMPED = frozenset({"users", "sessions", "audit_log", "deliveries", "snapshots", "comments", "sync_runs", META})
+DATA_TABLES = frozenset(t.name for t in TABLES + SYSTEM_TABLES) - UNSTAMPED  # what `data_version` counts
 
 
 class Warehouse:
@@ -29,6 +44,8 @@ class Warehouse:
         self._engine = engine
         self.location = location
         self._in_transaction = False
+        self._wrote_data = False  # a write in the open transaction: the stamp changes as it commits
+        self._has_meta = False
 
     @property
     def dialect(self) -> str:
@@ -45,6 +62,44 @@ class Warehouse:
 
     def execute(self, sql: str, params: tuple[Any, ...] | None = None) -> None:
         self._engine.execute(sql, params)
+        written = WRITE.match(sql)
+        if written and not written.group(1).startswith("_") and written.group(1).lower() not in UNSTAMPED:
+            if self._in_transaction:
+                self._wrote_data = True
+            else:
+                self._stamp()
+
+    @property
+    def stamps(self) -> bool:
+        """Whether this warehouse keeps a data stamp: the engines whose tables Cadence owns."""
+        return isinstance(self._engine, (DuckDBEngine, PostgresEngine))
+
+    def _stamp(self) -> None:
+        """A new data stamp (a random value: any write makes one no earlier stamp equals)."""
+        if not self.stamps:
+            return
+        if not self._has_meta:
+            self._has_meta = META in self.table_names()
+            if not self._has_meta:  # no Cadence schema yet: nothing can have been kept
+                return
+        self._engine.execute(f"DELETE FROM {META} WHERE key = $1", (STAMP_KEY,))
+        self._engine.execute(f"INSERT INTO {META} (key, value) VALUES ($1, $2)", (STAMP_KEY, uuid.uuid4().hex))
+
+    def data_version(self) -> str | None:
+        """Changes with every write to the company's data: the stamp Cadence's own writes change and, on DuckDB,
+        how many rows each table holds, so rows another tool adds to or deletes from the file are seen too. On
+        PostgreSQL only the stamp: a tool writing there around Cadence is not seen (`cadence scorecard --fresh`).
+        None on an engine that keeps no stamp."""
+        if not self.stamps:
+            return None
+        stamp = self.query(f"SELECT value FROM {META} WHERE key = $1 ORDER BY value", (STAMP_KEY,))
+        names = sorted(self.table_names() & DATA_TABLES)  # not the engine's temporary tables, nor kept results
+        if isinstance(self._engine, PostgresEngine):  # counting rows there reads every row; its statistics lag
+            counts = []
+        else:
+            counts = self.query(" UNION ALL ".join(f"SELECT '{n}', count(*) FROM {quote(n)}" for n in names)
+                                + " ORDER BY 1") if names else []
+        return "|".join([",".join(str(v) for (v,) in stamp), *(",".join(map(str, row)) for row in counts)])
 
     def query(self, sql: str, params: tuple[Any, ...] | None = None) -> list[tuple[Any, ...]]:
         return self._engine.query(sql, params)
@@ -103,8 +158,11 @@ class Warehouse:
             return
         self._engine.begin()
         self._in_transaction = True
+        self._wrote_data = False
         try:
             yield self
+            if self._wrote_data:  # the new stamp commits with the rows, or neither does
+                self._stamp()
         except BaseException:
             self._engine.rollback()
             raise
@@ -112,6 +170,7 @@ class Warehouse:
             self._engine.commit()
         finally:
             self._in_transaction = False
+            self._wrote_data = False
 
     @contextlib.contextmanager
     def bounded_memory(self) -> Iterator[None]:
