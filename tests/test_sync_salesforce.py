@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+import cadence
 from cadence.sync.http import SyncAuthError, SyncError
 from cadence.sync.run import last_success, run_sync, sync_log
 from cadence.sync.salesforce import SalesforceConnector
@@ -392,3 +393,26 @@ def test_an_optional_object_the_user_may_not_read_is_skipped_a_required_one_fail
     org.faults.append(Fault("/sobjects/Opportunity/describe", 403, denied))
     with pytest.raises(SyncError, match="HTTP 403 .*INSUFFICIENT_ACCESS"):
         sync(ws)
+
+
+def test_a_sync_prepares_this_weeks_scorecard_for_its_first_reader(ws: Workspace, org: FakeSalesforce,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from cadence.cli.main import app, register_commands
+    from cadence.report.scorecard import build_scorecard
+    from cadence.report.sections import SECTIONS
+
+    register_commands()
+    monkeypatch.chdir(ws.root)
+    result = CliRunner().invoke(app, ["sync", "salesforce", "--format", "json"])
+    assert result.exit_code == 0, result.output
+
+    def computed_again(self: object, *_: object) -> None:
+        raise AssertionError(f"{type(self).__name__} computed again: the sync did not prepare it")
+
+    with monkeypatch.context() as patched:
+        for provider in SECTIONS:
+            patched.setattr(type(provider), "build", computed_again)
+        with cadence.open(ws.root) as reader:  # the first reader after the sync, in a session of its own
+            read_back = build_scorecard(reader)
+    with cadence.open(ws.root) as reader:
+        assert read_back.as_dict() == build_scorecard(reader, fresh=True).as_dict()

@@ -59,6 +59,8 @@ class DeliveryScheduler:
                 for result in self.last_syncs:
                     log.info("scheduled sync of %s: %s %s", result["source"], result["status"],
                              result.get("message") or "")
+                if any(result["status"] != "failed" for result in self.last_syncs):
+                    self._prepare(ws)
                 if ws.config.delivery is None:  # the workspace was opened before the block was added
                     return []
                 self.last_run = deliver_due(ws)
@@ -69,6 +71,17 @@ class DeliveryScheduler:
             log.info("scheduled delivery: %s", ", ".join(f"{r['recipient']}/{r['channel']} {r['status']}"
                                                          for r in sent))
         return self.last_run
+
+    @staticmethod
+    def _prepare(ws: Any) -> None:
+        """After a sync, this week's scorecard computed and kept while nobody waits for it (`prepare_scorecard`);
+        a failure is logged, and the first reader computes it instead."""
+        from cadence.report.scorecard import prepare_scorecard
+
+        try:
+            prepare_scorecard(ws)
+        except CadenceError as error:
+            log.info("this week's scorecard not prepared after the sync: %s", error.one_line())
 
     def start(self) -> None:
         if self._thread is None:
