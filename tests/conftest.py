@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +31,49 @@ def shared_data() -> Path:
     return shared_folder()
 
 
+# Work units for `--dist loadfile` made of several files, each run whole by one worker:
+# - the files that start a local Spark in the worker's own process share that one JVM (started once, its code
+#   warmed once) instead of each worker starting its own;
+# - the web app's files share one worker's `web_demo` and the figures its app keeps per scope (the scorecard and
+#   the forecast for each role take seconds each), instead of both workers building and computing them.
+SHARED_UNITS = {
+    "spark-local": ("tests/test_copy.py", "tests/test_ingest_chunked.py", "tests/test_metrics_engines.py",
+                    "tests/test_spark_engine.py"),
+    "web": ("tests/web/",),
+}
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit of work (see SHARED_UNITS) a test belongs to: its group's name, else its file."""
+    path = nodeid.split("::", 1)[0]
+    return next((name for name, prefixes in SHARED_UNITS.items() if path.startswith(prefixes)), path)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile`, with the groups of SHARED_UNITS each handed to one worker as one unit."""
+    if config.getoption("dist", None) != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class GroupedFiles(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return GroupedFiles(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Files holding Spark tests (minutes each) run first: `--dist loadfile` hands files to the two workers in this
-    order, so both share them at the start instead of one worker running them alone at the end. Each file's own
-    order is kept."""
+    """The long units run first: files holding Spark tests (minutes each), then the web app's files. `--dist
+    loadfile` hands units to the two workers in this order, so both share the long ones at the start instead of
+    one worker running them alone at the end. The tests of a unit are kept together, each file's own order kept."""
     heavy = {item.path for item in items if item.get_closest_marker("spark")}
-    items.sort(key=lambda item: item.path not in heavy)
+    rank = {}
+    for item in items:
+        unit = work_unit(item.nodeid)
+        rank.setdefault(unit, 0 if item.path in heavy else 1 if unit == "web" else 2)
+    first_seen = {unit: n for n, unit in enumerate(dict.fromkeys(work_unit(item.nodeid) for item in items))}
+    items.sort(key=lambda item: (rank[work_unit(item.nodeid)], first_seen[work_unit(item.nodeid)]))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -135,13 +173,39 @@ def any_workspace(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Wo
 
 
 @pytest.fixture(scope="session")
-def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    """The demo company (seed 7), built once per test session; tests must not change it."""
+def _demo_built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, Path]]:
+    """The demo company (seed 7) built once per worker, and a copy of its folder taken as the build left it."""
     from cadence.demo import build_demo
 
     ws = build_demo(tmp_path_factory.mktemp("demo") / "northwind", seed=7)
-    yield ws
+    as_built = tmp_path_factory.mktemp("demo-as-built") / "northwind"
+    _copy_workspace(ws, as_built)
+    yield ws, as_built
     ws.close()
+
+
+def _copy_workspace(ws: Workspace, target: Path) -> Path:
+    """`ws`'s folder copied to `target`, its warehouse file whole (checkpointed first; no WAL, no lock)."""
+    ws.warehouse.execute("CHECKPOINT")
+    shutil.copytree(ws.root, target, ignore=shutil.ignore_patterns("*.wal", "*.lock", ".cadence*"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(_demo_built: tuple[Workspace, Path]) -> Workspace:
+    """The demo company (seed 7), built once per test session; tests must not change it."""
+    return _demo_built[0]
+
+
+@pytest.fixture(scope="session")
+def demo_as_built(_demo_built: tuple[Workspace, Path]) -> Callable[[Path], Path]:
+    """`demo_as_built(target)`: a folder of the demo company's own at `target`, exactly as `build_demo` left it
+    (whatever tests have since written to `demo_workspace`), for tests that write to it; the demo is built once."""
+    def copy_to(target: Path) -> Path:
+        shutil.copytree(_demo_built[1], target)
+        return target
+
+    return copy_to
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ Last Modified Date (else the export's date, from its file name). Every expectati
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,7 @@ import yaml
 
 import cadence
 from cadence.analysis.quality import check_data_quality
-from cadence.workspace import Workspace
+from cadence.workspace import Workspace, init_workspace
 from tests.ingest_helpers import write_csv
 from tests.test_cli import cadence as run_cadence
 
@@ -124,14 +125,27 @@ def _ingest_all(ws: Workspace, files: list[Path], via: str) -> list[dict[str, ob
     return out
 
 
-@pytest.fixture(params=["api", "cli"])
-def imported(request: pytest.FixtureRequest, any_workspace: Workspace,
-             tmp_path: Path) -> tuple[Workspace, list[dict[str, object]]]:
-    summaries = _ingest_all(any_workspace, _exports(tmp_path / "exports"), request.param)
-    ws = any_workspace if request.param == "api" else cadence.open(any_workspace.root)
-    if request.param == "cli":
-        request.addfinalizer(ws.close)
-    return ws, summaries
+@pytest.fixture(scope="module", params=[
+    pytest.param(("api", "duckdb"), id="api-duckdb"),
+    pytest.param(("api", "postgres"), id="api-postgres", marks=pytest.mark.postgres),
+    pytest.param(("cli", "duckdb"), id="cli-duckdb"),
+    pytest.param(("cli", "postgres"), id="cli-postgres", marks=pytest.mark.postgres),
+])
+def imported(request: pytest.FixtureRequest,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, list[dict[str, object]]]]:
+    """The three exports imported into a fresh workspace (on DuckDB, on a real PostgreSQL), through the workspace
+    or the command line: once for the tests below, which only read it."""
+    via, engine = request.param
+    folder = tmp_path_factory.mktemp(f"hubspot-{via}-{engine}")
+    warehouse = None
+    if engine == "postgres":
+        warehouse = request.getfixturevalue("postgres_server").create_database(f"cadence_hubspot_{via}")
+    ws = cadence.open(init_workspace(folder / "ws", company="Test Co", warehouse=warehouse))
+    summaries = _ingest_all(ws, _exports(folder / "exports"), via)
+    if via == "cli":
+        ws = cadence.open(ws.root)
+    yield ws, summaries
+    ws.close()
 
 
 def test_deleted_deals_are_kept_but_never_counted(imported: tuple[Workspace, list[dict[str, object]]]) -> None:

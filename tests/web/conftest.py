@@ -34,12 +34,13 @@ class WebCompany:
 
 
 @pytest.fixture(scope="session")
-def web_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+def web_demo(tmp_path_factory: pytest.TempPathFactory, demo_as_built: Callable[[Path], Path]) -> Iterator[Workspace]:
     """A demo company of the web tests' own: they write (users, targets, actions, comments), and the session's
-    `demo_workspace` must stay as built for the tests that read it, whichever worker runs them first."""
-    from cadence.demo import build_demo
+    `demo_workspace` must stay as built for the tests that read it, whichever worker runs them first. A copy of
+    the demo's folder as `build_demo` left it, opened: the demo is built once per worker."""
+    import cadence
 
-    ws = build_demo(tmp_path_factory.mktemp("web-demo") / "northwind", seed=7)
+    ws = cadence.open(demo_as_built(tmp_path_factory.mktemp("web-demo") / "northwind"))
     yield ws
     ws.close()
 
