@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -161,3 +162,71 @@ def test_copied_back_to_duckdb_every_row_is_as_imported(spark_ws: Workspace, tmp
     finally:
         back.close()
         reference.close()
+
+
+def _pipeline_only(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The scorecard narrowed to its pipeline section (every section on a local Spark takes minutes); the keys of
+    the sections computed, not read back, are noted in the list returned."""
+    from cadence.report import scorecard
+    from cadence.report.sections.pipeline import PipelineSection
+
+    computed: list[str] = []
+
+    class Counted(PipelineSection):
+        def build(self, ws: Workspace, context: Any) -> Any:
+            computed.append(self.key)
+            return super().build(ws, context)
+
+    monkeypatch.setattr(scorecard, "SECTIONS", [Counted()])
+    return computed
+
+
+def test_the_data_version_changes_with_every_committed_write_and_only_then(spark_ws: Workspace) -> None:
+    """On Spark the version is what the catalog says the data tables are made of: a rolled-back import, a sign-in
+    and another session leave it; a committed write, even one keeping the row count, changes it."""
+    from cadence.accounts.sessions import start_session
+    from cadence.accounts.users import add_user
+
+    warehouse = spark_ws.warehouse
+    before = warehouse.data_version()
+    assert before is not None
+    with pytest.raises(RuntimeError), warehouse.transaction():
+        warehouse.execute("UPDATE accounts SET name = $1", ("Half an import",))
+        raise RuntimeError("the import failed")
+    assert warehouse.data_version() == before
+    user = add_user(spark_ws, "ana", "admin", password="a long enough passphrase")
+    start_session(spark_ws, user, address="127.0.0.1", user_agent="test")
+    assert warehouse.data_version() == before  # who signs in changes no figure
+    again = cadence.open(spark_ws.root)
+    try:
+        assert again.warehouse.data_version() == before
+        (account,) = again.warehouse.query("SELECT account_id FROM accounts ORDER BY account_id LIMIT 1")[0]
+        again.warehouse.execute("UPDATE accounts SET name = $1 WHERE account_id = $2", ("Renamed", account))
+        assert again.warehouse.data_version() != before
+    finally:
+        again.close()
+    assert warehouse.data_version() != before  # another session's commit is seen here too
+
+
+def test_a_later_session_reads_the_scorecard_back_until_the_data_changes(spark_ws: Workspace,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A section computed on Spark is kept as a file beside the catalog; the next session over the same data reads
+    it back (no Spark job), and a committed write makes the next scorecard compute it again."""
+    from cadence.report.scorecard import build_scorecard
+
+    computed = _pipeline_only(monkeypatch)
+    first = build_scorecard(spark_ws, today=date(2025, 6, 30), fresh=True)
+    assert computed == ["pipeline"] and first.sections[-1].figures
+    kept = list((spark_ws.root / "spark-warehouse" / "_kept").rglob("*.txt"))
+    assert kept and all(json.loads(p.read_text(encoding="utf-8"))["key"] == "pipeline" for p in kept)
+    computed.clear()
+    again = cadence.open(spark_ws.root)
+    try:
+        later = build_scorecard(again, today=date(2025, 6, 30))
+        assert computed == []
+        assert later.as_dict() == first.as_dict()
+        again.warehouse.execute("INSERT INTO accounts (account_id, name) VALUES ($1, $2)", ("zz-new", "New"))
+        build_scorecard(again, today=date(2025, 6, 30))
+        assert computed == ["pipeline"]
+    finally:
+        again.close()

@@ -7,9 +7,10 @@ A section is kept under a key naming all it was computed from (`store/kept_resul
 - the week under review, the as-of day and where it came from, the reporting currency;
 - the section, and the code that computed it (every module of Cadence, and a plug-in section's own file).
 
-Never kept for a scoped reader (what one person may see is not kept for everyone), on an engine without a data
-stamp (Spark, a company's own warehouse), or when the section cannot be written as JSON and read back exactly the
-same; a section that refuses (an exchange rate missing) is never kept either, so it asks again next time.
+Never kept for a scoped reader (what one person may see is not kept for everyone), on an engine whose data version
+Cadence cannot know (a company's own warehouse; on Spark it is the catalog's), or when the section cannot be
+written as JSON and read back exactly the same; a section that refuses (an exchange rate missing) is never kept
+either, so it asks again next time.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ def build_scorecard(ws: Workspace, *, week: str | None = None, today: date | Non
 def prepare_scorecard(ws: Workspace) -> bool:
     """Compute and keep this week's scorecard for the data as it stands (the corporate currency, the week under
     review), so the first reader, page or delivery after a sync reads it back instead of waiting for it. Whether
-    it is kept: not on an engine that keeps no results (Spark, a company's own warehouse)."""
+    it is kept: not on an engine that keeps no results (a company's own warehouse)."""
     if not KeptSections(ws, week_context(ws, None)).enabled:
         return False
     build_scorecard(ws)

@@ -7,15 +7,22 @@ as text; a later session asking with the same key reads it back instead of compu
 changes the stamp, and so the key: nothing computed before a write is ever served after it, and nothing has to
 remember to invalidate anything.
 
-Kept on DuckDB and PostgreSQL (the engines whose tables Cadence owns), never while a write is under way. The
-newest KEEP results of each kind stay; older ones are dropped when a new one is stored.
+Kept on the engines whose tables Cadence owns, never while a write is under way: on DuckDB and PostgreSQL in the
+table `_cadence_results`; on Spark, where every statement is a job of a second or more, as one file per result
+in the folder beside its catalog (`_kept/`), written whole and renamed into place. The newest KEEP results of each
+kind stay; older ones are dropped when a new one is stored.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
+import os
+import re
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 from cadence.store.warehouse import Warehouse
 
@@ -30,6 +37,8 @@ class KeptResults:
     def __init__(self, warehouse: Warehouse):
         self._warehouse = warehouse
         self._ready = False
+        folder = warehouse.kept_folder
+        self._files = None if folder is None else KeptFiles(folder)
 
     @property
     def kept(self) -> bool:
@@ -38,7 +47,11 @@ class KeptResults:
 
     def get(self, key: str) -> str | None:
         """The body kept under `key`, or None."""
-        if not self.kept or TABLE not in self._tables():
+        if not self.kept:
+            return None
+        if self._files is not None:
+            return self._files.get(key)
+        if TABLE not in self._tables():
             return None
         rows = self._warehouse.query(f"SELECT body FROM {TABLE} WHERE result_key = $1", (key,))
         return str(rows[0][0]) if rows else None
@@ -46,6 +59,9 @@ class KeptResults:
     def put(self, key: str, kind: str, body: str) -> None:
         """Keep `body` under `key`; bookkeeping only, so a failure (a process racing us) is logged, not raised."""
         if not self.kept:
+            return
+        if self._files is not None:
+            self._files.put(key, kind, body)
             return
         wh = self._warehouse
         try:
@@ -64,6 +80,8 @@ class KeptResults:
 
     def forget(self) -> int:
         """Drop every kept result (the benchmarks time a first session this way); how many there were."""
+        if self._files is not None:
+            return self._files.forget()
         if TABLE not in self._warehouse.table_names():
             return 0
         count = self._warehouse.count(TABLE)
@@ -77,3 +95,50 @@ class KeptResults:
         names = self._warehouse.table_names()
         self._ready = TABLE in names
         return names
+
+
+class KeptFiles:
+    """Results kept as files, one per key, under a folder per kind (Spark's `_kept/`). A file is written to a
+    temporary name and renamed over its key's name in one step, so a reader in another process sees the whole
+    body or none; a failure is logged, not raised, as for the table."""
+
+    def __init__(self, folder: Path):
+        self._folder = folder
+
+    def get(self, key: str) -> str | None:
+        found = next((p for p in self._folder.glob(f"*/{_file_name(key)}") if p.is_file()), None)
+        if found is None:
+            return None
+        try:
+            return found.read_text(encoding="utf-8")
+        except OSError:  # dropped by another process since
+            return None
+
+    def put(self, key: str, kind: str, body: str) -> None:
+        path = self._folder / _slug(kind) / _file_name(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".writing-", suffix=".txt")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(body)
+            os.replace(temporary, path)
+            older = sorted((p for p in path.parent.glob("*.txt") if not p.name.startswith(".")),
+                           key=lambda p: p.stat().st_mtime, reverse=True)[KEEP:]
+            for old in older:
+                old.unlink(missing_ok=True)
+        except OSError as error:
+            log.info("%s not kept (%s: %s)", kind, type(error).__name__, error)
+
+    def forget(self) -> int:
+        files = [p for p in self._folder.glob("*/*.txt") if not p.name.startswith(".")]
+        for path in files:
+            path.unlink(missing_ok=True)
+        return len(files)
+
+
+def _file_name(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest() + ".txt"
+
+
+def _slug(kind: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", kind.lower()).strip("-") or "results"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -37,6 +38,7 @@ from cadence.errors import WarehouseError
 from cadence.schema.tables import Table
 
 CATALOG = "catalog.json"
+KEPT = "_kept"  # beside the catalog: results kept per version of the data (`store/kept_results.py`)
 FOLDER = "spark-warehouse"  # beside cadence.yml, for `spark://local`
 COMPACT_AFTER = 8  # a table with more segments is written again as one on its next commit
 SPARK_TYPES = {"VARCHAR": "STRING", "TEXT": "STRING", "BIGINT": "BIGINT", "INTEGER": "BIGINT", "INT": "BIGINT",
@@ -331,6 +333,19 @@ class SparkEngine:
     def table_names(self) -> set[str]:
         self._refresh()
         return set(self._tables)
+
+    def data_version(self, tables: frozenset[str]) -> str:
+        """What the committed catalog says `tables` are made of: their columns and segments. A segment is never
+        changed, and every committed INSERT, UPDATE or DELETE that changes rows names a new one (a fresh uuid),
+        so any committed write to those tables, by this process or another, changes this, and a rollback does not."""
+        self._refresh()
+        committed = {name: state.to_json() for name, state in sorted(self._committed.items()) if name in tables}
+        return hashlib.sha256(json.dumps(committed, sort_keys=True).encode()).hexdigest()
+
+    @property
+    def kept_folder(self) -> Path:
+        """Where results kept per version of the data are written: beside the catalog, as files."""
+        return self.data / KEPT
 
     def column_names(self, table: str) -> list[str]:
         self._refresh()

@@ -71,12 +71,21 @@ class Warehouse:
 
     @property
     def stamps(self) -> bool:
-        """Whether this warehouse keeps a data stamp: the engines whose tables Cadence owns."""
-        return isinstance(self._engine, (DuckDBEngine, PostgresEngine))
+        """Whether this warehouse knows its data version: the engines whose tables Cadence owns (DuckDB and
+        PostgreSQL through a stamp; Spark through its catalog), not a company's own warehouse."""
+        return isinstance(self._engine, (DuckDBEngine, PostgresEngine)) or self.kept_folder is not None
+
+    @property
+    def kept_folder(self) -> Path | None:
+        """On Spark, the folder results kept per version of the data are written to (`store/kept_results.py`);
+        None where they are kept in a table of the warehouse."""
+        folder = getattr(self._engine, "kept_folder", None)
+        return folder if isinstance(folder, Path) else None
 
     def _stamp(self) -> None:
-        """A new data stamp (a random value: any write makes one no earlier stamp equals)."""
-        if not self.stamps:
+        """A new data stamp (a random value: any write makes one no earlier stamp equals). Spark needs none:
+        its catalog names new segments on every write (`SparkEngine.data_version`)."""
+        if not isinstance(self._engine, (DuckDBEngine, PostgresEngine)):
             return
         if not self._has_meta:
             self._has_meta = META in self.table_names()
@@ -89,9 +98,12 @@ class Warehouse:
         """Changes with every write to the company's data: the stamp Cadence's own writes change and, on DuckDB,
         how many rows each table holds, so rows another tool adds to or deletes from the file are seen too. On
         PostgreSQL only the stamp: a tool writing there around Cadence is not seen (`cadence scorecard --fresh`).
-        None on an engine that keeps no stamp."""
+        On Spark, the segments its catalog lists for the data tables. None on a company's own warehouse."""
         if not self.stamps:
             return None
+        engine_version = getattr(self._engine, "data_version", None)
+        if engine_version is not None:
+            return str(engine_version(DATA_TABLES))
         stamp = self.query(f"SELECT value FROM {META} WHERE key = $1 ORDER BY value", (STAMP_KEY,))
         names = sorted(self.table_names() & DATA_TABLES)  # not the engine's temporary tables, nor kept results
         if isinstance(self._engine, PostgresEngine):  # counting rows there reads every row; its statistics lag
