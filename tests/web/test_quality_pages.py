@@ -165,3 +165,16 @@ def test_only_admins_and_executives_see_data_quality(client: Any, role: str) -> 
     for path in ("/quality", "/quality.json", "/quality/quarantine", "/quality/quarantine.json",
                  "/quality/quarantine.csv"):
         assert c.get(path, follow_redirects=False).status_code == 403, (role, path)
+
+
+def test_a_write_after_a_page_was_computed_is_on_the_next_page(shop: Shop) -> None:
+    """The findings are kept for the data they came from; rows written afterwards by a statement (no import logged)
+    are on the next page: two accounts sharing a web domain, counted in plain SQL."""
+    before = shop.admin.get("/quality.json").json()
+    assert "duplicate_account_domain" not in {f["check"] for f in before["findings"]}
+    shop.ws.warehouse.execute("INSERT INTO accounts (account_id, name, domain) VALUES ($1, $2, $3), ($4, $5, $6)",
+                              ("QA-1", "Shop One", "https://www.shop.example/", "QA-2", "Shop Two", "shop.example"))
+    shared = _sql(shop, "SELECT COUNT(*) FROM accounts WHERE domain LIKE '%shop.example%'")[0][0]
+    after = shop.admin.get("/quality.json").json()
+    found = {f["check"]: f["count"] for f in after["findings"]}
+    assert found["duplicate_account_domain"] == shared == 2

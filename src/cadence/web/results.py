@@ -1,8 +1,9 @@
 """Analysis results kept for the data they came from: a page, its JSON twin and the next reader with the same
 scope share one computation, and nothing computed before an import or a hand entry is ever served after it.
 
-The key is the data's version (every import and hand entry writes a row to `imports`; a reopened warehouse
-bumps the holder's generation), the reader's scope, `--today` and the question asked.
+The key is the data's version (`Warehouse.data_version`: any import, sync, hand entry or statement Cadence commits
+to the company's tables changes it, as it does for the scorecard sections kept in the warehouse; a reopened
+warehouse bumps the holder's generation), the reader's scope, `--today` and the question asked.
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ _lock = threading.Lock()
 
 
 def data_version(seen: Viewer) -> tuple[Any, ...]:
-    """Changes with every import and hand entry (each is logged in `imports`)."""
+    """Changes with every committed write to the company's data (on Spark read from its catalog, no Spark job);
+    on a company's own warehouse, which keeps no version, with every import and hand entry (each logged in
+    `imports`)."""
+    version = seen.full.warehouse.data_version()
+    if version is not None:
+        return (version,)
     rows = seen.full.warehouse.query("SELECT count(*), max(imported_at) FROM imports")
     return tuple(rows[0]) if rows else ()
 
