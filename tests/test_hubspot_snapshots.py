@@ -121,6 +121,7 @@ def _ingest_all(ws: Workspace, files: list[Path], via: str) -> list[dict[str, ob
         return [ws.ingest(path, "hubspot", full=True).summary() for path in files]
     ws.close()  # the CLI opens the warehouse itself (DuckDB allows one writer)
     out = [json.loads(run_cadence("-w", str(ws.root), "ingest", str(path), "--from", "hubspot", "--full",
+                                  *([] if path == files[-1] else ["--no-prepare"]),  # several in a row: the last
                                   "--format", "json", check=True).stdout) for path in files]
     return out
 

@@ -227,3 +227,38 @@ def test_no_figure_reads_a_table_whose_writes_leave_the_data_version() -> None:
              for path in sorted((SRC / folder).rglob("*.py"))
              for m in quoted.finditer(path.read_text(encoding="utf-8"))]
     assert found == []
+
+
+def test_an_import_prepares_this_weeks_scorecard_for_its_first_reader(tmp_path: Path, computed: list[str]) -> None:
+    """`cadence ingest` ends by computing and keeping this week's scorecard, so the first reader reads every section
+    back; `--no-prepare` leaves the computing to that reader."""
+    from typer.testing import CliRunner
+
+    from cadence.cli.main import app, register_commands
+    from cadence.workspace import init_workspace
+    from tests.test_spark_connect import configure, write_company
+
+    register_commands()
+    root = init_workspace(tmp_path / "company")
+    configure(root)
+
+    def ingest(version: int, *flags: str) -> None:
+        export = write_company(tmp_path / f"export-{version}", version=version)
+        result = CliRunner().invoke(app, ["-w", str(root), "ingest", str(export), "--from", "csv", "--mapping",
+                                          str(export / "export.mapping.yml"), "--format", "json", *flags])
+        assert result.exit_code == 0, result.output
+        computed.clear()
+
+    def first_reader() -> Any:
+        with cadence.open(root) as reader:  # a session of its own, as the next command or page
+            return build_scorecard(reader)
+
+    ingest(1)
+    card = first_reader()
+    assert computed == []  # every section read back
+    with cadence.open(root) as reader:
+        assert card.as_dict() == build_scorecard(reader, fresh=True).as_dict()
+    ingest(2, "--no-prepare")  # every amount tripled and a deal added
+    later = first_reader()
+    assert set(computed) == {p.key for p in SECTIONS}
+    assert later.as_dict() != card.as_dict()

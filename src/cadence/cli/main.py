@@ -114,14 +114,21 @@ def ingest(
         help="Text encoding of CSV files (detected when left out: UTF-8 with or without BOM, UTF-16, cp1252).")] = None,
     full: Annotated[bool, typer.Option(
         "--full", help="The export is the whole table: records it no longer holds are marked deleted.")] = False,
+    prepare: Annotated[bool, typer.Option(
+        "--prepare/--no-prepare", help="Then compute and keep this week's scorecard for the new data, so its first "
+        "reader does not wait (--no-prepare for all but the last of several imports in a row).")] = True,
     output: FormatOption = Output.table,
 ) -> None:
     """Import an export into the warehouse: one transaction, idempotent, reconciled."""
+    from cadence.cli.prepared import prepare_scorecard_for
+
     with open_workspace() as ws:
         prepared = ws.ingest(path, from_, mapping=mapping, encoding=encoding, full=full, progress=RichProgress())
         ws.keep_figures_ready(RichProgress())  # the first scorecard after the import need not build them
         summary = prepared.summary()
         summary["notes"] = _calendar_notes(ws, summary)
+        if prepare:  # unchanged data (the same export again) reads the kept scorecard back: no time lost
+            prepare_scorecard_for(ws, "the imported data")
     for file, reason in prepared.skipped:
         errors.print(f"[yellow]skipped {escape(str(file))}: {escape(reason)}[/]")
     if output is Output.json:

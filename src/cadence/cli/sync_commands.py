@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from cadence.cli.console import RichProgress, console, emit_json, errors, rich_table
 from cadence.cli.main import FormatOption, Output, app, open_workspace
+from cadence.cli.prepared import prepare_scorecard_for
 from cadence.cli.render import Sheet, View, render, supports
 from cadence.errors import CadenceError, InputError
 from cadence.progress import Progress, Silent
@@ -71,22 +72,10 @@ def sync(
                         raise
                     results.append({"source": name, "status": "failed", "message": error.one_line()})
         if any(r["status"] != "failed" for r in results):
-            _prepare(ws)
+            prepare_scorecard_for(ws, "the synced data")
     _print(results, output, due)
     if any(r["status"] == "failed" for r in results):
         raise typer.Exit(1)
-
-
-def _prepare(ws: Any) -> None:
-    """This week's scorecard computed and kept for the synced data, so the next reader does not wait for it."""
-    from cadence.report.scorecard import prepare_scorecard
-
-    if errors.is_terminal:
-        errors.print("[dim]preparing this week's scorecard for the synced data…[/]")
-    try:
-        prepare_scorecard(ws)
-    except CadenceError as error:  # the sync itself succeeded; the first reader computes the scorecard
-        errors.print(f"[yellow]this week's scorecard was not prepared: {escape(error.one_line())}[/]")
 
 
 def _progress() -> Progress:
