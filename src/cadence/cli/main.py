@@ -127,7 +127,7 @@ def ingest(
         ws.keep_figures_ready(RichProgress())  # the first scorecard after the import need not build them
         summary = prepared.summary()
         summary["notes"] = _calendar_notes(ws, summary)
-        if prepare:  # unchanged data (the same export again) reads the kept scorecard back: no time lost
+        if prepare:  # the first reader after the import reads it back (docs/scale.md)
             prepare_scorecard_for(ws, "the imported data")
     for file, reason in prepared.skipped:
         errors.print(f"[yellow]skipped {escape(str(file))}: {escape(reason)}[/]")
