@@ -81,3 +81,17 @@ def test_every_command_says_what_it_does() -> None:
 @pytest.mark.parametrize("args", [["--help"], ["ingest", "--help"]])
 def test_help_works(args: list[str]) -> None:
     assert cadence(*args, check=True).stdout
+
+
+def test_an_import_run_from_cron_leaves_no_blank_lines_in_its_log(tmp_path: Path) -> None:
+    """With stderr a pipe or a log file (cron, CI), the progress bars are not drawn: no blank line or terminal
+    escape per step, only what a reader of the log needs."""
+    from tests.test_spark_connect import configure, write_company
+
+    cadence("init", str(tmp_path / "ws"), check=True)
+    configure(tmp_path / "ws")
+    export = write_company(tmp_path / "export")
+    result = cadence("-w", str(tmp_path / "ws"), "ingest", str(export), "--from", "csv", "--mapping",
+                     str(export / "export.mapping.yml"), "--format", "json", check=True)
+    assert json.loads(result.stdout)["loaded"] > 0
+    assert "\n\n" not in "\n" + result.stderr and "\x1b" not in result.stderr, repr(result.stderr)

@@ -28,6 +28,8 @@ class RichProgress:
 
     def start(self, description: str, total: int | None) -> None:
         self.finish()
+        if not errors.is_terminal:  # a pipe or a log: a bar there would only leave a blank line per step
+            return
         self._bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                              TimeElapsedColumn(), console=errors, transient=True)
         self._bar.start()
