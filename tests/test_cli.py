@@ -92,6 +92,6 @@ def test_an_import_run_from_cron_leaves_no_blank_lines_in_its_log(tmp_path: Path
     configure(tmp_path / "ws")
     export = write_company(tmp_path / "export")
     result = cadence("-w", str(tmp_path / "ws"), "ingest", str(export), "--from", "csv", "--mapping",
-                     str(export / "export.mapping.yml"), "--format", "json", check=True)
+                     str(export / "export.mapping.yml"), "--no-prepare", "--format", "json", check=True)
     assert json.loads(result.stdout)["loaded"] > 0
     assert "\n\n" not in "\n" + result.stderr and "\x1b" not in result.stderr, repr(result.stderr)
