@@ -9,6 +9,7 @@ from typing import Any
 from rich.markup import escape
 
 from cadence.cli.console import errors
+from cadence.errors import CadenceError
 
 
 def prepare_scorecard_for(ws: Any, what: str) -> None:
@@ -22,6 +23,6 @@ def prepare_scorecard_for(ws: Any, what: str) -> None:
     try:
         prepare_scorecard(ws)
     except Exception as error:  # the rows are committed: say why, and leave the computing to the first reader
-        message = error.one_line() if hasattr(error, "one_line") else f"{type(error).__name__}: {error}"
+        message = error.one_line() if isinstance(error, CadenceError) else f"{type(error).__name__}: {error}"
         errors.print(f"[yellow]this week's scorecard was not prepared: {escape(message)}; "
                      "`cadence scorecard` computes it[/]")

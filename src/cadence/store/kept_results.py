@@ -32,37 +32,46 @@ log = logging.getLogger("cadence.store.kept_results")
 
 
 class KeptResults:
-    """The results kept in one warehouse (see the module's docstring)."""
+    """The results kept in one warehouse (see the module's docstring): in its table, or on Spark in its files."""
+
+    def __init__(self, warehouse: Warehouse):
+        self._warehouse = warehouse
+        folder = warehouse.kept_folder
+        self._store: KeptTable | KeptFiles = KeptTable(warehouse) if folder is None else KeptFiles(folder)
+
+    @property
+    def kept(self) -> bool:
+        """Whether results can be kept now: an engine that knows its data version, no write under way."""
+        return self._warehouse.versioned and not self._warehouse.in_transaction
+
+    def get(self, key: str) -> str | None:
+        """The body kept under `key`, or None."""
+        return self._store.get(key) if self.kept else None
+
+    def put(self, key: str, kind: str, body: str) -> None:
+        """Keep `body` under `key`; bookkeeping only, so a failure (a process racing us) is logged, not raised."""
+        if self.kept:
+            self._store.put(key, kind, body)
+
+    def forget(self) -> int:
+        """Drop every kept result (the benchmarks time a first session this way); how many there were."""
+        return self._store.forget()
+
+
+class KeptTable:
+    """Results kept as rows of `_cadence_results` (DuckDB, PostgreSQL), created on the first one kept."""
 
     def __init__(self, warehouse: Warehouse):
         self._warehouse = warehouse
         self._ready = False
-        folder = warehouse.kept_folder
-        self._files = None if folder is None else KeptFiles(folder)
-
-    @property
-    def kept(self) -> bool:
-        """Whether results can be kept now: an engine with a data stamp, no write under way."""
-        return self._warehouse.stamps and not self._warehouse.in_transaction
 
     def get(self, key: str) -> str | None:
-        """The body kept under `key`, or None."""
-        if not self.kept:
-            return None
-        if self._files is not None:
-            return self._files.get(key)
         if TABLE not in self._tables():
             return None
         rows = self._warehouse.query(f"SELECT body FROM {TABLE} WHERE result_key = $1", (key,))
         return str(rows[0][0]) if rows else None
 
     def put(self, key: str, kind: str, body: str) -> None:
-        """Keep `body` under `key`; bookkeeping only, so a failure (a process racing us) is logged, not raised."""
-        if not self.kept:
-            return
-        if self._files is not None:
-            self._files.put(key, kind, body)
-            return
         wh = self._warehouse
         try:
             if TABLE not in self._tables():
@@ -79,9 +88,6 @@ class KeptResults:
             log.info("%s not kept (%s: %s)", kind, type(error).__name__, error)
 
     def forget(self) -> int:
-        """Drop every kept result (the benchmarks time a first session this way); how many there were."""
-        if self._files is not None:
-            return self._files.forget()
         if TABLE not in self._warehouse.table_names():
             return 0
         count = self._warehouse.count(TABLE)
@@ -116,18 +122,23 @@ class KeptFiles:
 
     def put(self, key: str, kind: str, body: str) -> None:
         path = self._folder / _slug(kind) / _file_name(key)
+        temporary: str | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".writing-", suffix=".txt")
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(body)
             os.replace(temporary, path)
+            temporary = None
             older = sorted((p for p in path.parent.glob("*.txt") if not p.name.startswith(".")),
                            key=lambda p: p.stat().st_mtime, reverse=True)[KEEP:]
             for old in older:
                 old.unlink(missing_ok=True)
         except OSError as error:
             log.info("%s not kept (%s: %s)", kind, type(error).__name__, error)
+        finally:
+            if temporary is not None:  # written only in part: nothing of it is left behind
+                Path(temporary).unlink(missing_ok=True)
 
     def forget(self) -> int:
         files = [p for p in self._folder.glob("*/*.txt") if not p.name.startswith(".")]

@@ -70,7 +70,7 @@ class Warehouse:
                 self._stamp()
 
     @property
-    def stamps(self) -> bool:
+    def versioned(self) -> bool:
         """Whether this warehouse knows its data version: the engines whose tables Cadence owns (DuckDB and
         PostgreSQL through a stamp; Spark through its catalog), not a company's own warehouse."""
         return isinstance(self._engine, (DuckDBEngine, PostgresEngine)) or self.kept_folder is not None
@@ -99,7 +99,7 @@ class Warehouse:
         how many rows each table holds, so rows another tool adds to or deletes from the file are seen too. On
         PostgreSQL only the stamp: a tool writing there around Cadence is not seen (`cadence scorecard --fresh`).
         On Spark, the segments its catalog lists for the data tables. None on a company's own warehouse."""
-        if not self.stamps:
+        if not self.versioned:
             return None
         engine_version = getattr(self._engine, "data_version", None)
         if engine_version is not None:
