@@ -81,7 +81,7 @@ class Workspace:
         """Build now, for the data as it stands, the tables most figures read (the revenue grid and the deals
         relation in the corporate currency; `store/derived.py`), so the first scorecard, page or delivery after
         an import or a sync starts from them instead of building them. The relations kept; none on an engine
-        that keeps none between sessions (Spark, a company's own warehouse) or for a scoped view.
+        that keeps none between sessions (a company's own warehouse) or for a scoped view.
 
         Never fails the write it follows: a relation that cannot be built now (an exchange rate missing) is
         built, or refused with its reason, when a figure asks for it."""

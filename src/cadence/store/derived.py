@@ -12,10 +12,12 @@ writing to the warehouse, changes a fingerprint and so the key, and the next ses
 to the definition (another reporting currency, another as-of day, a new version of Cadence) changes the SQL and so
 the key too. Nothing has to remember to invalidate anything.
 
-Kept on DuckDB and PostgreSQL, the engines whose tables Cadence owns. Elsewhere (Spark, a company's own
-warehouse) and while a write is under way, `table_for` answers None and the caller builds per session.
-The last KEEP tables per relation stay (two reporting currencies, the data before the latest import); older ones
-are dropped when a new one is built.
+Kept on the engines whose tables Cadence owns: on DuckDB and PostgreSQL as tables of the warehouse; on Spark as
+Parquet folders beside its catalog (`_derived/`), written whole and renamed into place, where a table's
+fingerprint is what the catalog says it is made of (its segments, which every committed write names anew) instead
+of a pass over its rows. On a company's own warehouse and while a write is under way, `table_for` answers None
+and the caller builds per session. The last KEEP tables per relation stay (two reporting currencies, the data
+before the latest import); older ones are dropped when a new one is built.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ class DerivedTables:
     @property
     def kept(self) -> bool:
         """Whether this warehouse keeps derived tables between sessions."""
+        if self._warehouse.derived_files is not None:
+            return True
         return self._warehouse.ibis.name in ENGINES  # the engine itself (Spark speaks DuckDB's SQL to us)
 
     def forget(self) -> None:
@@ -88,6 +92,10 @@ class DerivedTables:
 
     def fingerprint(self, name: str) -> str:
         if name not in self._fingerprints:
+            version = self._warehouse.table_version(name)  # Spark: read from its catalog, no job
+            if version is not None:
+                self._fingerprints[name] = version
+                return version
             row = fingerprint_expr(self._warehouse.table(name)).to_pandas().iloc[0]
             self._fingerprints[name] = ":".join("" if pd.isna(v) else str(int(v)) for v in row)
         return self._fingerprints[name]
@@ -108,6 +116,8 @@ class DerivedTables:
         if not self.kept or self._warehouse.in_transaction:  # a table built now could be rolled back with it
             return None
         name = f"{PREFIX}{re.sub('[^a-z0-9_]', '_', relation.lower())}_{self.key(expr)}"
+        if self._warehouse.derived_files is not None:
+            return self._kept_file(relation, name, expr)
         backend = self._warehouse.ibis
         existing = self._warehouse.table_names()
         if name not in existing:
@@ -119,6 +129,19 @@ class DerivedTables:
                 # another process built the same version at the same moment: its table is this one
             with contextlib.suppress(Exception):  # bookkeeping: a process racing us may have noted it first
                 self._catalogue(relation, name, existing)
+        return backend.table(name)
+
+    def _kept_file(self, relation: str, name: str, expr: Any) -> Any:
+        """On Spark: the Parquet folder `name`, written now if this version of the data has none, read as a view."""
+        engine: Any = self._warehouse.derived_files
+        backend = self._warehouse.ibis
+        if name not in engine.derived_names():
+            engine.keep_derived(name, expr)
+            stem = name.rsplit("_", 1)[0]  # the relation's name, without the key
+            older = [n for n in engine.derived_names() if n.rsplit("_", 1)[0] == stem and n != name]
+            for old in older[:max(0, len(older) - (KEEP - 1))]:
+                engine.drop_derived(old)
+        engine.show_derived(name)
         return backend.table(name)
 
     def _catalogue(self, relation: str, name: str, existing: set[str]) -> None:
@@ -138,6 +161,13 @@ class DerivedTables:
     def drop_all(self) -> int:
         """Drop every kept table, as if no session had built one since the last import (the benchmarks time the
         first session after an import this way); how many were dropped."""
+        engine = self._warehouse.derived_files
+        if engine is not None:
+            files = engine.derived_names()
+            for name in files:
+                engine.drop_derived(name)
+            self.forget()
+            return len(files)
         names = sorted(n for n in self._warehouse.table_names() if n.startswith(PREFIX))
         for name in names:
             self._warehouse.execute(f'DROP TABLE IF EXISTS "{name}"')

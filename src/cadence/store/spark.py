@@ -39,6 +39,7 @@ from cadence.schema.tables import Table
 
 CATALOG = "catalog.json"
 KEPT = "_kept"  # beside the catalog: results kept per version of the data (`store/kept_results.py`)
+DERIVED = "_derived"  # beside the catalog: tables derived per version of the data (`store/derived.py`)
 FOLDER = "spark-warehouse"  # beside cadence.yml, for `spark://local`
 COMPACT_AFTER = 8  # a table with more segments is written again as one on its next commit
 SPARK_TYPES = {"VARCHAR": "STRING", "TEXT": "STRING", "BIGINT": "BIGINT", "INTEGER": "BIGINT", "INT": "BIGINT",
@@ -346,6 +347,57 @@ class SparkEngine:
     def kept_folder(self) -> Path:
         """Where results kept per version of the data are written: beside the catalog, as files."""
         return self.data / KEPT
+
+    # -- derived tables, kept per version of the data (`store/derived.py`) ------------------------------------------
+    @property
+    def derived_folder(self) -> Path:
+        return self.data / DERIVED
+
+    def derived_names(self) -> list[str]:
+        """The derived tables kept, oldest first."""
+        folder = self.derived_folder
+        if not folder.is_dir():
+            return []
+        kept = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        return [p.name for p in sorted(kept, key=lambda p: (p.stat().st_mtime, p.name))]
+
+    def keep_derived(self, name: str, expr: Any) -> None:
+        """The rows of the Ibis expression `expr` written once as the Parquet folder `name`, whole or not at all:
+        into a hidden folder, then renamed into place (a process racing us to the same version keeps its own)."""
+        final = self.derived_folder / name
+        if final.is_dir():
+            return
+        self.derived_folder.mkdir(parents=True, exist_ok=True)
+        partial = self.derived_folder / f".{name}-{uuid.uuid4().hex}"
+        try:
+            backend = self.ibis()
+            with quiet():
+                backend._run_pre_execute_hooks(expr)  # its in-memory tables shown to the session
+                self.session.sql(backend.compile(expr)).write.mode("error").parquet(str(partial))
+            os.replace(partial, final)
+        except OSError:
+            if not final.is_dir():
+                raise
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+
+    def show_derived(self, name: str) -> None:
+        """The kept table `name` as the view `name`, cached in Spark's memory once first read."""
+        before = self._views.pop(name, None)
+        if before is not None:
+            before.unpersist()
+        with quiet():
+            frame = self.session.read.parquet(str(self.derived_folder / name)).cache()
+            frame.createOrReplaceTempView(name)
+        self._views[name] = frame
+
+    def drop_derived(self, name: str) -> None:
+        before = self._views.pop(name, None)
+        if before is not None:
+            before.unpersist()
+        with contextlib.suppress(Exception):
+            self.session.catalog.dropTempView(name)
+        shutil.rmtree(self.derived_folder / name, ignore_errors=True)
 
     def column_names(self, table: str) -> list[str]:
         self._refresh()

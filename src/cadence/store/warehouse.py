@@ -82,6 +82,17 @@ class Warehouse:
         folder = getattr(self._engine, "kept_folder", None)
         return folder if isinstance(folder, Path) else None
 
+    def table_version(self, name: str) -> str | None:
+        """What the engine's catalog says table `name` is made of (Spark: its columns and segments, which every
+        committed write changes); None on an engine whose rows must be read to tell."""
+        version = getattr(self._engine, "data_version", None)
+        return None if version is None else str(version(frozenset({name})))
+
+    @property
+    def derived_files(self) -> Any | None:
+        """On Spark, the engine that keeps derived tables as Parquet folders beside its catalog; None elsewhere."""
+        return self._engine if hasattr(self._engine, "keep_derived") else None
+
     def _stamp(self) -> None:
         """A new data stamp (a random value: any write makes one no earlier stamp equals). Spark needs none:
         its catalog names new segments on every write (`SparkEngine.data_version`)."""
