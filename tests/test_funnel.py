@@ -203,6 +203,23 @@ def test_segments_add_up_to_the_whole_on_the_demo(demo_workspace: Workspace) -> 
 
 
 # -- bad input -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("by", ["segment", "owner_id"])
+def test_the_engine_s_win_rates_are_the_funnel_s_on_the_demo(demo_workspace: Workspace, by: str) -> None:
+    """The roadmap's stage win rates are counted by the engine (only counts come back); the funnel works the same
+    rules out in memory from the cohort's history rows. Both, cut by segment and by owner, seen as of a day in the
+    past, must give every (group, stage) the same win rate and the same number of deals that reached it."""
+    as_of = date(2025, 10, 1)
+    start = date(2023, 10, 1)
+    rates = win_rates_from_stage(demo_workspace, by=by, start=start, end=as_of, as_of=as_of)
+    cut = funnel(demo_workspace, by=by, start=start, end=as_of, as_of=as_of)
+    from_funnel = {(str(row.group), row.stage): (row.win_rate, row.reached) for row in cut.stages
+                   if row.win_rate is not None and row.group is not None}
+    assert len(rates) >= 10
+    assert rates.keys() == from_funnel.keys()
+    for key, (rate, reached) in from_funnel.items():
+        assert rates[key] == (pytest.approx(rate), reached), key
+
+
 def test_a_workspace_without_history_is_told_what_the_funnel_needs(workspace: Workspace, tmp_path: Path) -> None:
     with pytest.raises(MissingDataError, match="funnel needs opportunity_history"):
         funnel(workspace)

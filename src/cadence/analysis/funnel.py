@@ -140,15 +140,47 @@ def win_rates_from_stage(tables: TableSource, *, by: str, start: date | None = N
         raise UnknownNameError("funnel dimension", by, DEAL_DIMS)
     chosen, _ = _pick_pipeline(tables, None)
     steps, step_of, lost = _steps(tables, chosen)
-    cohort, _, members = _cohort(tables, chosen, start, end, as_of, by, amounts=False)
-    per_deal = _per_deal(cohort, _history(tables, members, as_of), step_of, lost)
+    cohort = _cohort_relation(tables, chosen, start, end, as_of)
+    members = cohort.select("opportunity_id", group=cohort[by].cast("string"))
+    outcomes = _outcomes(tables, members, as_of, step_of, lost)
     rates: dict[tuple[str, str], tuple[float, int]] = {}
-    for group, part in per_deal.dropna(subset=["group"]).groupby("group"):
+    for group, part in outcomes.dropna(subset=["group"]).groupby("group"):
         for k, name in enumerate(steps, start=1):
-            closed_here = _closed_from(part, k)
-            if len(closed_here):
-                rates[(str(group), name)] = (float(closed_here["won"].mean()), int((part["reached"] >= k).sum()))
+            at_k = part[part["reached"] >= k]
+            closed_here = at_k[at_k["closed"]]
+            if closed_here["deals"].sum():
+                won = closed_here.loc[closed_here["won"], "deals"].sum()
+                rates[(str(group), name)] = (float(won / closed_here["deals"].sum()), int(at_k["deals"].sum()))
     return rates
+
+
+def _outcomes(tables: TableSource, members: Any, as_of: date | None, step_of: dict[str, int],
+              lost: set[str]) -> pd.DataFrame:
+    """How many deals of each group reached each step and how they stand (won, closed), counted by the engine by
+    `_per_deal`'s rules: only the counts are read, not the history. A deal counts when its history (before
+    `as_of`) shows a step or a lost stage; it reached its furthest step (the first when it shows none); its
+    latest such row, a step before a lost stage at the same moment, says whether it is won, lost or open."""
+    known = sorted(set(step_of) | lost)
+    facts = ibis.memtable(pd.DataFrame({
+        "stage": known, "step": pd.array([step_of.get(s) for s in known], dtype="Int64"),
+        "is_lost": [s in lost for s in known]}))
+    history = tables.table("opportunity_history")
+    if as_of is not None:
+        history = history.filter(history.changed_at < ibis.timestamp(pd.Timestamp(as_of)))
+    rows = history.semi_join(members, "opportunity_id").select("opportunity_id", "changed_at", "stage") \
+        .inner_join(facts, "stage")
+    order = [rows.changed_at.desc(nulls_first=False), rows.step.fill_null(0).desc()]
+    rows = rows.mutate(reached=rows.step.max().over(group_by="opportunity_id"),
+                       latest=ibis.row_number().over(group_by="opportunity_id", order_by=order))
+    last_step = max(step_of.values(), default=0)
+    latest = rows.filter(rows.latest == 0)
+    won = ((latest.step == last_step) & ~latest.is_lost).fill_null(False)
+    per_deal = latest.select("opportunity_id", reached=ibis.greatest(latest.reached.fill_null(1), 1), won=won,
+                             closed=won | latest.is_lost).inner_join(members, "opportunity_id")
+    counts = per_deal.group_by("group", "reached", "won", "closed").aggregate(deals=per_deal.count()).to_pandas()
+    counts["won"] = counts["won"].astype(bool)
+    counts["closed"] = counts["closed"].astype(bool)
+    return counts
 
 
 # -- inputs ---------------------------------------------------------------------------------------------
@@ -190,21 +222,28 @@ def _present(tables: TableSource, pipeline: str) -> set[str]:
 
 
 def _cohort(tables: TableSource, pipeline: str, start: date | None, end: date | None, as_of: date | None,
-            by: str | None, *, amounts: bool = True) -> tuple[pd.DataFrame, str | None, Any]:
+            by: str | None) -> tuple[pd.DataFrame, str | None, Any]:
     """The cohort's deals with their amounts in one currency, why there are none (a missing rate), and the
     cohort as a relation (its ids), for the engine to select their history."""
+    table = _cohort_relation(tables, pipeline, start, end, as_of)
+    missing = missing_rates(table, tables)
+    columns = {"opportunity_id": table.opportunity_id,
+               "amount": table.amount_value if missing is None else ibis.null("float64"),
+               "group": table[by].cast("string") if by else ibis.null().cast("string")}
+    note = None if missing is None else f"stage velocity left out: {missing.message}"
+    return table.select(**columns).to_pandas(), note, table.select("opportunity_id")
+
+
+def _cohort_relation(tables: TableSource, pipeline: str, start: date | None, end: date | None,
+                     as_of: date | None) -> Any:
+    """The pipeline's deals created in [start, end) and before `as_of`, as a relation of the engine."""
     table = deals(tables)
     table = table.filter(table.pipeline == pipeline)
     for bound, keep in ((start, lambda t, v: t.created_at >= v), (end, lambda t, v: t.created_at < v),
                         (as_of, lambda t, v: t.created_at < v)):
         if bound is not None:
             table = table.filter(keep(table, ibis.timestamp(pd.Timestamp(bound))))
-    missing = missing_rates(table, tables) if amounts else None
-    columns = {"opportunity_id": table.opportunity_id,
-               "amount": table.amount_value if missing is None and amounts else ibis.null("float64"),
-               "group": table[by].cast("string") if by else ibis.null().cast("string")}
-    note = None if missing is None else f"stage velocity left out: {missing.message}"
-    return table.select(**columns).to_pandas(), note, table.select("opportunity_id")
+    return table
 
 
 def _history(tables: TableSource, members: Any, as_of: date | None) -> pd.DataFrame:
