@@ -420,20 +420,24 @@ def test_stale_data_notice_first_or_skipped(company: Company, smtp: tuple[Inbox,
     inbox, port = smtp
     ws = company.ws
     newest = pd.Timestamp(_sql(ws, "SELECT max(imported_at) FROM imports")[0][0]).date()
-    limit = max((NOW.date() - newest).days - 1, 0)  # the newest import is one day past the limit on NOW
+    # the Monday 8:05 in Mexico City a week after the first Monday following the newest import (whenever the
+    # suite runs), and a limit the newest import is one day past on it
+    monday = newest + timedelta(days=7 + (-newest.weekday()) % 7)
+    now = datetime(monday.year, monday.month, monday.day, 14, 5, tzinfo=UTC)
+    limit = (now.date() - newest).days - 1
     configure(ws, port, stale_after_days=limit, schedules=[
         {"name": "stale-notice", "cron": "0 8 * * MON", "timezone": "America/Mexico_City", "recipients": ["cro"],
          "channels": ["email"]},
         {"name": "stale-skip", "cron": "0 8 * * MON", "timezone": "America/Mexico_City", "recipients": ["cro"],
          "channels": ["email"], "when_stale": "skip"}])
     transports, _ = fast(ws)
-    results = {r["schedule"]: r for r in deliver_due(ws, now=NOW, transports=transports)}
+    results = {r["schedule"]: r for r in deliver_due(ws, now=now, transports=transports)}
     assert results["stale-notice"]["status"] == "sent"
     assert results["stale-skip"]["status"] == "skipped"
-    assert f"{(NOW.date() - newest).days} days" in results["stale-skip"]["error"]
+    assert f"{(now.date() - newest).days} days" in results["stale-skip"]["error"]
     (mail,) = inbox.to("cro@acme.test")
     first_line = text_part(mail).splitlines()[0]
-    assert newest.isoformat() in first_line and f"{(NOW.date() - newest).days} days" in first_line
+    assert newest.isoformat() in first_line and f"{(now.date() - newest).days} days" in first_line
     assert _sql(ws, "SELECT status FROM deliveries WHERE schedule = 'stale-skip'") == [("skipped",)]
 
 
