@@ -115,7 +115,7 @@ def funnel(tables: TableSource, *, pipeline: str | None = None, start: date | No
     steps, step_of, lost = _steps(tables, chosen)
     cohort, velocity_note, members = _cohort(tables, chosen, start, end, as_of, by)
     history = _history(tables, members, as_of)
-    per_deal = _per_deal(cohort, history, step_of, lost)
+    per_deal = _per_deal(cohort, _deal_outcomes(tables, members, as_of, step_of, lost).to_pandas())
     entries = _entries(history, step_of)
     stays = _time_in_steps(history, step_of)
     groups = [None] if by is None else sorted(per_deal["group"].dropna().unique().tolist(), key=str)
@@ -142,24 +142,25 @@ def win_rates_from_stage(tables: TableSource, *, by: str, start: date | None = N
     steps, step_of, lost = _steps(tables, chosen)
     cohort = _cohort_relation(tables, chosen, start, end, as_of)
     members = cohort.select("opportunity_id", group=cohort[by].cast("string"))
-    outcomes = _outcomes(tables, members, as_of, step_of, lost)
+    per_deal = _deal_outcomes(tables, members, as_of, step_of, lost).inner_join(members, "opportunity_id")
+    outcomes = per_deal.group_by("group", "reached", "won", "closed").aggregate(deals=per_deal.count()).to_pandas()
     rates: dict[tuple[str, str], tuple[float, int]] = {}
     for group, part in outcomes.dropna(subset=["group"]).groupby("group"):
         for k, name in enumerate(steps, start=1):
             at_k = part[part["reached"] >= k]
-            closed_here = at_k[at_k["closed"]]
+            closed_here = at_k[at_k["closed"].astype(bool)]
             if closed_here["deals"].sum():
-                won = closed_here.loc[closed_here["won"], "deals"].sum()
+                won = closed_here.loc[closed_here["won"].astype(bool), "deals"].sum()
                 rates[(str(group), name)] = (float(won / closed_here["deals"].sum()), int(at_k["deals"].sum()))
     return rates
 
 
-def _outcomes(tables: TableSource, members: Any, as_of: date | None, step_of: dict[str, int],
-              lost: set[str]) -> pd.DataFrame:
-    """How many deals of each group reached each step and how they stand (won, closed), counted by the engine by
-    `_per_deal`'s rules: only the counts are read, not the history. A deal counts when its history (before
-    `as_of`) shows a step or a lost stage; it reached its furthest step (the first when it shows none); its
-    latest such row, a step before a lost stage at the same moment, says whether it is won, lost or open."""
+def _deal_outcomes(tables: TableSource, members: Any, as_of: date | None, step_of: dict[str, int],
+                   lost: set[str]) -> Any:
+    """Per deal of `members` whose history (before `as_of`) shows a step or a lost stage, worked out by the engine:
+    the furthest step it reached (the first when it shows none), whether it is won and whether closed, and the step
+    it sits in now (0 when closed). Its latest such row, a step before a lost stage at the same moment, says how it
+    stands. One relation for the funnel (read per deal) and the stage win rates (counted in the engine)."""
     known = sorted(set(step_of) | lost)
     facts = ibis.memtable(pd.DataFrame({
         "stage": known, "step": pd.array([step_of.get(s) for s in known], dtype="Int64"),
@@ -175,12 +176,9 @@ def _outcomes(tables: TableSource, members: Any, as_of: date | None, step_of: di
     last_step = max(step_of.values(), default=0)
     latest = rows.filter(rows.latest == 0)
     won = ((latest.step == last_step) & ~latest.is_lost).fill_null(False)
-    per_deal = latest.select("opportunity_id", reached=ibis.greatest(latest.reached.fill_null(1), 1), won=won,
-                             closed=won | latest.is_lost).inner_join(members, "opportunity_id")
-    counts = per_deal.group_by("group", "reached", "won", "closed").aggregate(deals=per_deal.count()).to_pandas()
-    counts["won"] = counts["won"].astype(bool)
-    counts["closed"] = counts["closed"].astype(bool)
-    return counts
+    closed = won | latest.is_lost
+    return latest.select("opportunity_id", reached=ibis.greatest(latest.reached.fill_null(1), 1), won=won,
+                         closed=closed, current=ibis.ifelse(closed, 0, latest.step.fill_null(0)))
 
 
 # -- inputs ---------------------------------------------------------------------------------------------
@@ -256,20 +254,14 @@ def _history(tables: TableSource, members: Any, as_of: date | None) -> pd.DataFr
     return frame
 
 
-def _per_deal(cohort: pd.DataFrame, history: pd.DataFrame, step_of: dict[str, int], lost: set[str]) -> pd.DataFrame:
-    """One row per deal with history: group, amount, furthest step reached, current step, closed, won."""
-    known = history[history["stage"].isin(set(step_of) | lost)].copy()
-    known["step"] = known["stage"].map(step_of)
-    known["lost"] = known["stage"].isin(lost)
-    last_step = max(step_of.values(), default=0)
-    ordered = known.sort_values(["opportunity_id", "changed_at", "step"], kind="stable", na_position="first")
-    latest = ordered.groupby("opportunity_id").tail(1).set_index("opportunity_id")
-    reached = known.groupby("opportunity_id")["step"].max().fillna(1).clip(lower=1)
-    out = cohort.set_index("opportunity_id").loc[latest.index]
-    out["reached"] = reached.reindex(out.index).fillna(1).astype(int)
-    out["won"] = (latest["step"] == last_step).to_numpy() & ~latest["lost"].to_numpy()
-    out["closed"] = out["won"].to_numpy() | latest["lost"].to_numpy()
-    out["current"] = np.where(out["closed"], 0, latest["step"].fillna(0).to_numpy()).astype(int)
+def _per_deal(cohort: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """One row per deal with history: group, amount, and the engine's reached, current, closed and won."""
+    outcomes = outcomes.set_index("opportunity_id").sort_index()
+    out = cohort.set_index("opportunity_id").loc[outcomes.index]
+    out["reached"] = outcomes["reached"].astype(int).to_numpy()
+    out["won"] = outcomes["won"].astype(bool).to_numpy()
+    out["closed"] = outcomes["closed"].astype(bool).to_numpy()
+    out["current"] = outcomes["current"].astype(int).to_numpy()
     return out
 
 
