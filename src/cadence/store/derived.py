@@ -26,7 +26,7 @@ import contextlib
 import hashlib
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import ibis
 import ibis.expr.operations as ops
@@ -78,13 +78,24 @@ class DerivedTables:
     def __init__(self, warehouse: Warehouse):
         self._warehouse = warehouse
         self._fingerprints: dict[str, str] = {}
+        self._chosen: InWarehouse | AsFiles | None = None
+
+    @property
+    def _store(self) -> InWarehouse | AsFiles | None:
+        """Where this warehouse keeps them: Parquet folders on Spark, its own tables on DuckDB and PostgreSQL,
+        nowhere on a company's own warehouse (chosen on first use: asking the engine's name connects to it)."""
+        if self._chosen is None:
+            files: FileKeeper | None = self._warehouse.derived_files
+            if files is not None:
+                self._chosen = AsFiles(self._warehouse, files)
+            elif self._warehouse.ibis.name in ENGINES:
+                self._chosen = InWarehouse(self._warehouse)
+        return self._chosen
 
     @property
     def kept(self) -> bool:
         """Whether this warehouse keeps derived tables between sessions."""
-        if self._warehouse.derived_files is not None:
-            return True
-        return self._warehouse.ibis.name in ENGINES  # the engine itself (Spark speaks DuckDB's SQL to us)
+        return self._store is not None
 
     def forget(self) -> None:
         """After a write: the tables' fingerprints are measured again."""
@@ -93,11 +104,10 @@ class DerivedTables:
     def fingerprint(self, name: str) -> str:
         if name not in self._fingerprints:
             version = self._warehouse.table_version(name)  # Spark: read from its catalog, no job
-            if version is not None:
-                self._fingerprints[name] = version
-                return version
-            row = fingerprint_expr(self._warehouse.table(name)).to_pandas().iloc[0]
-            self._fingerprints[name] = ":".join("" if pd.isna(v) else str(int(v)) for v in row)
+            if version is None:
+                row = fingerprint_expr(self._warehouse.table(name)).to_pandas().iloc[0]
+                version = ":".join("" if pd.isna(v) else str(int(v)) for v in row)
+            self._fingerprints[name] = version
         return self._fingerprints[name]
 
     def key(self, expr: Any) -> str:
@@ -113,36 +123,52 @@ class DerivedTables:
     def table_for(self, relation: str, expr: Any) -> Any | None:
         """The stored table holding `expr`, built now if this version of the data has none; None when this
         warehouse keeps none (the caller builds its own copy for the session)."""
-        if not self.kept or self._warehouse.in_transaction:  # a table built now could be rolled back with it
+        store = self._store
+        if store is None or self._warehouse.in_transaction:  # a table built now could be rolled back with it
             return None
         name = f"{PREFIX}{re.sub('[^a-z0-9_]', '_', relation.lower())}_{self.key(expr)}"
-        if self._warehouse.derived_files is not None:
-            return self._kept_file(relation, name, expr)
-        backend = self._warehouse.ibis
-        existing = self._warehouse.table_names()
-        if name not in existing:
-            try:
-                backend.create_table(name, expr, overwrite=True)
-            except Exception:
-                if name not in self._warehouse.table_names():
-                    raise
-                # another process built the same version at the same moment: its table is this one
-            with contextlib.suppress(Exception):  # bookkeeping: a process racing us may have noted it first
-                self._catalogue(relation, name, existing)
-        return backend.table(name)
+        store.build_once(relation, name, expr)
+        return store.read(name)
 
-    def _kept_file(self, relation: str, name: str, expr: Any) -> Any:
-        """On Spark: the Parquet folder `name`, written now if this version of the data has none, read as a view."""
-        engine: Any = self._warehouse.derived_files
-        backend = self._warehouse.ibis
-        if name not in engine.derived_names():
-            engine.keep_derived(name, expr)
-            stem = name.rsplit("_", 1)[0]  # the relation's name, without the key
-            older = [n for n in engine.derived_names() if n.rsplit("_", 1)[0] == stem and n != name]
-            for old in older[:max(0, len(older) - (KEEP - 1))]:
-                engine.drop_derived(old)
-        engine.show_derived(name)
-        return backend.table(name)
+    def drop_all(self) -> int:
+        """Drop every kept table, as if no session had built one since the last import (the benchmarks time the
+        first session after an import this way); how many were dropped."""
+        store = self._store
+        dropped = 0 if store is None else store.drop_all()
+        self.forget()
+        return dropped
+
+
+class FileKeeper(Protocol):
+    """What an engine keeping derived tables as files beside its catalog offers (`SparkEngine`)."""
+
+    def derived_names(self) -> list[str]: ...
+    def keep_derived(self, name: str, expr: Any) -> None: ...
+    def show_derived(self, name: str) -> None: ...
+    def drop_derived(self, name: str) -> None: ...
+
+
+class InWarehouse:
+    """Derived tables as tables of the warehouse, listed in CATALOG (DuckDB, PostgreSQL)."""
+
+    def __init__(self, warehouse: Warehouse):
+        self._warehouse = warehouse
+
+    def build_once(self, relation: str, name: str, expr: Any) -> None:
+        existing = self._warehouse.table_names()
+        if name in existing:
+            return
+        try:
+            self._warehouse.ibis.create_table(name, expr, overwrite=True)
+        except Exception:
+            if name not in self._warehouse.table_names():
+                raise
+            # another process built the same version at the same moment: its table is this one
+        with contextlib.suppress(Exception):  # bookkeeping: a process racing us may have noted it first
+            self._catalogue(relation, name, existing)
+
+    def read(self, name: str) -> Any:
+        return self._warehouse.ibis.table(name)
 
     def _catalogue(self, relation: str, name: str, existing: set[str]) -> None:
         """Note `name` as built now, and drop all but the newest KEEP of `relation`'s tables."""
@@ -159,19 +185,36 @@ class DerivedTables:
             wh.execute(f"DELETE FROM {CATALOG} WHERE table_name = $1", (old,))
 
     def drop_all(self) -> int:
-        """Drop every kept table, as if no session had built one since the last import (the benchmarks time the
-        first session after an import this way); how many were dropped."""
-        engine = self._warehouse.derived_files
-        if engine is not None:
-            files = engine.derived_names()
-            for name in files:
-                engine.drop_derived(name)
-            self.forget()
-            return len(files)
         names = sorted(n for n in self._warehouse.table_names() if n.startswith(PREFIX))
         for name in names:
             self._warehouse.execute(f'DROP TABLE IF EXISTS "{name}"')
         if CATALOG in self._warehouse.table_names():
             self._warehouse.execute(f"DELETE FROM {CATALOG}")
-        self.forget()
+        return len(names)
+
+
+class AsFiles:
+    """Derived tables as Parquet folders beside Spark's catalog, each shown to the session as a view."""
+
+    def __init__(self, warehouse: Warehouse, files: FileKeeper):
+        self._warehouse = warehouse
+        self._files = files
+
+    def build_once(self, relation: str, name: str, expr: Any) -> None:
+        if name in self._files.derived_names():
+            return
+        self._files.keep_derived(name, expr)
+        stem = name.rsplit("_", 1)[0]  # the relation's name, without the key
+        older = [n for n in self._files.derived_names() if n.rsplit("_", 1)[0] == stem and n != name]
+        for old in older[:max(0, len(older) - (KEEP - 1))]:
+            self._files.drop_derived(old)
+
+    def read(self, name: str) -> Any:
+        self._files.show_derived(name)
+        return self._warehouse.ibis.table(name)
+
+    def drop_all(self) -> int:
+        names = self._files.derived_names()
+        for name in names:
+            self._files.drop_derived(name)
         return len(names)
