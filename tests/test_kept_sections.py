@@ -171,7 +171,7 @@ def test_a_scoped_reader_computes_and_keeps_nothing(demo_copy: Path, computed: l
         assert kept_rows(ws) == rows  # and nothing of this view kept for anyone
 
 
-@pytest.mark.parametrize("flavour", ["commit", "rollback", "sign-in", "reopen"])
+@pytest.mark.parametrize("flavour", ["commit", "rollback", "sign-in", "reopen", "rewritten", "emptied"])
 def test_the_data_version_changes_with_every_committed_write_and_only_then(any_workspace: Workspace,
                                                                         flavour: str) -> None:
     ws = any_workspace
@@ -189,6 +189,23 @@ def test_the_data_version_changes_with_every_committed_write_and_only_then(any_w
             raise RuntimeError("the import failed")
         assert wh.data_version() == before
         assert wh.query("SELECT name FROM accounts")[0][0] == "First"
+    elif flavour == "rewritten":  # the same rows imported again: deleted and written back as they were, and logged
+        with wh.transaction():
+            wh.execute("DELETE FROM accounts WHERE account_id = 'A-1'")
+            wh.execute("INSERT INTO accounts (account_id, name) VALUES ('A-1', 'First')")
+            wh.execute("INSERT INTO imports (import_key, format, path, read, loaded, quarantined, imported_at) "
+                       "VALUES ('csv:accounts.csv', 'csv', 'accounts.csv', 1, 1, 0, TIMESTAMP '2026-12-07 08:00:00')")
+        assert wh.data_version() == before
+        with wh.transaction():  # one cell of one row made NULL: same row count, other rows
+            wh.execute("DELETE FROM accounts WHERE account_id = 'A-1'")
+            wh.execute("INSERT INTO accounts (account_id, name) VALUES ('A-1', NULL)")
+        assert wh.data_version() != before
+    elif flavour == "emptied":  # every row deleted then a different one added: the row count alone cannot tell
+        with wh.transaction():
+            wh.execute("DELETE FROM accounts")
+            wh.execute("INSERT INTO accounts (account_id, name) VALUES ('A-2', 'First')")
+        assert wh.data_version() != before
+        assert wh.query("SELECT account_id FROM accounts") == [("A-2",)]
     elif flavour == "sign-in":
         from cadence.accounts.sessions import start_session
         from cadence.accounts.users import add_user
@@ -257,11 +274,14 @@ def test_an_import_prepares_this_weeks_scorecard_for_its_first_reader(tmp_path: 
     root = init_workspace(tmp_path / "company")
     configure(root)
 
+    dropped: list[str] = []  # the sections the last ingest computed
+
     def ingest(version: int, *flags: str) -> None:
         export = write_company(tmp_path / f"export-{version}", version=version)
         result = CliRunner().invoke(app, ["-w", str(root), "ingest", str(export), "--from", "csv", "--mapping",
                                           str(export / "export.mapping.yml"), "--format", "json", *flags])
         assert result.exit_code == 0, result.output
+        dropped[:] = computed
         computed.clear()
 
     def first_reader() -> Any:
@@ -273,6 +293,14 @@ def test_an_import_prepares_this_weeks_scorecard_for_its_first_reader(tmp_path: 
     assert computed == []  # every section read back
     with cadence.open(root) as reader:
         assert card.as_dict() == build_scorecard(reader, fresh=True).as_dict()
+        logged = reader.warehouse.query("SELECT max(imported_at) FROM imports")[0][0]
+    computed.clear()
+    ingest(1)  # the same export again (a nightly drop of an unchanged file): the rows are rewritten as they were
+    assert dropped == []  # so the data keeps its version and the ingest computed nothing: it read the week back
+    assert first_reader().as_dict() == card.as_dict()
+    assert computed == []
+    with cadence.open(root) as reader:  # the import itself is still logged
+        assert reader.warehouse.query("SELECT max(imported_at) FROM imports")[0][0] > logged
     ingest(2, "--no-prepare")  # every amount tripled and a deal added
     later = first_reader()
     assert set(computed) == few

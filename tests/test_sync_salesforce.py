@@ -416,3 +416,18 @@ def test_a_sync_prepares_this_weeks_scorecard_for_its_first_reader(ws: Workspace
             read_back = build_scorecard(reader)
     with cadence.open(ws.root) as reader:
         assert read_back.as_dict() == build_scorecard(reader, fresh=True).as_dict()
+        version = reader.warehouse.data_version()
+
+    # the next scheduled sync finds nothing new: it reads the records at its cursor again and writes them as they
+    # were, so the data keeps its version and nothing is computed again, by the sync or by its first reader
+    with monkeypatch.context() as patched:
+        for provider in SECTIONS:
+            patched.setattr(type(provider), "build", computed_again)
+        again = CliRunner().invoke(app, ["sync", "salesforce", "--format", "json"])
+        assert again.exit_code == 0, again.output
+        with cadence.open(ws.root) as reader:
+            assert reader.warehouse.data_version() == version
+            assert build_scorecard(reader).as_dict() == read_back.as_dict()
+            latest, first = sync_log(reader, "salesforce")  # both syncs logged, newest first
+            assert latest["status"] == "succeeded" and not latest["full"]
+            assert latest["loaded"] > 0  # the records at the cursor, read and written again

@@ -4,9 +4,11 @@ Reads go through Ibis (`table()`), so the metrics and analyses above never see t
 Writes (imports, the demo) go through `transaction()`, one database transaction each, so a
 failed import leaves the warehouse exactly as it was. Statements take `$1`, `$2`, … parameters.
 
-Every write to the company's data (an import, a sync, a hand entry, a statement run here) changes the warehouse's
-**data stamp** when it commits (`data_version`): what results kept between sessions are named by
-(`store/kept_results.py`), so nothing computed before a write is served after it.
+Every write that changes the company's data (an import, a sync, a hand entry, a statement run here) changes the
+warehouse's **data stamp** when it commits (`data_version`): what results kept between sessions are named by
+(`store/kept_results.py`), so nothing computed before a write is served after it. A transaction that leaves every
+table it wrote as it found it (the same export imported again, a sync that found nothing new) keeps the stamp, so
+what was computed for those rows is still served.
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ META = "cadence_meta"  # schema version, and the data stamp under STAMP_KEY
 STAMP_KEY = "data_written"
 WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z_][A-Za-z0-9_]*)', re.IGNORECASE)
 # Tables no figure or analysis reads (who signs in, their sessions, the audit log, what was sent, the weekly
-# snapshots and their comments, the log of syncs): writing them leaves the data stamp as it is, so signing in or
-# taking the week's snapshot does not make every kept result stale. `tests/test_kept_sections.py` checks that no
-# metric, analysis or report module names one.
-UNSTAMPED = frozenset({"users", "sessions", "audit_log", "deliveries", "snapshots", "comments", "sync_runs", META})
+# snapshots and their comments, the logs of imports and syncs): writing them leaves the data stamp as it is, so
+# signing in, taking the week's snapshot or importing rows already there does not make every kept result stale.
+# `tests/test_kept_sections.py` checks that no metric, analysis or report module names one.
+UNSTAMPED = frozenset({"users", "sessions", "audit_log", "deliveries", "snapshots", "comments", "imports",
+                       "sync_runs", META})
 DATA_TABLES = frozenset(t.name for t in TABLES + SYSTEM_TABLES) - UNSTAMPED  # what `data_version` counts
 
 
@@ -45,6 +48,7 @@ class Warehouse:
         self.location = location
         self._in_transaction = False
         self._wrote_data = False  # a write in the open transaction: the stamp changes as it commits
+        self._found: dict[str, tuple[Any, ...]] = {}  # each table the open transaction writes, as it was before
         self._has_meta = False
 
     @property
@@ -61,13 +65,43 @@ class Warehouse:
         return self._engine.ibis().table(name)
 
     def execute(self, sql: str, params: tuple[Any, ...] | None = None) -> None:
-        self._engine.execute(sql, params)
         written = WRITE.match(sql)
-        if written and not written.group(1).startswith("_") and written.group(1).lower() not in UNSTAMPED:
+        table = written.group(1) if written else None
+        if table is not None and (table.startswith("_") or table.lower() in UNSTAMPED):
+            table = None
+        if table is not None and self._in_transaction and table not in self._found and self._stamped:
+            self._found[table] = self._fingerprint(table)  # before its first write: did the transaction change it?
+        self._engine.execute(sql, params)
+        if table is not None:
             if self._in_transaction:
                 self._wrote_data = True
             else:
                 self._stamp()
+
+    @property
+    def _stamped(self) -> bool:
+        """Whether Cadence writes a data stamp here (DuckDB, PostgreSQL); Spark's catalog versions itself."""
+        return isinstance(self._engine, (DuckDBEngine, PostgresEngine))
+
+    def _fingerprint(self, table: str) -> tuple[Any, ...]:
+        """`table`'s row count, and an XOR and a sum of a hash of each whole row (order of rows does not matter;
+        any changed cell changes the hash): one pass in the engine, 0.2 s for 6.5 million activities in DuckDB."""
+        if isinstance(self._engine, DuckDBEngine):
+            sql = f"SELECT count(*), bit_xor(hash(t)), sum(hash(t)::HUGEINT) FROM {quote(table)} AS t"
+        else:  # PostgreSQL: a row as text, hashed
+            sql = (f"SELECT count(*), bit_xor(h), sum(h::numeric) FROM "
+                   f"(SELECT hashtextextended(t::text, 0) AS h FROM {quote(table)} AS t) AS r")
+        return tuple(self._engine.query(sql, None)[0])
+
+    def _changed(self) -> bool:
+        """Whether the open transaction left some table it wrote other than it found it: row counts first (an
+        import of new rows changes one, and nothing is hashed), then each table's rows hashed again."""
+        if not self._found:
+            return self._wrote_data
+        for table, found in self._found.items():
+            if int(self._engine.query(f"SELECT count(*) FROM {quote(table)}", None)[0][0]) != int(found[0]):
+                return True
+        return any(self._fingerprint(table) != found for table, found in self._found.items())
 
     @property
     def versioned(self) -> bool:
@@ -96,7 +130,7 @@ class Warehouse:
     def _stamp(self) -> None:
         """A new data stamp (a random value: any write makes one no earlier stamp equals). Spark needs none:
         its catalog names new segments on every write (`SparkEngine.data_version`)."""
-        if not isinstance(self._engine, (DuckDBEngine, PostgresEngine)):
+        if not self._stamped:
             return
         if not self._has_meta:
             self._has_meta = META in self.table_names()
@@ -182,9 +216,10 @@ class Warehouse:
         self._engine.begin()
         self._in_transaction = True
         self._wrote_data = False
+        self._found = {}
         try:
             yield self
-            if self._wrote_data:  # the new stamp commits with the rows, or neither does
+            if self._wrote_data and self._changed():  # the new stamp commits with the rows, or neither does
                 self._stamp()
         except BaseException:
             self._engine.rollback()
@@ -194,6 +229,7 @@ class Warehouse:
         finally:
             self._in_transaction = False
             self._wrote_data = False
+            self._found = {}
 
     @contextlib.contextmanager
     def bounded_memory(self) -> Iterator[None]:

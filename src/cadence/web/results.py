@@ -2,7 +2,7 @@
 scope share one computation, and nothing computed before an import or a hand entry is ever served after it.
 
 The key is the data's version (`Warehouse.data_version`: any import, sync, hand entry or statement Cadence commits
-to the company's tables changes it, as it does for the scorecard sections kept in the warehouse; a reopened
+that changes the company's rows changes it, as it does for the scorecard sections kept in the warehouse; a reopened
 warehouse bumps the holder's generation), the reader's scope, `--today` and the question asked.
 """
 
