@@ -37,7 +37,11 @@ serve: $(STAMP) $(HTMX)
 	$(BIN)/cadence --workspace $(DEMO_DIR) serve
 
 ## make test: install what tests need (PostgreSQL from Debian), lint, type-check, run the suite
-test: system-deps $(STAMP) $(HTMX) lint typecheck cli-smoke unit
+# The checks before the suite run side by side (the clean install of cli-smoke waits on files, mypy on one core),
+# each one's output kept together; then the suite, which uses both cores.
+test: system-deps $(STAMP) $(HTMX)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck cli-smoke
+	@$(MAKE) --no-print-directory unit
 
 ## make cli-smoke: a clean `pip install .` (no extras) in a throwaway venv gives a working `cadence`
 cli-smoke:
