@@ -117,6 +117,12 @@ def test_explain_of_an_empty_period_says_so(demo_workspace: Workspace, monkeypat
 
 
 def test_make_test_runs_the_clean_install_smoke_test() -> None:
-    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text(encoding="utf-8")
-    test_line = next(line for line in makefile.splitlines() if line.startswith("test:"))
-    assert "cli-smoke" in test_line
+    """`make test` runs the clean-install smoke test, the linters and the type checker before the suite (read from
+    what make would run, not from how the Makefile spells it)."""
+    root = Path(__file__).resolve().parents[1]
+    planned = subprocess.run(["make", "-n", "--no-print-directory", "test"], cwd=root, capture_output=True,
+                             text=True, check=True, timeout=60).stdout
+    steps = ["tools/cli_smoke.sh", "ruff check", "lint-imports", "mypy", "pytest"]
+    at = [planned.find(step) for step in steps]
+    assert all(i >= 0 for i in at), dict(zip(steps, at, strict=True))
+    assert max(at[:-1]) < at[-1]  # every check before the suite
