@@ -3,6 +3,7 @@ any write to the data (through Cadence or around it) makes the next scorecard co
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shutil
@@ -276,26 +277,29 @@ def test_an_import_prepares_this_weeks_scorecard_for_its_first_reader(tmp_path: 
 
     dropped: list[str] = []  # the sections the last ingest computed
 
-    def ingest(version: int, *flags: str) -> None:
+    def ingest(version: int, *flags: str, output: str = "json") -> str:
         export = write_company(tmp_path / f"export-{version}", version=version)
         result = CliRunner().invoke(app, ["-w", str(root), "ingest", str(export), "--from", "csv", "--mapping",
-                                          str(export / "export.mapping.yml"), "--format", "json", *flags])
+                                          str(export / "export.mapping.yml"), "--format", output, *flags])
         assert result.exit_code == 0, result.output
         dropped[:] = computed
         computed.clear()
+        return result.stdout
 
     def first_reader() -> Any:
         with cadence.open(root) as reader:  # a session of its own, as the next command or page
             return build_scorecard(reader)
 
-    ingest(1)
+    assert json.loads(ingest(1))["changed"] is True
     card = first_reader()
     assert computed == []  # every section read back
     with cadence.open(root) as reader:
         assert card.as_dict() == build_scorecard(reader, fresh=True).as_dict()
         logged = reader.warehouse.query("SELECT max(imported_at) FROM imports")[0][0]
     computed.clear()
-    ingest(1)  # the same export again (a nightly drop of an unchanged file): the rows are rewritten as they were
+    # the same export again (a nightly drop of an unchanged file): the rows are rewritten as they were, and it says so
+    said = " ".join(ingest(1, output="table").split())
+    assert "no row changed" in said and "is still current" in said
     assert dropped == []  # so the data keeps its version and the ingest computed nothing: it read the week back
     assert first_reader().as_dict() == card.as_dict()
     assert computed == []

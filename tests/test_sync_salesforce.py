@@ -425,6 +425,7 @@ def test_a_sync_prepares_this_weeks_scorecard_for_its_first_reader(ws: Workspace
             patched.setattr(type(provider), "build", computed_again)
         again = CliRunner().invoke(app, ["sync", "salesforce", "--format", "json"])
         assert again.exit_code == 0, again.output
+        assert [r["changed"] for r in json.loads(again.stdout)] == [False]
         with cadence.open(ws.root) as reader:
             assert reader.warehouse.data_version() == version
             assert build_scorecard(reader).as_dict() == read_back.as_dict()

@@ -258,6 +258,7 @@ class Workspace:
         preparer = Preparer(self.stages(), chunked=True)
         prepared = load_in_chunks(self.warehouse, chunked, preparer,
                                   check=lambda part: refuse_other_corporate(part.upserts, self.config.currency))
+        prepared.changed = self.warehouse.last_changed
         self._forget_cached()
         return prepared
 
@@ -285,6 +286,7 @@ class Workspace:
             if len(prepared.quarantine):
                 self.warehouse.upsert(table_named("quarantine"), prepared.quarantine)
             self.warehouse.upsert(table_named("imports"), prepared.imports_frame(now))
+        prepared.changed = self.warehouse.last_changed
 
     def configure_pipelines(self, pipelines: dict[str, list[dict[str, object]]]) -> None:
         """Write inferred pipelines into cadence.yml's `pipelines:` block (the rest of the file untouched)."""

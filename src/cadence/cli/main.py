@@ -142,9 +142,15 @@ def ingest(
     console.print(f"[{colour}]read {summary['read']:,} = loaded {summary['loaded']:,} + quarantined "
                   f"{summary['quarantined']:,}[/]"
                   + ("  (see `cadence quarantine`)" if summary["quarantined"] else ""))
+    if summary.get("changed") is False:
+        console.print(UNCHANGED)
     _say_inferred_and_full(summary)
     for note in summary["notes"]:
         errors.print(f"[yellow]{escape(note)}[/]")
+
+
+UNCHANGED = ("no row changed: the warehouse already held every loaded row as it is, so what was computed for "
+             "these rows, this week's scorecard among them, is still current")
 
 
 def _calendar_notes(ws: Workspace, summary: dict[str, Any]) -> list[str]:

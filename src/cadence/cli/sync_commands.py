@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from cadence.cli.console import RichProgress, console, emit_json, errors, rich_table
-from cadence.cli.main import FormatOption, Output, app, open_workspace
+from cadence.cli.main import UNCHANGED, FormatOption, Output, app, open_workspace
 from cadence.cli.prepared import prepare_scorecard_for
 from cadence.cli.render import Sheet, View, render, supports
 from cadence.errors import CadenceError, InputError
@@ -102,5 +102,7 @@ def _print(results: list[dict[str, Any]], output: Output, due: bool) -> None:
                       f"{result['quarantined']:,}[/]" + ("  (see `cadence quarantine`)" if result["quarantined"]
                                                          else "")
                       + f"; deleted in {result['source']}: {result['deleted']:,}")
+        if result.get("changed") is False:
+            console.print(UNCHANGED)
         if result.get("message"):
             errors.print(f"[yellow]{escape(str(result['message']))}[/]")

@@ -59,6 +59,7 @@ class PreparedImport:
     snapshot_outcome: SnapshotOutcome | None = None  # filled when loaded
     inferred: list[dict[str, object]] = field(default_factory=list)  # stages inferred (stage_inference.py)
     configure: dict[str, list[dict[str, object]]] = field(default_factory=dict)  # for cadence.yml `pipelines:`
+    changed: bool | None = None  # once loaded: whether the warehouse's rows changed (False: all already there as is)
 
     @property
     def read(self) -> int:
@@ -101,6 +102,7 @@ class PreparedImport:
                        "encoding": f.encoding} for f in self.files],
             "skipped": [{"path": path, "reason": reason} for path, reason in self.skipped],
             "inferred": self.inferred,
+            **({"changed": self.changed} if self.changed is not None else {}),
             **({"full": self._full_summary()} if self.full else {}),
         }
 

@@ -49,6 +49,7 @@ class Warehouse:
         self._in_transaction = False
         self._wrote_data = False  # a write in the open transaction: the stamp changes as it commits
         self._found: dict[str, tuple[Any, ...]] = {}  # each table the open transaction writes, as it was before
+        self.last_changed: bool | None = None  # whether the last transaction changed the company's data (`_changed`)
         self._has_meta = False
 
     @property
@@ -95,7 +96,8 @@ class Warehouse:
 
     def _changed(self) -> bool:
         """Whether the open transaction left some table it wrote other than it found it: row counts first (an
-        import of new rows changes one, and nothing is hashed), then each table's rows hashed again."""
+        import of new rows changes one, and nothing is hashed), then each table's rows hashed again. Where Cadence
+        keeps no stamp (Spark, a company's own warehouse) nothing is hashed: any write counts as a change."""
         if not self._found:
             return self._wrote_data
         for table, found in self._found.items():
@@ -217,15 +219,18 @@ class Warehouse:
         self._in_transaction = True
         self._wrote_data = False
         self._found = {}
+        self.last_changed = None
         try:
             yield self
-            if self._wrote_data and self._changed():  # the new stamp commits with the rows, or neither does
+            changed = self._wrote_data and self._changed()
+            if changed:  # the new stamp commits with the rows, or neither does
                 self._stamp()
         except BaseException:
             self._engine.rollback()
             raise
         else:
             self._engine.commit()
+            self.last_changed = changed
         finally:
             self._in_transaction = False
             self._wrote_data = False

@@ -74,13 +74,15 @@ class SyncOutcome:
     unknown_fields: dict[str, list[str]] = field(default_factory=dict)
     message: str = ""
     prepared: PreparedImport | None = None
+    changed: bool | None = None  # once committed: whether the warehouse's rows changed (False: nothing new)
 
     def summary(self) -> dict[str, Any]:
         tables = self.prepared.summary()["tables"] if self.prepared else {}
         return {"run_id": self.run_id, "source": self.source, "full": self.full, "status": self.status,
                 "read": self.read, "loaded": self.loaded, "quarantined": self.quarantined, "deleted": self.deleted,
                 "objects": self.objects, "tables": tables, "cursor": self.cursor,
-                "unknown_fields": self.unknown_fields, "message": self.message}
+                "unknown_fields": self.unknown_fields, "message": self.message,
+                **({"changed": self.changed} if self.changed is not None else {})}
 
 
 def _now() -> datetime:
@@ -207,6 +209,7 @@ def run_sync(ws: Workspace, source: str, connector: Connector, *, full: bool = F
     try:
         work = _read(ws, connector, outcome, cursors, progress)
         _commit(ws, outcome, work, started, now)
+        outcome.changed = ws.warehouse.last_changed
     except BaseException as error:
         outcome.status = "failed"
         outcome.message = error.one_line() if isinstance(error, CadenceError) else \
