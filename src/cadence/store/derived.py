@@ -38,16 +38,7 @@ PREFIX = "_cadence_derived_"
 CATALOG = "_cadence_derived"
 KEEP = 3
 ENGINES = ("duckdb", "postgres")
-NULL_TEXT = "<null>"  # a NULL cell, told apart from every value in the row hash
 EXCLUDED = re.compile(r"EXCLUDE \(([^()]*)\)")  # DuckDB's list of columns a query leaves out
-
-
-def fingerprint_expr(table: Any) -> Any:
-    """One row: how many rows `table` has, and an XOR and a sum of a hash of each row's cells (in column order,
-    each as text, NULL as NULL_TEXT). Order of rows does not matter; any change of a cell changes the XOR."""
-    cells = [table[c].cast("string").fill_null(NULL_TEXT) for c in table.columns]
-    row_hash = ibis.literal("|").join(cells).hash()
-    return table.aggregate(rows=table.count(), xor=row_hash.bit_xor(), total=(row_hash % 1_000_003).sum())
 
 
 def memtable_names(expr: Any) -> dict[str, str]:
@@ -103,11 +94,7 @@ class DerivedTables:
 
     def fingerprint(self, name: str) -> str:
         if name not in self._fingerprints:
-            version = self._warehouse.table_version(name)  # Spark: read from its catalog, no job
-            if version is None:
-                row = fingerprint_expr(self._warehouse.table(name)).to_pandas().iloc[0]
-                version = ":".join("" if pd.isna(v) else str(int(v)) for v in row)
-            self._fingerprints[name] = version
+            self._fingerprints[name] = self._warehouse.fingerprint(name)  # Spark: read from its catalog, no job
         return self._fingerprints[name]
 
     def key(self, expr: Any) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from cadence.errors import WarehouseError
 from cadence.schema.ddl import quote
 from cadence.schema.tables import SYSTEM_TABLES, TABLES, Table
 from cadence.store.engines import DuckDBEngine, Engine, IbisEngine, PostgresEngine, redact
@@ -71,7 +72,7 @@ class Warehouse:
         if table is not None and (table.startswith("_") or table.lower() in UNSTAMPED):
             table = None
         if table is not None and self._in_transaction and table not in self._found and self._stamped:
-            self._found[table] = self._fingerprint(table)  # before its first write: did the transaction change it?
+            self._found[table] = self._row_hashes(table)  # before its first write: did the transaction change it?
         self._engine.execute(sql, params)
         if table is not None:
             if self._in_transaction:
@@ -84,9 +85,19 @@ class Warehouse:
         """Whether Cadence writes a data stamp here (DuckDB, PostgreSQL); Spark's catalog versions itself."""
         return isinstance(self._engine, (DuckDBEngine, PostgresEngine))
 
-    def _fingerprint(self, table: str) -> tuple[Any, ...]:
+    def fingerprint(self, table: str) -> str:
+        """What `table` holds, as one value any committed change to its rows changes: on Spark what its catalog
+        says it is made of (no Spark job); on DuckDB and PostgreSQL its rows hashed by the engine (`_row_hashes`).
+        What the derived tables are named by (`store/derived.py`)."""
+        version = self.table_version(table)
+        return version if version is not None else ":".join(str(v) for v in self._row_hashes(table))
+
+    def _row_hashes(self, table: str) -> tuple[Any, ...]:
         """`table`'s row count, and an XOR and a sum of a hash of each whole row (order of rows does not matter;
-        any changed cell changes the hash): one pass in the engine, 0.2 s for 6.5 million activities in DuckDB."""
+        any changed cell changes the hash): one pass in the engine, 0.2 s for 6.5 million activities in DuckDB.
+        Asked on the warehouse's own connection, so inside a transaction it sees what the transaction wrote."""
+        if not self._stamped:
+            raise WarehouseError(f"{self.location} does not hash its tables' rows: only DuckDB and PostgreSQL do")
         if isinstance(self._engine, DuckDBEngine):
             sql = f"SELECT count(*), bit_xor(hash(t)), sum(hash(t)::HUGEINT) FROM {quote(table)} AS t"
         else:  # PostgreSQL: a row as text, hashed
@@ -103,7 +114,7 @@ class Warehouse:
         for table, found in self._found.items():
             if int(self._engine.query(f"SELECT count(*) FROM {quote(table)}", None)[0][0]) != int(found[0]):
                 return True
-        return any(self._fingerprint(table) != found for table, found in self._found.items())
+        return any(self._row_hashes(table) != found for table, found in self._found.items())
 
     @property
     def versioned(self) -> bool:
