@@ -1,7 +1,8 @@
 """A file read in chunks finds the same duplicate keys as the file read whole, however its keys are written.
 
 The chunks' keys are remembered as fingerprints read straight from Arrow's bytes, behind a filter that spares
-looking up keys never seen; the expectation is plain pandas over the whole file (`DataFrame.duplicated`).
+looking up keys never seen; past a bound, in files read a block at a time. The expectation is plain pandas
+over the whole file (`DataFrame.duplicated`), whether the keys stay in memory or go to files.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cadence.schema import key_ledger
 from cadence.schema.fingerprints import fingerprints
 from cadence.schema.key_ledger import KeyLedger
 from cadence.schema.model import Column, Table
@@ -33,14 +35,21 @@ def awkward_key(rng: random.Random) -> str:
     return "".join(rng.choice(alphabet) for _ in range(size)).strip() or "x"
 
 
-def problems_by_line(table: Table, frame: pd.DataFrame, cuts: list[int] | None) -> list[tuple[int, str, str]]:
+IN_MEMORY = {"memory": None, "files": 250}  # keys held in memory: the default, or few (the rest in files)
+
+
+def problems_by_line(table: Table, frame: pd.DataFrame, cuts: list[int] | None,
+                     in_memory: int | None = None) -> list[tuple[int, str, str]]:
     """(line, column, reason) of every problem, the frame validated whole (`cuts` None) or in chunks."""
     if cuts is None:
         found = validate_rows(table, frame).problems
     else:
-        ledger = KeyLedger()
-        parts = [validate_rows(table, frame.iloc[start:end], seen=ledger).problems
-                 for start, end in zip([0, *cuts], [*cuts, len(frame)], strict=True)]
+        ledger = KeyLedger(in_memory=in_memory)
+        parts = []
+        for start, end in zip([0, *cuts], [*cuts, len(frame)], strict=True):
+            parts.append(validate_rows(table, frame.iloc[start:end], seen=ledger).problems)
+            assert ledger.in_memory <= (in_memory or key_ledger.IN_MEMORY_AT_MOST)
+        ledger.close()
         found = pd.concat(parts, ignore_index=True)
     return sorted(zip(found["line"].astype(int), found["column_name"], found["reason"], strict=True))
 
@@ -49,8 +58,9 @@ def random_cuts(rng: random.Random, rows: int, chunks: int) -> list[int]:
     return sorted(rng.sample(range(1, rows), chunks - 1))
 
 
+@pytest.mark.parametrize("held", IN_MEMORY)
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_duplicates_found_in_chunks_are_those_pandas_finds_in_the_whole_file(seed: int) -> None:
+def test_duplicates_found_in_chunks_are_those_pandas_finds_in_the_whole_file(seed: int, held: str) -> None:
     rng = random.Random(seed)
     distinct = [awkward_key(rng) for _ in range(3000)]
     keys = [rng.choice(distinct) if rng.random() < 0.1 else awkward_key(rng) for _ in range(6000)]
@@ -58,10 +68,11 @@ def test_duplicates_found_in_chunks_are_those_pandas_finds_in_the_whole_file(see
     frame[LINE] = range(2, len(frame) + 2)
     whole = problems_by_line(ONE_KEY, frame, None)
     assert any("duplicate" in reason for _, _, reason in whole)
-    assert problems_by_line(ONE_KEY, frame, random_cuts(rng, len(frame), 40)) == whole
+    assert problems_by_line(ONE_KEY, frame, random_cuts(rng, len(frame), 40), IN_MEMORY[held]) == whole
 
 
-def test_a_file_that_repeats_itself_finds_every_repeat() -> None:
+@pytest.mark.parametrize("held", IN_MEMORY)
+def test_a_file_that_repeats_itself_finds_every_repeat(held: str) -> None:
     rng = random.Random(7)
     first_half = list(dict.fromkeys(awkward_key(rng) for _ in range(4000)))
     keys = first_half + rng.sample(first_half, len(first_half))  # every key again, in another order
@@ -69,10 +80,11 @@ def test_a_file_that_repeats_itself_finds_every_repeat() -> None:
     frame[LINE] = range(2, len(frame) + 2)
     whole = problems_by_line(ONE_KEY, frame, None)
     assert len(whole) == len(first_half)
-    assert problems_by_line(ONE_KEY, frame, list(range(300, len(frame), 300))) == whole
+    assert problems_by_line(ONE_KEY, frame, list(range(300, len(frame), 300)), IN_MEMORY[held]) == whole
 
 
-def test_two_column_keys_in_chunks_match_the_whole_file() -> None:
+@pytest.mark.parametrize("held", IN_MEMORY)
+def test_two_column_keys_in_chunks_match_the_whole_file(held: str) -> None:
     rng = random.Random(11)
     ids = [awkward_key(rng) for _ in range(300)]
     weeks = [f"2024-{month:02d}-{day:02d}" for month in range(1, 13) for day in (1, 8, 15, 22)]
@@ -82,7 +94,39 @@ def test_two_column_keys_in_chunks_match_the_whole_file() -> None:
     frame[LINE] = range(2, len(frame) + 2)
     whole = problems_by_line(TWO_KEYS, frame, None)
     assert len(whole) == len(rows) - len(set(rows))
-    assert problems_by_line(TWO_KEYS, frame, random_cuts(rng, len(frame), 25)) == whole
+    assert problems_by_line(TWO_KEYS, frame, random_cuts(rng, len(frame), 25), IN_MEMORY[held]) == whole
+
+
+def test_keys_past_the_bound_go_to_files_read_a_block_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hundred thousand keys, at most 5,000 in memory, files read 4,096 keys at a time, and a filter that may
+    not grow past 64 words (so it lets most keys through): every key repeated later (some many chunks later, some
+    in the same chunk) names the line it was first on, as a dict says."""
+    monkeypatch.setattr(key_ledger, "BLOCK", 4096)
+    monkeypatch.setattr(key_ledger, "FILTER_WORDS_AT_MOST", 64)
+    rng = np.random.default_rng(3)
+    ids = np.char.add("K", rng.integers(0, 80_000, 100_000).astype(str))
+    first_line: dict[str, int] = {}
+    expected = []
+    for line, key in enumerate(ids, start=2):
+        expected.append(first_line.get(key))
+        first_line.setdefault(key, line)
+    ledger = KeyLedger(in_memory=5000)
+    found: list[int | None] = []
+    written = 0
+    for start in range(0, len(ids), 1000):
+        keys = pd.DataFrame({"id": pd.Series(ids[start:start + 1000], dtype=TEXT)})
+        lines = pd.Series(range(start + 2, start + len(keys) + 2))
+        seen = ledger.look_up(keys, lines)
+        earlier = seen.earlier.astype("object").where(seen.earlier.notna(), None).tolist()
+        # a key twice in one chunk is the caller's to find (validate_rows): the ledger answers for earlier chunks
+        for offset, line in enumerate(earlier):
+            before = expected[start + offset]
+            found.append(line if before is None or before < start + 2 else before)
+        assert ledger.in_memory <= 5000 and ledger._filter._words.size <= 64
+        written = max(written, len(ledger._written))
+    assert found == expected
+    assert written >= 10 and len(ledger) == len(first_line)
+    ledger.close()
 
 
 def test_a_key_has_one_fingerprint_whatever_the_keys_beside_it() -> None:

@@ -19,6 +19,7 @@ import yaml
 
 import cadence
 from cadence.ingest.prepare import Preparer
+from cadence.schema import key_ledger
 from cadence.schema.tables import TABLES
 from cadence.workspace import Workspace, init_workspace
 
@@ -174,7 +175,22 @@ def test_a_file_with_windows_line_ends_reads_in_chunks_as_it_reads_whole(tmp_pat
         pd.testing.assert_frame_equal(chunked_ws.warehouse.read_frame(refused), whole_ws.warehouse.read_frame(refused))
 
 
-def test_the_chunks_find_every_duplicate_and_broken_line_the_csv_module_finds(tmp_path: Path) -> None:
+@pytest.mark.parametrize("keys_held", ["in memory", "in files"])
+def test_the_chunks_find_every_duplicate_and_broken_line_the_csv_module_finds(
+        tmp_path: Path, keys_held: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also with the keys seen mostly in files (past 10 keys here, past two million by default), as in an
+    import of tens of millions of activities."""
+    written: list[int] = []
+    if keys_held == "in files":
+        monkeypatch.setattr(key_ledger, "IN_MEMORY_AT_MOST", 10)
+        monkeypatch.setattr(key_ledger, "BLOCK", 8)
+        original = key_ledger._WrittenRun.__init__
+
+        def counted(run: key_ledger._WrittenRun, *args: object, **kwargs: object) -> None:
+            original(run, *args, **kwargs)  # type: ignore[arg-type]
+            written.append(run.size)
+
+        monkeypatch.setattr(key_ledger._WrittenRun, "__init__", counted)
     folder = write_export(tmp_path / "export")
     with open_ws(tmp_path / "ws") as ws:
         prepared = ws.ingest(folder, "csv", mapping=mapping_of(folder), chunk_rows=SMALL)
@@ -201,6 +217,8 @@ def test_the_chunks_find_every_duplicate_and_broken_line_the_csv_module_finds(tm
     broken = {start for start, record in starts if 1 < len(record) != len(HEADER) or record == ["just one value"]}
     assert broken <= set(quarantine["line"].astype(int))
     assert prepared.read == len(starts) == prepared.loaded + prepared.quarantined
+    assert (len(written) >= 5) == (keys_held == "in files")
+    assert not list((tmp_path / "ws").glob("*cadence-keys*"))  # the files are gone with the import
 
 
 def test_an_import_failing_midway_leaves_every_table_as_it_was(tmp_path: Path, warehouse_url: str | None,

@@ -255,9 +255,12 @@ class Workspace:
     def _ingest_in_chunks(self, chunked: ChunkedImport) -> PreparedImport:
         """Validate and write each chunk as it is read, all in one transaction (`store/chunked_load.py`)."""
         self._forget_cached()
-        preparer = Preparer(self.stages(), chunked=True)
-        prepared = load_in_chunks(self.warehouse, chunked, preparer,
-                                  check=lambda part: refuse_other_corporate(part.upserts, self.config.currency))
+        preparer = Preparer(self.stages(), chunked=True, folder=self.root)
+        try:
+            prepared = load_in_chunks(self.warehouse, chunked, preparer,
+                                      check=lambda part: refuse_other_corporate(part.upserts, self.config.currency))
+        finally:
+            preparer.close()
         prepared.changed = self.warehouse.last_changed
         self._forget_cached()
         return prepared

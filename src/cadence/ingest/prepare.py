@@ -184,18 +184,30 @@ class Preparer:
     """
 
     def __init__(self, known_stages: pd.DataFrame, *, now: datetime | None = None, full: bool = False,
-                 chunked: bool = False):
+                 chunked: bool = False, folder: Path | None = None):
+        """`chunked`: batches are chunks of files (keys remembered between them, past a few million keys in
+        files written to `folder`)."""
         self.now = now or datetime.now(UTC).replace(tzinfo=None)
         self.full = full
         self.stages = known_stages[["pipeline", "stage", "is_won", "is_lost"]]
         self._ledgers: dict[tuple[str, str], KeyLedger] | None = {} if chunked else None
+        self._folder = folder
 
     def _ledger(self, item: CanonicalFrame, files: set[str]) -> KeyLedger | None:
         if self._ledgers is None:
             return None
         for stale in [k for k in self._ledgers if k[0] not in files]:  # a file's chunks come one after another
-            del self._ledgers[stale]
-        return self._ledgers.setdefault((item.file, item.table), KeyLedger())
+            self._ledgers.pop(stale).close()
+        if (item.file, item.table) not in self._ledgers:
+            self._ledgers[item.file, item.table] = KeyLedger(self._folder)
+        return self._ledgers[item.file, item.table]
+
+    def close(self) -> None:
+        """Let go of the keys remembered (and their files)."""
+        for ledger in (self._ledgers or {}).values():
+            ledger.close()
+        if self._ledgers is not None:
+            self._ledgers = {}
 
     def add(self, batch: ImportBatch) -> PreparedImport:
         """Validate every frame of `batch` (see `prepare`)."""
