@@ -38,7 +38,8 @@ def main(argv: list[str]) -> int:
     console = Console()
     selected = set(argv[1:])
     RESULTS.mkdir(exist_ok=True)
-    table = Table("benchmark", "Cadence (s)", "reference", "reference (s)", "ratio", title="make bench")
+    table = Table("benchmark", "Cadence (s)", "reference", "reference (s)", "ratio", "peak memory (MB)",
+                  title="make bench")
     for path in sorted(HERE.glob("bench_*.py")):
         if selected and path.stem not in selected:
             continue
@@ -51,8 +52,9 @@ def main(argv: list[str]) -> int:
             rows = module.run(Path(workdir))
         (RESULTS / f"{path.stem}.json").write_text(json.dumps(rows, indent=2, default=str) + "\n")
         for row in rows:
+            peak = f"{row['peak_mb']:,.0f}" if "peak_mb" in row else ""  # measured where a step runs on its own
             table.add_row(row["name"], f"{row['seconds']:.3f}", row["reference"], f"{row['reference_seconds']:.3f}",
-                          f"{row['ratio']:.2f}×")
+                          f"{row['ratio']:.2f}×", peak)
     console.print(table)
     return 0
 
