@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,14 +85,48 @@ def _open_duckdb(path: Path, wait_seconds: float) -> Any:
         marker.unlink(missing_ok=True)
 
 
+MEMORY_ENV = "CADENCE_DUCKDB_MEMORY"
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)?\s*$", re.IGNORECASE)
+_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def memory_bytes(size: str) -> int | None:
+    """`size` ("2GB", "512 MiB", "300MB") in bytes; None when it is not a size (a number alone is bytes)."""
+    match = _SIZE.match(size)
+    if not match:
+        return None
+    return int(float(match.group(1)) * _UNITS[(match.group(2) or "B").upper()])
+
+
+def duckdb_memory_limit() -> int | None:
+    """$CADENCE_DUCKDB_MEMORY in bytes: how much memory DuckDB may hold, its cache of what it has read
+    included (unset: DuckDB's own default, 80% of the machine's memory)."""
+    given = os.environ.get(MEMORY_ENV, "").strip()
+    if not given:
+        return None
+    size = memory_bytes(given)
+    if size is None or size < 16 * 2**20:
+        raise WarehouseError(f"{MEMORY_ENV}={given!r} is not a memory size of at least 16MB",
+                             hint=f"write it as DuckDB does, for example {MEMORY_ENV}=2GB or {MEMORY_ENV}=512MB")
+    return size
+
+
 class DuckDBEngine:
     dialect = "duckdb"
 
     def __init__(self, path: Path, *, wait_seconds: float | None = None):
+        self.memory_limit = duckdb_memory_limit()  # before opening: a wrong setting leaves nothing open
         self._ibis = _open_duckdb(path, LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds)
         self.raw = self._ibis.con
         self._staged: dict[str, Any] = {}  # name → Arrow table (see `stage`)
         self.raw.execute("SET enable_progress_bar = false")  # DuckDB's own bar would write into our output
+        self.limit_memory(self.memory_limit)
+
+    def limit_memory(self, size: int | None) -> None:
+        """Let DuckDB hold at most `size` bytes (None: as $CADENCE_DUCKDB_MEMORY says, else DuckDB's default)."""
+        size = size if size is not None else self.memory_limit
+        self.raw.execute(f"SET memory_limit = '{int(size)}B'" if size is not None else "RESET memory_limit")
 
     def execute(self, sql: str, params: tuple[Any, ...] | None = None) -> None:
         self._offer(sql)

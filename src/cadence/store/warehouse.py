@@ -25,7 +25,7 @@ import pandas as pd
 from cadence.errors import WarehouseError
 from cadence.schema.ddl import quote
 from cadence.schema.tables import SYSTEM_TABLES, TABLES, Table
-from cadence.store.engines import DuckDBEngine, Engine, IbisEngine, PostgresEngine, redact
+from cadence.store.engines import DuckDBEngine, Engine, IbisEngine, PostgresEngine, memory_bytes, redact
 
 SAFE_OPERATORS = frozenset({"=", ">=", "<=", ">", "<", "<>"})
 IMPORT_MEMORY = "128MB"  # DuckDB's buffers while a large import runs (`bounded_memory`): no slower than 512MB
@@ -256,11 +256,14 @@ class Warehouse:
         if not isinstance(self._engine, DuckDBEngine):
             yield
             return
-        self.execute(f"SET memory_limit = '{IMPORT_MEMORY}'")
+        during = memory_bytes(IMPORT_MEMORY) or 0
+        if self._engine.memory_limit is not None:
+            during = min(during, self._engine.memory_limit)  # $CADENCE_DUCKDB_MEMORY asked for less
+        self._engine.limit_memory(during)
         try:
             yield
         finally:
-            self.execute("RESET memory_limit")
+            self._engine.limit_memory(None)
 
     def upsert(self, table: Table, frame: pd.DataFrame) -> int:
         """Insert `frame`'s rows, replacing rows with the same key: re-running an import never duplicates."""
