@@ -38,8 +38,13 @@ def main(argv: list[str]) -> int:
     console = Console()
     selected = set(argv[1:])
     RESULTS.mkdir(exist_ok=True)
-    table = Table("benchmark", "Cadence (s)", "reference", "reference (s)", "ratio", "peak memory (MB)",
-                  title="make bench")
+    table = Table(title="make bench")  # numbers never wrap; the words share what width is left
+    table.add_column("benchmark", ratio=3)
+    table.add_column("Cadence s", justify="right", no_wrap=True)
+    table.add_column("reference", ratio=2)
+    table.add_column("reference s", justify="right", no_wrap=True)
+    table.add_column("ratio", justify="right", no_wrap=True)
+    table.add_column("peak MB", justify="right", no_wrap=True)
     for path in sorted(HERE.glob("bench_*.py")):
         if selected and path.stem not in selected:
             continue
