@@ -120,12 +120,15 @@ def sync_log(ws: Workspace, source: str | None = None, limit: int = 50) -> list[
     return found
 
 
-def _write_run(ws: Workspace, outcome: SyncOutcome, started: datetime, finished: datetime | None) -> None:
+def _write_run(ws: Workspace, outcome: SyncOutcome, started: datetime, finished: datetime | None,
+               note: str = "") -> None:
+    """The run's row in `sync_runs`; `note` goes before the outcome's message in the log (not in the summary)."""
+    message = "; ".join(part for part in (note, outcome.message) if part)
     row = pd.DataFrame([{
         "run_id": outcome.run_id, "source": outcome.source, "started_at": started, "finished_at": finished,
         "status": outcome.status, "full": outcome.full, "cursor": json.dumps(outcome.cursor, sort_keys=True),
         "read": outcome.read, "loaded": outcome.loaded, "quarantined": outcome.quarantined,
-        "deleted": outcome.deleted, "message": outcome.message or None}])
+        "deleted": outcome.deleted, "message": message or None}])
     ws.warehouse.upsert(table_named("sync_runs"), row)
 
 
@@ -208,8 +211,11 @@ def run_sync(ws: Workspace, source: str, connector: Connector, *, full: bool = F
         _write_run(ws, outcome, started, None)
     try:
         work = _read(ws, connector, outcome, cursors, progress)
-        _commit(ws, outcome, work, started, now)
+        finished = _commit(ws, outcome, work, started, now)
         outcome.changed = ws.warehouse.last_changed
+        if outcome.changed is False:  # known once committed; the log row says so too (a log, not data: no version)
+            with ws.warehouse.transaction():
+                _write_run(ws, outcome, started, finished, note=NO_ROW_CHANGED)
     except BaseException as error:
         outcome.status = "failed"
         outcome.message = error.one_line() if isinstance(error, CadenceError) else \
@@ -247,8 +253,9 @@ def _read(ws: Workspace, connector: Connector, outcome: SyncOutcome, cursors: di
 
 
 def _commit(ws: Workspace, outcome: SyncOutcome, work: SyncBatch, started: datetime,
-            now: Callable[[], datetime]) -> None:
-    """Load, remove what the CRM deleted, and mark the run succeeded with its new cursor: one transaction."""
+            now: Callable[[], datetime]) -> datetime:
+    """Load, remove what the CRM deleted, and mark the run succeeded with its new cursor: one transaction. The
+    time it finished."""
     assert outcome.prepared is not None
     source = outcome.source
     with ws.warehouse.transaction():
@@ -260,7 +267,12 @@ def _commit(ws: Workspace, outcome: SyncOutcome, work: SyncBatch, started: datet
                                  (f"{source}:{source}://%", f"%#{outcome.run_id}"))
         outcome.deleted = _remove(ws, removals)
         outcome.status = "succeeded"
-        _write_run(ws, outcome, started, now())
+        finished = now()
+        _write_run(ws, outcome, started, finished)
+    return finished
+
+
+NO_ROW_CHANGED = "no row changed (every record read was already in the warehouse as it is)"
 
 
 def _notes(outcome: SyncOutcome, skipped: list[str]) -> str:
