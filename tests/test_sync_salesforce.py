@@ -432,5 +432,5 @@ def test_a_sync_prepares_this_weeks_scorecard_for_its_first_reader(ws: Workspace
             latest, first = sync_log(reader, "salesforce")  # both syncs logged, newest first
             assert latest["status"] == "succeeded" and not latest["full"]
             assert latest["loaded"] > 0  # the records at the cursor, read and written again
-            assert latest["message"].startswith("no row changed")  # what the admin's sync history shows
+            assert latest["message"].startswith("no row changed")  # what `cadence sync log` shows
             assert "no row changed" not in (first["message"] or "")
