@@ -178,6 +178,7 @@ class _WrittenRun:
 
     def __init__(self, first: np.ndarray, rest: np.ndarray, *, folder: Path | None):
         self.size = len(first)
+        self._folder = folder or Path(tempfile.gettempdir())
         self._file: IO[bytes] = tempfile.TemporaryFile(prefix="cadence-keys-", dir=folder)  # noqa: SIM115 (kept open)
         first.astype("<u8", copy=False).tofile(self._file)
         rest.astype("<u8", copy=False).tofile(self._file)
@@ -200,7 +201,7 @@ class _WrittenRun:
         while size > 0:
             part = os.pread(self._file.fileno(), size, offset)
             if not part:
-                raise OSError(f"the import's key file ended early ({self._file.name})")
+                raise OSError(f"a file of the import's keys in {self._folder} ended early: is the disk full?")
             parts.append(part)
             offset, size = offset + len(part), size - len(part)
         return parts[0] if len(parts) == 1 else b"".join(parts)

@@ -1,6 +1,6 @@
 """Load an import read in chunks: each chunk validated and written as it comes, all inside one transaction.
 
-Memory holds one chunk at a time (and at most about 40 MB of the keys seen, `KeyLedger`), whatever the files' size.
+Memory holds one chunk at a time (and at most 64 MB of the keys seen, `KeyLedger`), whatever the files' size.
 Nothing about an import changes: it is all or nothing (an error in any chunk, a chunk that does not reconcile,
 rolls every chunk back), idempotent (rows replace rows with the same key; a file's quarantine replaces its
 last one), and reconciled (per file: read = loaded + quarantined, summed over its chunks).

@@ -25,10 +25,11 @@ import pandas as pd
 from cadence.errors import WarehouseError
 from cadence.schema.ddl import quote
 from cadence.schema.tables import SYSTEM_TABLES, TABLES, Table
-from cadence.store.engines import DuckDBEngine, Engine, IbisEngine, PostgresEngine, memory_bytes, redact
+from cadence.store.engines import DuckDBEngine, Engine, IbisEngine, PostgresEngine, redact
 
 SAFE_OPERATORS = frozenset({"=", ">=", "<=", ">", "<", "<>"})
-IMPORT_MEMORY = "128MB"  # DuckDB's buffers while a large import runs (`bounded_memory`): no slower than 512MB
+IMPORT_MEMORY = 128 * 10**6  # bytes of DuckDB's buffers while a large import runs (`bounded_memory`): no slower
+# than 512 MB
 META = "cadence_meta"  # schema version, and the data stamp under STAMP_KEY
 STAMP_KEY = "data_written"
 WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z_][A-Za-z0-9_]*)', re.IGNORECASE)
@@ -256,7 +257,7 @@ class Warehouse:
         if not isinstance(self._engine, DuckDBEngine):
             yield
             return
-        during = memory_bytes(IMPORT_MEMORY) or 0
+        during = IMPORT_MEMORY
         if self._engine.memory_limit is not None:
             during = min(during, self._engine.memory_limit)  # $CADENCE_DUCKDB_MEMORY asked for less
         self._engine.limit_memory(during)

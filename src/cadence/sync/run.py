@@ -213,9 +213,6 @@ def run_sync(ws: Workspace, source: str, connector: Connector, *, full: bool = F
         work = _read(ws, connector, outcome, cursors, progress)
         finished = _commit(ws, outcome, work, started, now)
         outcome.changed = ws.warehouse.last_changed
-        if outcome.changed is False:  # known once committed; the log row says so too (a log, not data: no version)
-            with ws.warehouse.transaction():
-                _write_run(ws, outcome, started, finished, note=NO_ROW_CHANGED)
     except BaseException as error:
         outcome.status = "failed"
         outcome.message = error.one_line() if isinstance(error, CadenceError) else \
@@ -228,6 +225,9 @@ def run_sync(ws: Workspace, source: str, connector: Connector, *, full: bool = F
         raise
     finally:
         connector.close()
+    if outcome.changed is False:  # known once committed (so after it: the sync succeeded whatever happens here);
+        with ws.warehouse.transaction():  # the log row says so too, a log, not data: the version stays
+            _write_run(ws, outcome, started, finished, note=NO_ROW_CHANGED)
     if outcome.prepared is not None:  # committed: stages the sync inferred go to cadence.yml, as an import's do
         ws.configure_pipelines(outcome.prepared.configure)
         ws.keep_figures_ready(progress)  # the next scorecard or delivery starts from the new data's tables
