@@ -242,6 +242,7 @@ SHOTS: list[tuple[str, str | None, str]] = [  # (file, user, path)
     ("data-quality", "eve", "/quality"),
     ("admin-users", "ada", "/admin/users"),
     ("audit-log", "ada", "/admin/audit"),
+    ("admin-syncs", "ada", "/admin/syncs"),
 ]
 
 

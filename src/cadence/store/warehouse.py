@@ -176,10 +176,11 @@ class Warehouse:
         return self._engine.query(sql, params)
 
     def select(self, table: str, columns: list[str] | tuple[str, ...], *,
-               where: tuple[tuple[str, str, Any], ...] = (), order_by: str = "", limit: int | None = None
-               ) -> list[tuple[Any, ...]]:
+               where: tuple[tuple[str, str, Any], ...] = (), order_by: str = "", limit: int | None = None,
+               offset: int = 0) -> list[tuple[Any, ...]]:
         """`SELECT columns FROM table`, kept to the rows matching every `(column, operator, value)` of `where`
-        whose value is not None (values bound as parameters, never pasted in), ordered, at most `limit`."""
+        whose value is not None (values bound as parameters, never pasted in), ordered, at most `limit`, the
+        first `offset` of them skipped."""
         params: list[Any] = []
         conditions = []
         for column, operator, value in where:
@@ -193,6 +194,7 @@ class Warehouse:
         sql += f" WHERE {' AND '.join(conditions)}" if conditions else ""
         sql += f" ORDER BY {order_by}" if order_by else ""
         sql += f" LIMIT {int(limit)}" if limit is not None else ""
+        sql += f" OFFSET {int(offset)}" if offset else ""
         return self.query(sql, tuple(params) or None)
 
     def table_names(self) -> set[str]:

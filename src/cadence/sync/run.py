@@ -39,7 +39,8 @@ from cadence.schema.tables import table_named
 from cadence.sync.records import Fetched, Removal, SyncBatch
 from cadence.workspace import Workspace
 
-__all__ = ["Connector", "SyncOutcome", "last_started", "last_success", "run_sync", "sync_log"]
+__all__ = ["NO_ROW_CHANGED", "SOURCES", "Connector", "SyncOutcome", "last_started", "last_success", "run_sync",
+           "sync_log"]
 
 SOURCES = ("salesforce", "hubspot")
 
@@ -108,12 +109,14 @@ def last_started(ws: Workspace, source: str) -> datetime | None:
     return rows[0][0] if rows else None
 
 
-def sync_log(ws: Workspace, source: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """The newest syncs first: when, what they read, loaded, quarantined and deleted, and why one failed."""
+def sync_log(ws: Workspace, source: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """The newest syncs first (of `source`, or of every CRM), the `offset` newest skipped: when, what they read,
+    loaded, quarantined and deleted, and why one failed or that it changed no row. What `cadence sync log` and
+    the admin's Syncs page (/admin/syncs) show."""
     columns = ("run_id", "source", "started_at", "finished_at", "status", "full", "read", "loaded", "quarantined",
                "deleted", "message")
     rows = ws.warehouse.select("sync_runs", columns, where=(("source", "=", source),),
-                               order_by="started_at DESC", limit=limit)
+                               order_by="started_at DESC, run_id DESC", limit=limit, offset=offset)
     found = [dict(zip(columns, row, strict=True)) for row in rows]
     for row in found:
         row["full"] = bool(row["full"])

@@ -1,4 +1,4 @@
-"""Users and roles, sessions and the audit log: the admin's pages."""
+"""Users and roles, sessions, the audit log and the CRM syncs: the admin's pages."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 from cadence.accounts.audit import read_audit
 from cadence.accounts.sessions import list_sessions, revoke_sessions
 from cadence.accounts.users import add_user, disable_user, list_users, set_role
-from cadence.errors import CadenceError
+from cadence.errors import CadenceError, InputError
 from cadence.schema.app_tables import ROLES
+from cadence.sync.run import SOURCES, sync_log
 from cadence.web.deps import Viewer, viewer
 from cadence.web.pages import csv_response, respond
 
@@ -103,3 +104,22 @@ def audit_log(request: Request, since: str | None = None, actor: str | None = No
         return csv_response(events, columns, "cadence-audit.csv")
     return respond(request, "admin_audit.html", {"events": events}, viewer=seen, since=since or "",
                    actor=actor or "", action=action or "")
+
+
+SYNCS_PER_PAGE = 50
+
+
+@router.get("/admin/syncs", include_in_schema=False)
+@router.get("/admin/syncs.json", summary="The CRM syncs, newest first, as `cadence sync log` lists them (admin)")
+def syncs(request: Request, source: str | None = None, limit: int = SYNCS_PER_PAGE, offset: int = 0,
+          seen: Viewer = Depends(viewer("admin"))) -> Response:
+    """`limit` syncs (of `source`, or of every CRM) after the `offset` newest; a link to the older ones."""
+    source = source or None
+    if source is not None and source not in SOURCES:
+        raise InputError(f"unknown CRM {source!r}", hint=" or ".join(SOURCES))
+    limit, offset = max(1, min(limit, 500)), max(0, offset)
+    found = sync_log(seen.full, source, limit=limit + 1, offset=offset)  # one more: are there older ones?
+    rows, older = found[:limit], len(found) > limit
+    ever = bool(rows) or bool(sync_log(seen.full, limit=1))
+    return respond(request, "admin_syncs.html", rows, viewer=seen, source=source or "", sources=SOURCES,
+                   limit=limit, per_page=SYNCS_PER_PAGE, offset=offset, older=older, ever=ever)
