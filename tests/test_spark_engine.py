@@ -292,3 +292,53 @@ def test_a_later_session_reads_the_kept_revenue_grid_until_the_data_changes(spar
     assert len([n for n in built if "mrr_months" in n]) == 1
     grids = [p for p in (spark_ws.root / "spark-warehouse" / "_derived").iterdir() if "mrr_months" in p.name]
     assert len(grids) == 1
+
+
+def _segments(root: Path, *, logs: bool = False) -> dict[str, list[str]]:
+    """What catalog.json itself names for each table of the company's data (and the logs too, with `logs`),
+    read from the file."""
+    from cadence.store.warehouse import DATA_TABLES
+
+    catalog = json.loads((root / "spark-warehouse" / "catalog.json").read_text(encoding="utf-8"))
+    return {name: list(table["segments"]) for name, table in catalog["tables"].items()
+            if logs or name in DATA_TABLES}
+
+
+def test_the_same_export_imported_again_keeps_the_data_version(tmp_path: Path) -> None:
+    """A nightly drop of an unchanged file rewrites rows as they were: Spark then keeps every table's committed
+    segments, so the data version (and the scorecard kept for it) stays; an export that changes the deals gives
+    the deals new segments and leaves the accounts' and people's as they were. The rows are DuckDB's rows."""
+    from tests.test_spark_connect import configure, write_company
+
+    require_spark()
+    first, changed = write_company(tmp_path / "v1"), write_company(tmp_path / "v2", version=2)
+    root = init_workspace(tmp_path / "spark", warehouse="spark://local")
+    configure(root)
+    ws = cadence.open(root)
+    configure(init_workspace(tmp_path / "duck"))
+    duck = cadence.open(tmp_path / "duck")
+    try:
+        assert ws.ingest(first, "csv", mapping=first / "export.mapping.yml").summary()["changed"] is True
+        version, before = ws.warehouse.data_version(), _segments(root)
+        logged = ws.warehouse.query("SELECT max(imported_at) FROM imports")[0][0]
+        again = ws.ingest(first, "csv", mapping=first / "export.mapping.yml").summary()
+        assert again["changed"] is False and again["loaded"] > 0
+        assert _segments(root) == before  # the catalog names exactly what it named
+        assert ws.warehouse.data_version() == version
+        assert ws.warehouse.query("SELECT max(imported_at) FROM imports")[0][0] > logged  # the import is logged
+        named = {s for segments in _segments(root, logs=True).values() for s in segments}
+        on_disk = {p.name for p in (root / "spark-warehouse").iterdir() if p.is_dir() and len(p.name) == 32}
+        assert on_disk == named  # the segments written for the same rows are gone
+
+        assert ws.ingest(changed, "csv", mapping=changed / "export.mapping.yml").summary()["changed"] is True
+        after = _segments(root)
+        assert ws.warehouse.data_version() != version
+        assert after["opportunities"] != before["opportunities"]
+        assert after["accounts"] == before["accounts"] and after["people"] == before["people"]
+        for export in (first, changed):
+            duck.ingest(export, "csv", mapping=export / "export.mapping.yml")
+        read = "SELECT opportunity_id, amount, currency FROM opportunities ORDER BY opportunity_id"
+        assert ws.warehouse.query(read) == duck.warehouse.query(read)
+    finally:
+        duck.close()
+        ws.close()

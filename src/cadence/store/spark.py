@@ -322,6 +322,60 @@ class SparkEngine:
             return self.session.createDataFrame([], state.ddl())
         return self.session.read.schema(state.ddl()).parquet(*(str(self.data / s) for s in state.segments))
 
+    def row_hashes(self, names: list[str]) -> dict[str, tuple[int, int, int]]:
+        """Each table's row count, and an XOR and a sum of a 64-bit hash of each whole row (each cell and whether
+        it is empty, so a value moving to the next column changes it), as the open transaction sees the tables:
+        one Spark job for them all. What `Warehouse` compares before and after a transaction's writes."""
+        from functools import reduce
+
+        from pyspark.sql import functions as F
+
+        found = {name: (0, 0, 0) for name in names if not self._tables[name].segments}
+        parts = []
+        for name in names:
+            if name in found:
+                continue
+            cells = [F.col(f"`{column}`") for column, _ in self._tables[name].columns]
+            row = F.xxhash64(*cells, *(F.isnull(cell) for cell in cells))
+            parts.append(self.frame(name).select(F.lit(name).alias("t"), F.count(F.lit(1)).alias("n"),
+                                                 F.bit_xor(row).alias("x"),
+                                                 F.sum(row.cast("decimal(38,0)")).alias("s")))
+        if parts:
+            with quiet():
+                rows = reduce(lambda a, b: a.unionByName(b), parts).collect()
+            for name, count, xor, total in rows:
+                found[name] = (int(count), int(xor or 0), int(total or 0))
+        return found
+
+    def unchanged(self, found: dict[str, tuple[int, int, int]]) -> list[str]:
+        """Of the tables the open transaction wrote (`found`: each one's `row_hashes` before its first write),
+        those whose rows are as found. A table naming the segments it named then is; one that had none then and
+        has some now is taken as changed (a copy or a first import: nothing to hash); the rest are hashed again,
+        together, in one Spark job."""
+        def then(name: str) -> TableState | None:
+            return self._committed.get(name)
+
+        same = [n for n in found if (t := then(n)) is not None and t.to_json() == self._tables[n].to_json()]
+        filled = {n for n in found if n not in same and ((t := then(n)) is None or not t.segments)}
+        asked = [n for n in found if n not in same and n not in filled]
+        now = self.row_hashes(asked) if asked else {}
+        return same + [n for n in asked if now[n] == found[n]]
+
+    def keep_committed(self, names: list[str]) -> None:
+        """In the open transaction, tables `names` (whose rows were found as they were) go back to the segments
+        the last commit named, their columns unchanged: the commit names no new segment for them, so the data
+        version stays and what was kept for those rows is still served. The segments written for them are
+        removed after the commit, as any segment nothing names."""
+        for name in names:
+            now, then = self._tables.get(name), self._committed.get(name)
+            if now is None or then is None or now.to_json() == then.to_json():
+                continue
+            if now.columns != then.columns or now.unique != then.unique:
+                continue  # a migration in the same transaction: its new columns stay
+            self._tables[name] = TableState.from_json(then.to_json())
+            with quiet():
+                self._show(name)
+
     def _show(self, name: str) -> None:
         """Show the table as the view `name`, cached in Spark's memory once first read (spilling to disk)."""
         before = self._views.pop(name, None)
