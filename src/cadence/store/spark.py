@@ -247,17 +247,39 @@ class TableState:
     columns: list[tuple[str, str]]  # (name, Spark type)
     segments: list[str] = field(default_factory=list)  # folders under the data folder
     unique: list[list[str]] = field(default_factory=list)
+    # the rows' hashes (`SparkEngine.row_hashes`) and the layout they were computed for: kept in the catalog, so
+    # the next import finds what a table held without a Spark job; stale as soon as the layout changes
+    hashed: tuple[str, tuple[int, int, int]] | None = None
 
     def ddl(self) -> str:
         return ", ".join(f"`{name}` {kind}" for name, kind in self.columns)
 
+    def layout(self) -> dict[str, Any]:
+        """What the table is made of: its columns, segments and keys (what the data version names)."""
+        return {"columns": [list(c) for c in self.columns], "segments": list(self.segments),
+                "unique": [list(u) for u in self.unique]}
+
+    def layout_key(self) -> str:
+        return hashlib.sha256(json.dumps(self.layout(), sort_keys=True).encode()).hexdigest()
+
+    def known_hashes(self) -> tuple[int, int, int] | None:
+        """The rows' hashes, when they were computed for the table as it is made now."""
+        return self.hashed[1] if self.hashed is not None and self.hashed[0] == self.layout_key() else None
+
     def to_json(self) -> dict[str, Any]:
-        return {"columns": self.columns, "segments": self.segments, "unique": self.unique}
+        found = self.layout()
+        if self.hashed is not None:
+            found["hashed"] = {"of": self.hashed[0], "rows": list(self.hashed[1])}
+        return found
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> TableState:
+        hashed = data.get("hashed")
         return TableState([(str(n), str(k)) for n, k in data["columns"]], list(data["segments"]),
-                          [list(u) for u in data.get("unique", [])])
+                          [list(u) for u in data.get("unique", [])],
+                          None if hashed is None else (str(hashed["of"]), (int(hashed["rows"][0]),
+                                                                            int(hashed["rows"][1]),
+                                                                            int(hashed["rows"][2]))))
 
 
 class SparkEngine:
@@ -300,7 +322,7 @@ class SparkEngine:
         for name in set(before) - set(self._tables):
             self.session.catalog.dropTempView(name)
         for name, state in self._tables.items():
-            if name not in before or before[name].to_json() != state.to_json():
+            if name not in before or before[name].layout() != state.layout():
                 self._show(name)
 
     def _write_catalog(self) -> None:
@@ -324,40 +346,35 @@ class SparkEngine:
 
     def row_hashes(self, names: list[str]) -> dict[str, tuple[int, int, int]]:
         """Each table's row count, and an XOR and a sum of a 64-bit hash of each whole row (each cell and whether
-        it is empty, so a value moving to the next column changes it), as the open transaction sees the tables:
-        one Spark job for them all. What `Warehouse` compares before and after a transaction's writes."""
-        from functools import reduce
-
+        it is empty, so a value moving to the next column changes it), as the open transaction sees the tables.
+        Read from the catalog when they were computed for the table as it is made now; the others computed, a
+        Spark job each, and noted beside the table, so they reach the catalog with the next commit.
+        What `Warehouse` compares before and after a transaction's writes."""
         from pyspark.sql import functions as F
 
-        found = {name: (0, 0, 0) for name in names if not self._tables[name].segments}
-        parts = []
+        found: dict[str, tuple[int, int, int]] = {}
         for name in names:
-            if name in found:
-                continue
-            cells = [F.col(f"`{column}`") for column, _ in self._tables[name].columns]
-            row = F.xxhash64(*cells, *(F.isnull(cell) for cell in cells))
-            parts.append(self.frame(name).select(F.lit(name).alias("t"), F.count(F.lit(1)).alias("n"),
-                                                 F.bit_xor(row).alias("x"),
-                                                 F.sum(row.cast("decimal(38,0)")).alias("s")))
-        if parts:
-            with quiet():
-                rows = reduce(lambda a, b: a.unionByName(b), parts).collect()
-            for name, count, xor, total in rows:
-                found[name] = (int(count), int(xor or 0), int(total or 0))
+            state = self._tables[name]
+            known = (0, 0, 0) if not state.segments else state.known_hashes()
+            if known is None:  # one job a table: quicker than one job over their union (2.8 s against 5.0 s for
+                # the demo's twenty tables on a local Spark)
+                cells = [F.col(f"`{column}`") for column, _ in state.columns]
+                row = F.xxhash64(*cells, *(F.isnull(cell) for cell in cells))
+                with quiet():
+                    count, xor, total = self.frame(name).select(F.count(F.lit(1)), F.bit_xor(row),
+                                                                F.sum(row.cast("decimal(38,0)"))).collect()[0]
+                known = (int(count), int(xor or 0), int(total or 0))
+                state.hashed = (state.layout_key(), known)
+            found[name] = known
         return found
 
     def unchanged(self, found: dict[str, tuple[int, int, int]]) -> list[str]:
         """Of the tables the open transaction wrote (`found`: each one's `row_hashes` before its first write),
-        those whose rows are as found. A table naming the segments it named then is; one that had none then and
-        has some now is taken as changed (a copy or a first import: nothing to hash); the rest are hashed again,
-        together, in one Spark job."""
-        def then(name: str) -> TableState | None:
-            return self._committed.get(name)
-
-        same = [n for n in found if (t := then(n)) is not None and t.to_json() == self._tables[n].to_json()]
-        filled = {n for n in found if n not in same and ((t := then(n)) is None or not t.segments)}
-        asked = [n for n in found if n not in same and n not in filled]
+        those whose rows are as found: those naming the segments they named then, and those whose rows hash as
+        they did (the hashes then kept in the catalog, so the next import starts from them)."""
+        same = [n for n in found
+                if (then := self._committed.get(n)) is not None and then.layout() == self._tables[n].layout()]
+        asked = [n for n in found if n not in same]
         now = self.row_hashes(asked) if asked else {}
         return same + [n for n in asked if now[n] == found[n]]
 
@@ -368,11 +385,15 @@ class SparkEngine:
         removed after the commit, as any segment nothing names."""
         for name in names:
             now, then = self._tables.get(name), self._committed.get(name)
-            if now is None or then is None or now.to_json() == then.to_json():
+            if now is None or then is None or now.layout() == then.layout():
                 continue
             if now.columns != then.columns or now.unique != then.unique:
                 continue  # a migration in the same transaction: its new columns stay
-            self._tables[name] = TableState.from_json(then.to_json())
+            kept = TableState.from_json(then.to_json())
+            rows = now.known_hashes()  # hashed as they are now: the same rows the kept segments hold
+            if rows is not None:
+                kept.hashed = (kept.layout_key(), rows)
+            self._tables[name] = kept
             with quiet():
                 self._show(name)
 
@@ -394,7 +415,7 @@ class SparkEngine:
         changed, and every committed INSERT, UPDATE or DELETE that changes rows names a new one (a fresh uuid),
         so any committed write to those tables, by this process or another, changes this, and a rollback does not."""
         self._refresh()
-        committed = {name: state.to_json() for name, state in sorted(self._committed.items()) if name in tables}
+        committed = {name: state.layout() for name, state in sorted(self._committed.items()) if name in tables}
         return hashlib.sha256(json.dumps(committed, sort_keys=True).encode()).hexdigest()
 
     @property
@@ -673,7 +694,7 @@ class SparkEngine:
             self._staged = []
             changed = {n for n in set(self._tables) | set(self._committed)
                        if n not in self._committed or n not in self._tables
-                       or self._tables[n].to_json() != self._committed[n].to_json()}
+                       or self._tables[n].layout() != self._committed[n].layout()}
             self._tables = {n: TableState.from_json(t.to_json()) for n, t in self._committed.items()}
             for name in changed:
                 if name in self._tables:
