@@ -371,10 +371,13 @@ class SparkEngine:
     def unchanged(self, found: dict[str, tuple[int, int, int]]) -> list[str]:
         """Of the tables the open transaction wrote (`found`: each one's `row_hashes` before its first write),
         those whose rows are as found: those naming the segments they named then, and those whose rows hash as
-        they did (the hashes then kept in the catalog, so the next import starts from them)."""
+        they did (the hashes then kept in the catalog, so the next import starts from them). A table that was
+        empty is taken as changed without a job."""
         same = [n for n in found
                 if (then := self._committed.get(n)) is not None and then.layout() == self._tables[n].layout()]
-        asked = [n for n in found if n not in same]
+        # a table that was empty and was written is taken as changed, unhashed: a first import or a copy pays
+        # nothing, and the next import hashes it before its first write
+        asked = [n for n in found if n not in same and found[n] != (0, 0, 0)]
         now = self.row_hashes(asked) if asked else {}
         return same + [n for n in asked if now[n] == found[n]]
 
