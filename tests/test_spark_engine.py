@@ -3,7 +3,9 @@ and idempotent, a re-opened workspace finds its tables, and any other engine's m
 
 from __future__ import annotations
 
+import csv
 import json
+import shutil
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -337,12 +339,27 @@ def test_the_same_export_imported_again_keeps_the_data_version(tmp_path: Path) -
         on_disk = {p.name for p in (root / "spark-warehouse").iterdir() if p.is_dir() and len(p.name) == 32}
         assert on_disk == named  # the segments written for the same rows are gone
 
+        # one cell edited, every count the same: found by the rows' hashes, not their number
+        edited = tmp_path / "v1-edited"
+        shutil.copytree(first, edited)
+        with (edited / "negocios.csv").open(encoding="utf-8", newline="") as handle:
+            lines = list(csv.reader(handle))
+        lines[1][lines[0].index("Valor")] = "12345"
+        with (edited / "negocios.csv").open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows(lines)
+        assert ws.ingest(edited, "csv", mapping=edited / "export.mapping.yml").summary()["changed"] is True
+        assert ws.warehouse.data_version() != version
+        assert _segments(root)["opportunities"] != before["opportunities"]
+        assert _segments(root)["accounts"] == before["accounts"]
+        one = "SELECT amount FROM opportunities WHERE opportunity_id = $1"
+        assert ws.warehouse.query(one, (lines[1][0],)) == [(Decimal("12345.00"),)]
+
         assert ws.ingest(changed, "csv", mapping=changed / "export.mapping.yml").summary()["changed"] is True
         after = _segments(root)
         assert ws.warehouse.data_version() != version
         assert after["opportunities"] != before["opportunities"]
         assert after["accounts"] == before["accounts"] and after["people"] == before["people"]
-        for export in (first, changed):
+        for export in (first, edited, changed):
             duck.ingest(export, "csv", mapping=export / "export.mapping.yml")
         read = "SELECT opportunity_id, amount, currency FROM opportunities ORDER BY opportunity_id"
         assert ws.warehouse.query(read) == duck.warehouse.query(read)

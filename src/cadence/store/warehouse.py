@@ -123,11 +123,10 @@ class Warehouse:
         (`SparkEngine.keep_committed`), so a table left as it was keeps its version even beside one that changed."""
         if not self._found:
             return self._wrote_data
-        from cadence.store.spark import SparkEngine
-
-        if isinstance(self._engine, SparkEngine):
-            unchanged = self._engine.unchanged(self._found)
-            self._engine.keep_committed(unchanged)
+        unchanged_of = getattr(self._engine, "unchanged", None)  # Spark (`SparkEngine.unchanged`)
+        if unchanged_of is not None:
+            unchanged = unchanged_of(self._found)
+            self._engine.keep_committed(unchanged)  # type: ignore[attr-defined]
             return len(unchanged) < len(self._found)
         for table, found in self._found.items():
             if int(self._engine.query(f"SELECT count(*) FROM {quote(table)}", None)[0][0]) != int(found[0]):

@@ -39,8 +39,7 @@ from cadence.schema.tables import table_named
 from cadence.sync.records import Fetched, Removal, SyncBatch
 from cadence.workspace import Workspace
 
-__all__ = ["NO_ROW_CHANGED", "SOURCES", "Connector", "SyncOutcome", "last_started", "last_success", "run_sync",
-           "sync_log"]
+__all__ = ["SOURCES", "Connector", "SyncOutcome", "last_started", "last_success", "run_sync", "sync_log"]
 
 SOURCES = ("salesforce", "hubspot")
 
