@@ -13,6 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 import cadence
+from cadence.analysis.as_of import resolve_as_of
+from cadence.analysis.roadmap.influence import feature_influence
 from cadence.cli.main import app, register_commands
 from cadence.errors import CadenceError
 from cadence.report.scorecard import build_scorecard
@@ -133,10 +135,17 @@ def test_the_maven_sample_copied_to_spark_shows_the_same_scorecard(dataset: Data
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_the_demo_company_copied_to_spark_shows_the_same_scorecard(demo_workspace: Workspace, tmp_path: Path) -> None:
+def test_the_demo_company_copied_to_spark_shows_the_same_scorecard_and_influence(demo_workspace: Workspace,
+                                                                                 tmp_path: Path) -> None:
     spark = _copied_to_spark(demo_workspace, tmp_path / "spark")
     try:
         assert scorecard_figures(spark) == scorecard_figures(demo_workspace)
+        # and what shipping moved, whose stages on each ship day Spark works out from the history
+        as_of = resolve_as_of(demo_workspace).day
+        influence = feature_influence(spark, as_of=as_of, resamples=200).as_dict()
+        assert influence["features"]
+        assert _without_timings(influence) == _without_timings(
+            feature_influence(demo_workspace, as_of=as_of, resamples=200).as_dict())
     finally:
         spark.close()
         shutil.rmtree(tmp_path / "spark", ignore_errors=True)

@@ -592,6 +592,37 @@ def test_influence_matches_an_independent_reading_of_the_history(demo_influence:
     assert found.unblocked.comparable == pytest.approx(comparable / weight)
 
 
+def _deal(opportunity_id: str, stage: str, created: str, closed: str | None = None) -> dict[str, Any]:
+    return {"opportunity_id": opportunity_id, "account_id": "A1", "stage": stage, "amount": 10_000, "kind": "new",
+            "created_at": created, "close_date": closed or "2026-06-30", "closed_at": closed,
+            "is_closed": closed is not None, "is_won": stage == "Closed Won"}
+
+
+def test_each_open_deal_is_compared_at_the_stage_history_gave_it_on_the_ship_day(any_workspace: Workspace) -> None:
+    """Hand-worked: F1 ships on 10 January; O1 asked for it. That day O1 stood at Proposal (Negotiation now);
+    O2 was at Proposal (Demo now); O3 has no history, so its stage now (Proposal); O4 was at Demo, another stratum,
+    by a minute; O5 had closed and O6 did not exist yet. So one asking deal is matched, against two comparable."""
+    history = [("O1", "2025-12-01 10:00:00", "Proposal"), ("O1", "2025-11-20 10:00:00", "Demo"),
+               ("O1", "2026-01-20 09:00:00", "Negotiation"),  # after the ship day: not read
+               ("O2", "2025-11-20 08:00:00", "Proposal"), ("O2", "2026-01-10 15:00:00", "Demo"),
+               ("O4", "2025-11-02 08:00:00", "Proposal"), ("O4", "2026-01-09 23:59:00", "Demo"),
+               ("O5", "2025-11-02 08:00:00", "Proposal"), ("O5", "2025-12-20 08:00:00", "Closed Lost")]
+    load(any_workspace, {
+        "accounts": [{"account_id": "A1", "name": "Acme", "segment": "enterprise"}],
+        "opportunities": [_deal("O1", "Negotiation", "2025-11-01"), _deal("O2", "Demo", "2025-11-01"),
+                          _deal("O3", "Proposal", "2025-11-01"), _deal("O4", "Demo", "2025-11-01"),
+                          _deal("O5", "Closed Lost", "2025-11-01", closed="2025-12-20"),
+                          _deal("O6", "Proposal", "2026-01-15")],
+        "opportunity_history": [{"opportunity_id": o, "changed_at": at, "stage": stage} for o, at, stage in history],
+        "features": [{"feature_id": "F1", "title": "SAML single sign-on", "effort_hours": 100, "status": "shipped",
+                      "shipped_at": "2026-01-10 12:00:00"}],
+        "feature_requests": [{"request_id": "R1", "title": "SSO", "opportunity_id": "O1", "feature_id": "F1",
+                              "requested_at": "2025-12-15", "status": "shipped"}],
+    })
+    [found] = feature_influence(any_workspace, as_of=date(2026, 4, 1), resamples=50).features
+    assert (found.asking_deals, found.matched_deals, found.comparable_deals) == (1, 1, 2)
+
+
 def test_product_influenced_bookings_are_the_asking_deals_won_soon_after_shipping(demo_workspace: Workspace,
                                                                                  demo_influence: Any) -> None:
     total = influenced_bookings(demo_workspace, start=date(2023, 1, 1), end=DEMO_AS_OF)

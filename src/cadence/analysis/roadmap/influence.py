@@ -7,7 +7,9 @@ The method, stated once (`METHOD` carries it to every report):
 - **Comparable deals**: the other deals open on the ship date that never asked for it, in the same
   segment, of the same kind (new, expansion, renewal) and at the same stage on the ship date — the stage
   read from `opportunity_history`, as the pipeline stood that day. Asking deals whose stratum has no
-  comparable deal are left out of the comparison (`matched` says how many remain).
+  comparable deal are left out of the comparison (`matched` says how many remain). The engine works out each
+  open deal's stage on each ship day (its latest history row before the day) and returns only those rows, never
+  the history itself.
 - **Measures**: *unblocked* — closed won within `weeks` after the ship date (judged only once those
   weeks have passed); *win rate* — won ÷ closed, over the deals closed by now; *cycle* — days from
   creation to close of the won deals.
@@ -31,12 +33,13 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 
 from cadence.analysis.roadmap.data import RoadmapData, load_roadmap_data, plain
 from cadence.analysis.stats import percentile_interval
-from cadence.metrics.relations import TableSource
+from cadence.metrics.relations import TableSource, deals
 
 WEEKS = 8
 RESAMPLES = 2000
@@ -106,12 +109,13 @@ def feature_influence(tables: TableSource, *, as_of: date, weeks: int = WEEKS, s
                       resamples: int = RESAMPLES, data: RoadmapData | None = None) -> InfluenceReport:
     """Every shipped feature that open deals asked for: their outcomes against comparable deals'."""
     data = data or load_roadmap_data(tables)
-    history = _history(tables)
-    deals = data.deals.set_index("opportunity_id", drop=False)
+    frame = data.deals.set_index("opportunity_id", drop=False)
     shipped = data.features[data.features["shipped_at"].notna()
                             & (data.features["shipped_at"] < pd.Timestamp(as_of))].sort_values(["shipped_at",
                                                                                                 "feature_id"])
     asked_for = data.requests.dropna(subset=["opportunity_id", "feature_id"])
+    asked_shipped = shipped[shipped["feature_id"].isin(set(asked_for["feature_id"]))]
+    stages_then = _stages_then(tables, sorted({pd.Timestamp(s).normalize() for s in asked_shipped["shipped_at"]}))
     rng = np.random.default_rng(seed)
     results = []
     for feature_id, title, shipped_at in zip(shipped["feature_id"], shipped["title"], shipped["shipped_at"],
@@ -120,7 +124,7 @@ def feature_influence(tables: TableSource, *, as_of: date, weeks: int = WEEKS, s
         mine = asked_for[asked_for["feature_id"] == feature_id]
         if mine.empty:
             continue
-        cohort = _open_on(deals, history, ship)
+        cohort = _open_on(frame, stages_then.get(ship, _NO_STAGES), ship)
         asking = cohort[cohort["opportunity_id"].isin(set(mine.loc[mine["requested_at"] <= ship + pd.Timedelta(
             days=1), "opportunity_id"]))]
         others = cohort[~cohort["opportunity_id"].isin(set(mine["opportunity_id"]))]
@@ -128,19 +132,38 @@ def feature_influence(tables: TableSource, *, as_of: date, weeks: int = WEEKS, s
     return InfluenceReport(results, weeks, as_of, METHOD.format(weeks=weeks))
 
 
-def _history(tables: TableSource) -> pd.DataFrame:
-    history = plain(tables.table("opportunity_history").select("opportunity_id", "changed_at", "stage").to_pandas())
-    history["changed_at"] = pd.to_datetime(history["changed_at"])
-    return history.sort_values("changed_at", kind="stable").reset_index(drop=True)
+_NO_STAGES = pd.Series(dtype=object)
 
 
-def _open_on(deals: pd.DataFrame, history: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
-    """Deals open on `day`, with the stage each was in then (its last history row before the day)."""
-    open_then = deals[(deals["created_at"] < day) & (~deals["is_closed"] | (deals["closed_on"] >= day))]
-    before = history[(history["changed_at"] < day) & history["opportunity_id"].isin(set(open_then["opportunity_id"]))]
-    stage = before.groupby("opportunity_id")["stage"].last()
+def _stages_then(tables: TableSource, days: list[pd.Timestamp]) -> dict[pd.Timestamp, pd.Series]:
+    """For each ship day, the stage each deal open that day was in, by opportunity_id: its latest history row
+    before the day (a deal has one row per moment). Worked out by the engine, which returns one row per open deal
+    and day: a few thousand rows a feature, not the whole history."""
+    if not days:
+        return {}
+    calendar = ibis.memtable(pd.DataFrame({"day": pd.to_datetime(days).astype("datetime64[us]")}))
+    relation = deals(tables)
+    opened = relation.select("opportunity_id", "created_at", "closed_on", "is_closed")
+    day = calendar.day
+    pairs = calendar.inner_join(opened, [opened.created_at < day,
+                                         ~opened.is_closed | (opened.closed_on >= day.date())])
+    history = tables.table("opportunity_history").select("opportunity_id", "changed_at", "stage")
+    rows = pairs.inner_join(history, [pairs.opportunity_id == history.opportunity_id,
+                                      history.changed_at < pairs.day])
+    rows = rows.select("day", "opportunity_id", "changed_at", "stage")
+    rows = rows.mutate(latest=ibis.row_number().over(group_by=[rows.day, rows.opportunity_id],
+                                                     order_by=rows.changed_at.desc()))
+    latest = plain(rows.filter(rows.latest == 0).select("day", "opportunity_id", "stage").to_pandas())
+    on_day = pd.to_datetime(latest["day"])
+    return {day_: latest.loc[on_day == day_].set_index("opportunity_id")["stage"] for day_ in days}
+
+
+def _open_on(deal_rows: pd.DataFrame, stages: pd.Series, day: pd.Timestamp) -> pd.DataFrame:
+    """Deals open on `day`, with the stage each was in then (`stages`, from history; else its stage now)."""
+    open_then = deal_rows[(deal_rows["created_at"] < day)
+                          & (~deal_rows["is_closed"] | (deal_rows["closed_on"] >= day))]
     frame = open_then.reset_index(drop=True).copy()
-    frame["stage_then"] = frame["opportunity_id"].map(stage).fillna(frame["stage"])
+    frame["stage_then"] = frame["opportunity_id"].map(stages).fillna(frame["stage"])
     for column in ("segment", "kind"):
         frame[column] = frame[column].astype("object").fillna("(none)")
     return frame

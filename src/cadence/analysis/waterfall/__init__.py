@@ -80,7 +80,7 @@ def pipeline_waterfall(tables: TableSource, calendar: FiscalCalendar, *, period:
     last_day = through or resolve_as_of(tables).day
     target = target_period(calendar, period, last_day)
     bounds = waterfall_steps(calendar, target, grain, last_day)
-    loaded = touching(data or load_waterfall_data(tables), target)
+    loaded = touching(data or load_waterfall_data(tables, touching=(target.start, target.end)), target)
     return assemble(loaded, target, grain, last_day, [step_moves(loaded, target, a, b) for a, b in bounds], by)
 
 
@@ -88,7 +88,7 @@ def week_waterfall(tables: TableSource, calendar: FiscalCalendar, first: date, l
     """One step, from the start of `first` to the end of `last`, of the quarter holding `last` (the scorecard's
     week under review): only deals not closed before the week are read."""
     target = target_period(calendar, None, last)
-    data = touching(load_waterfall_data(tables, active_since=first), target)
+    data = touching(load_waterfall_data(tables, active_since=first, touching=(target.start, target.end)), target)
     return assemble(data, target, "week", last, [step_moves(data, target, first, last)], None)
 
 

@@ -35,14 +35,20 @@ class WaterfallData:
     currency: str
 
 
-def load_waterfall_data(tables: TableSource, *, active_since: date | None = None) -> WaterfallData:
+def load_waterfall_data(tables: TableSource, *, active_since: date | None = None,
+                        touching: tuple[date, date] | None = None) -> WaterfallData:
     """Read deals and history once. `active_since` (the scorecard's week) skips deals whose CRM row says they
-    closed before that day: they cannot move any more, and the scorecard stays cheap."""
+    closed before that day: they cannot move any more, and the scorecard stays cheap. `touching` (a period's
+    first and last day) reads only deals the engine finds with a history row dated in it (its close date, else
+    the day it was recorded): a deal with none can neither be in that period's pipeline nor close in it, and a
+    quarter's waterfall reads its own deals' history, not the company's."""
     relation = deals(tables)
     if active_since is not None:
         relation = relation.filter(relation.closed_at.isnull()
                                    | (relation.closed_at >= ibis.timestamp(pd.Timestamp(active_since))))
     require_rates(relation, tables)  # one currency, or no waterfall (MissingRatesError names the currencies)
+    if touching is not None:
+        relation = relation.semi_join(_dated_in(tables, *touching), "opportunity_id")
     frame = relation.select(*DEAL_COLUMNS).to_pandas()
     history = convert_history(tables.table("opportunity_history"), relation)
     history = history.semi_join(relation.select("opportunity_id"), "opportunity_id")
@@ -54,6 +60,14 @@ def load_waterfall_data(tables: TableSource, *, active_since: date | None = None
     stages = tables.table("stages").select("pipeline", "stage", "is_won", "is_lost").to_pandas()
     deal_rows = _deals(frame, rows)
     return WaterfallData(deal_rows, _history(rows, deal_rows, stages), reporting_currency(tables))
+
+
+def _dated_in(tables: TableSource, first: date, last: date) -> Any:
+    """The deals with a history row whose close date (else the day it was recorded) falls in [first, last]: every
+    deal `touching` keeps, since a row's carried-forward close date is an earlier row's own, and a few more."""
+    history = tables.table("opportunity_history")
+    day = ibis.coalesce(history.close_date, history.changed_at.date())
+    return history.filter((day >= first) & (day <= last)).select("opportunity_id").distinct()
 
 
 def _deals(frame: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
