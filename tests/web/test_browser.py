@@ -242,8 +242,7 @@ SHOTS: list[tuple[str, str | None, str]] = [  # (file, user, path)
     ("data-quality", "eve", "/quality"),
     ("admin-users", "ada", "/admin/users"),
     ("audit-log", "ada", "/admin/audit"),
-    ("admin-syncs", "ada", "/admin/syncs"),
-]
+]  # admin-syncs.png: tests/web/test_sync_page.py, over real syncs (this company has run none)
 
 
 def _shoot(page: Any, name: str, limit: int = 300_000) -> Path:

@@ -9,6 +9,7 @@ one is still running. What the page should show is read back with plain SQL from
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -23,9 +24,11 @@ from cadence.sync.hubspot import HubSpotConnector
 from cadence.sync.run import run_sync
 from cadence.sync.salesforce import SalesforceConnector
 from cadence.workspace import Workspace, init_workspace, open_workspace
+from tests.browser import chromium_page
 from tests.crm_standins import FakeHubSpot, FakeSalesforce, Fault, hubspot_portal, latam_org
 from tests.sync_helpers import workspace_with
 from tests.web.conftest import PASSWORD, sign_in
+from tests.web.live_server import live_server
 
 SF_ENV, HS_ENV = "CADENCE_TEST_PAGE_SF_TOKEN", "CADENCE_TEST_PAGE_HS_TOKEN"
 SCRIPT = "<script>alert('sync')</script>"
@@ -296,3 +299,18 @@ def test_with_no_sync_yet_the_page_shows_how_to_set_one_up(tmp_path: Path) -> No
             assert admin.get("/admin/syncs.json").json() == []
     finally:
         ws.close()
+
+
+@pytest.mark.skipif(os.environ.get("CADENCE_SCREENSHOTS") != "1", reason="writes docs/screenshots/ only when "
+                    "CADENCE_SCREENSHOTS=1")
+def test_screenshot(synced: Synced) -> None:
+    """docs/screenshots/admin-syncs.png: the page after these real syncs, as the admin's browser shows it."""
+    from tests.web.test_browser import TIMEOUT_MS, _shoot
+    from tests.web.test_browser import sign_in as sign_in_through_the_form
+
+    with live_server(synced.ws.root, workspace=synced.ws) as server, chromium_page() as page:
+        page.set_default_timeout(TIMEOUT_MS)
+        sign_in_through_the_form(page, server, "ada", "/admin/syncs")
+        assert page.goto(server.at("/admin/syncs")).status == 200
+        assert page.get_by_text("HTTP 500").count() >= 1  # the failed sync, with the CRM's own words
+        assert _shoot(page, "admin-syncs").stat().st_size <= 300_000
