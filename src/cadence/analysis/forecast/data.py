@@ -133,8 +133,9 @@ def _history(history: pd.DataFrame, deal_frame: pd.DataFrame, stages: pd.DataFra
     joined["is_lost"] = joined["is_lost"].fillna(False).astype(bool)
     closed = (joined["is_won"] | joined["is_lost"]).to_numpy()
     run = pd.Series((~closed).astype("int64")).groupby(deal, sort=False).cumsum().to_numpy()
-    stretch = deal.astype("int64") * (len(joined) + 1) + run  # one number per deal and run of closed rows
-    first_of_run = joined["changed_at"].groupby(stretch, sort=False).transform("min")
+    stretch = deal.astype("int64") * (len(joined) + 1) + run  # one number per deal and run of closed rows (each
+    # run shares its number with the open row before it, whose time is not the close's: only closed rows count)
+    first_of_run = joined["changed_at"].where(closed).groupby(stretch, sort=False).transform("min")
     joined["closed_since"] = first_of_run.where(closed)  # when the deal was closed, for every closed row
     return joined
 
