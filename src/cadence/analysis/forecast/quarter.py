@@ -54,7 +54,7 @@ class Forecaster:
         end = self.calendar.next_start(start, "quarter")
         as_of = min(max(as_of, start), end)
         offset = (as_of - start).days
-        snapshot = pipeline_as_of(self.data, as_of)
+        snapshot = pipeline_as_of(self.data, as_of, open_only=True)  # the closed deals: in self.closes
         open_deals = open_deal_features(self.data, snapshot, end, self.closes, self._amount_estimate(as_of))
         if as_of >= end:
             open_deals = open_deals.iloc[0:0]
@@ -77,7 +77,7 @@ class Forecaster:
         a part of the company (one manager's team) can be forecast with the company's model."""
         end = self.calendar.next_start(quarter_start, "quarter")
         as_of = min(max(as_of, quarter_start), end)
-        snapshot = pipeline_as_of(self.data, as_of)
+        snapshot = pipeline_as_of(self.data, as_of, open_only=True)  # the closed deals: in self.closes
         open_deals = open_deal_features(self.data, snapshot, end, self.closes, self._amount_estimate(as_of))
         if as_of >= end:
             open_deals = open_deals.iloc[0:0]
@@ -226,8 +226,8 @@ def _snapshot_notes(snapshot: Snapshot, open_deals: pd.DataFrame, undated: int =
     if undated:
         notes.append(f"{undated:,} deals have no created_at and no history: no pipeline as of a day can place them "
                      "in time, so every open pipeline here (and in the backtest) leaves them out")
-    if snapshot.fallback_count:
-        notes.append(f"{snapshot.fallback_count:,} deals created before the as-of date had no history row by then: "
+    if snapshot.unplaced:
+        notes.append(f"{snapshot.unplaced:,} deals created before the as-of date had no history row by then: "
                      "their state comes from the deal row (closed if closed_at is earlier, else open in the first "
                      "stage)")
     unknown = int((~open_deals["amount_known"]).sum()) if len(open_deals) else 0

@@ -30,6 +30,7 @@ class Snapshot:
 
     as_of: date
     deals: pd.DataFrame  # STATIC + STATE + is_open, from_history
+    unplaced: int = 0  # deals created before `as_of` that history does not place then, open or closed
 
     @property
     def open(self) -> pd.DataFrame:
@@ -45,9 +46,9 @@ class Snapshot:
 
 
 def pipeline_as_of(data: ForecastData, as_of: date, *, open_only: bool = False) -> Snapshot:
-    """The pipeline at the start of `as_of`; with `open_only`, only the deals open then (what a replayed lesson
-    needs: a few thousand of the hundreds of thousands of deals a large CRM has created by then), and
-    `fallback_count` counts only those.
+    """The pipeline at the start of `as_of`; with `open_only`, only the deals open then (what a forecast and a
+    replayed lesson need: a few thousand of the hundreds of thousands of deals a large CRM has created by then),
+    and `fallback_count` counts only those (`unplaced` counts every deal the deal row alone places, either way).
 
     Deals are matched to their history rows by position (`ForecastData.history_deal`), not by id: the
     backtest rebuilds hundreds of snapshots, and hashing every id again for each is most of its time.
@@ -73,6 +74,7 @@ def pipeline_as_of(data: ForecastData, as_of: date, *, open_only: bool = False) 
     positions = [position[keep]]
     states = [current]
     missing = np.flatnonzero(created & ~covered)
+    unplaced = len(missing)
     if len(missing):
         missing = missing[np.argsort(data.deals["opportunity_id"].to_numpy()[missing], kind="stable")]
         fallback = _fallback(data, data.deals.iloc[missing], pd.Timestamp(moment))
@@ -85,7 +87,7 @@ def pipeline_as_of(data: ForecastData, as_of: date, *, open_only: bool = False) 
     static = data.deals[STATIC].iloc[np.concatenate(positions)].reset_index(drop=True)
     frame = pd.concat([frame, static], axis=1)
     frame["is_open"] = ~(frame["is_won"] | frame["is_lost"])
-    return Snapshot(as_of, frame)
+    return Snapshot(as_of, frame, unplaced)
 
 
 def _fallback(data: ForecastData, deals: pd.DataFrame, moment: pd.Timestamp) -> pd.DataFrame:
