@@ -221,17 +221,25 @@ class Forecaster:
         return self._stretches[key]
 
 
+def _deals(count: int) -> str:
+    return f"{count:,} deal" if count == 1 else f"{count:,} deals"
+
+
 def _snapshot_notes(snapshot: Snapshot, open_deals: pd.DataFrame, undated: int = 0) -> list[str]:
     notes = []
     if undated:
-        notes.append(f"{undated:,} deals have no created_at and no history: no pipeline as of a day can place them "
-                     "in time, so every open pipeline here (and in the backtest) leaves them out")
+        one = undated == 1
+        notes.append(f"{_deals(undated)} {'has' if one else 'have'} no created_at and no history: no pipeline as of "
+                     f"a day can place {'it' if one else 'them'} in time, so every open pipeline here (and in the "
+                     f"backtest) leaves {'it' if one else 'them'} out")
     if snapshot.unplaced:
-        notes.append(f"{snapshot.unplaced:,} deals created before the as-of date had no history row by then: "
-                     "their state comes from the deal row (closed if closed_at is earlier, else open in the first "
-                     "stage)")
+        one = snapshot.unplaced == 1
+        notes.append(f"{_deals(snapshot.unplaced)} created before the as-of date had no history row by then: "
+                     f"{'its' if one else 'their'} state comes from the deal row (closed if closed_at is earlier, "
+                     "else open in the first stage)")
     unknown = int((~open_deals["amount_known"]).sum()) if len(open_deals) else 0
     if unknown:
-        notes.append(f"{unknown:,} open deals had no amount on the as-of date: valued at the median won amount "
-                     "of their product among deals won before then")
+        one = unknown == 1
+        notes.append(f"{unknown:,} open {'deal' if one else 'deals'} had no amount on the as-of date: valued at the "
+                     f"median won amount of {'its' if one else 'their'} product among deals won before then")
     return notes
