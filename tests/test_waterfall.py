@@ -27,7 +27,7 @@ from cadence.analysis.waterfall import (
     week_waterfall,
 )
 from cadence.analysis.waterfall.movements import step_moves
-from cadence.errors import InputError
+from cadence.errors import InputError, MissingDataError
 from cadence.ingest import CanonicalFrame, ImportBatch, SourceFile
 from cadence.ingest.prepare import prepare
 from cadence.metrics.money import MissingRatesError, in_currency
@@ -317,6 +317,22 @@ def test_a_period_not_begun_is_refused_in_one_line(small: Workspace) -> None:
         pipeline_waterfall(small, small.calendar, period="2025-Q1", through=THROUGH)
     with pytest.raises(InputError, match="a quarter, a month or a year"):
         pipeline_waterfall(small, small.calendar, period="2024-W05", through=THROUGH)
+
+
+def test_a_quarter_no_deal_touches_is_an_empty_waterfall_and_no_history_is_refused(small: Workspace,
+                                                                                     tmp_path: Path) -> None:
+    """A quarter before the first deal moves nothing: three empty months, not "opportunity_history is empty"
+    (only the deals dated in a quarter are read, and there are none). A workspace without history is refused."""
+    early = pipeline_waterfall(small, small.calendar, period="2022-Q1", grain="month", through=THROUGH)
+    assert [(step.first.isoformat(), sum(step.cents.values()), sum(step.counts.values())) for step in early.rows] \
+        == [("2022-01-01", 0, 0), ("2022-02-01", 0, 0), ("2022-03-01", 0, 0)]
+    assert early.moves.empty
+    bare = cadence.open(init_workspace(tmp_path / "bare"))
+    try:
+        with pytest.raises(MissingDataError, match="needs opportunity_history"):
+            pipeline_waterfall(bare, bare.calendar, period="2024-Q1", through=THROUGH)
+    finally:
+        bare.close()
 
 
 def test_a_missing_rate_refuses_the_waterfall(tmp_path: Path) -> None:

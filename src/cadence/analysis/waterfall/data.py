@@ -53,13 +53,18 @@ def load_waterfall_data(tables: TableSource, *, active_since: date | None = None
     history = convert_history(tables.table("opportunity_history"), relation)
     history = history.semi_join(relation.select("opportunity_id"), "opportunity_id")
     rows = history.select(*HISTORY_COLUMNS).to_pandas()
-    if rows.empty and active_since is None:
+    if rows.empty and active_since is None and _no_history(tables):  # not merely none dated in the period
         raise MissingDataError("the pipeline waterfall needs opportunity_history (each deal's stage, amount and close "
                                "date over time), and the table is empty",
                                hint="import a CRM export that includes stage history")
     stages = tables.table("stages").select("pipeline", "stage", "is_won", "is_lost").to_pandas()
     deal_rows = _deals(frame, rows)
     return WaterfallData(deal_rows, _history(rows, deal_rows, stages), reporting_currency(tables))
+
+
+def _no_history(tables: TableSource) -> bool:
+    history = tables.table("opportunity_history")
+    return int(history.limit(1).count().execute()) == 0
 
 
 def _dated_in(tables: TableSource, first: date, last: date) -> Any:
