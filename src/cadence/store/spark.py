@@ -373,11 +373,12 @@ class SparkEngine:
         those whose rows are as found: those naming the segments they named then, and those whose rows hash as
         they did (the hashes then kept in the catalog, so the next import starts from them). A table that was
         empty is taken as changed without a job."""
-        same = [n for n in found
+        written = [n for n in found if n in self._tables]  # one dropped in the transaction has changed
+        same = [n for n in written
                 if (then := self._committed.get(n)) is not None and then.layout() == self._tables[n].layout()]
         # a table that was empty and was written is taken as changed, unhashed: a first import or a copy pays
         # nothing, and the next import hashes it before its first write
-        asked = [n for n in found if n not in same and found[n] != (0, 0, 0)]
+        asked = [n for n in written if n not in same and found[n] != (0, 0, 0)]
         now = self.row_hashes(asked) if asked else {}
         return same + [n for n in asked if now[n] == found[n]]
 

@@ -25,6 +25,7 @@ from cadence.analysis.forecast.snapshot import Snapshot, closings, pipeline_as_o
 from cadence.analysis.forecast.stage_weighted import stage_probabilities, stage_weighted
 from cadence.analysis.forecast.training import lesson, past_quarters
 from cadence.analysis.forecast.win_model import THREADS, WIN_MODEL_GUIDE, WinModel
+from cadence.analysis.words import plural
 from cadence.metrics.calendar import FiscalCalendar
 
 OFFSETS = (0, 30, 60)  # days into past quarters at which they are replayed for the win model
@@ -221,25 +222,21 @@ class Forecaster:
         return self._stretches[key]
 
 
-def _deals(count: int) -> str:
-    return f"{count:,} deal" if count == 1 else f"{count:,} deals"
-
-
 def _snapshot_notes(snapshot: Snapshot, open_deals: pd.DataFrame, undated: int = 0) -> list[str]:
     notes = []
     if undated:
         one = undated == 1
-        notes.append(f"{_deals(undated)} {'has' if one else 'have'} no created_at and no history: no pipeline as of "
+        notes.append(f"{plural(undated, 'deal', verb='has')} no created_at and no history: no pipeline as of "
                      f"a day can place {'it' if one else 'them'} in time, so every open pipeline here (and in the "
                      f"backtest) leaves {'it' if one else 'them'} out")
     if snapshot.unplaced:
         one = snapshot.unplaced == 1
-        notes.append(f"{_deals(snapshot.unplaced)} created before the as-of date had no history row by then: "
+        notes.append(f"{plural(snapshot.unplaced, 'deal')} created before the as-of date had no history row by then: "
                      f"{'its' if one else 'their'} state comes from the deal row (closed if closed_at is earlier, "
                      "else open in the first stage)")
     unknown = int((~open_deals["amount_known"]).sum()) if len(open_deals) else 0
     if unknown:
         one = unknown == 1
-        notes.append(f"{unknown:,} open {'deal' if one else 'deals'} had no amount on the as-of date: valued at the "
+        notes.append(f"{plural(unknown, 'open deal')} had no amount on the as-of date: valued at the "
                      f"median won amount of {'its' if one else 'their'} product among deals won before then")
     return notes

@@ -37,18 +37,14 @@ class Snapshot:
         return self.deals[self.deals["is_open"]]
 
     @property
-    def fallback_count(self) -> int:
-        return int((~self.deals["from_history"]).sum())
-
-    @property
     def unknown_stage_count(self) -> int:
         return int((self.deals["is_open"] & ~self.deals["known_stage"]).sum())
 
 
 def pipeline_as_of(data: ForecastData, as_of: date, *, open_only: bool = False) -> Snapshot:
     """The pipeline at the start of `as_of`; with `open_only`, only the deals open then (what a forecast and a
-    replayed lesson need: a few thousand of the hundreds of thousands of deals a large CRM has created by then),
-    and `fallback_count` counts only those (`unplaced` counts every deal the deal row alone places, either way).
+    replayed lesson need: a few thousand of the hundreds of thousands of deals a large CRM has created by then).
+    Either way `unplaced` counts every deal created by then that only its deal row places, open or closed.
 
     Deals are matched to their history rows by position (`ForecastData.history_deal`), not by id: the
     backtest rebuilds hundreds of snapshots, and hashing every id again for each is most of its time.

@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from cadence.analysis.quality.findings import MAX_EXAMPLES, Finding, TableSource, plural
+from cadence.analysis.quality.findings import MAX_EXAMPLES, Finding, TableSource
+from cadence.analysis.words import plural
 from cadence.metrics.calendar import FiscalCalendar
 from cadence.metrics.dating import dating_of, local_time
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from cadence.analysis.quality.findings import Finding, TableSource, plural, rows_finding
+from cadence.analysis.quality.findings import Finding, TableSource, rows_finding
+from cadence.analysis.words import plural
 from cadence.metrics.catalog import relation
 from cadence.metrics.money import ADD_RATES_HINT, MISSING, RATE, corporate_currency
 from cadence.metrics.relations import deals

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from cadence.analysis.quality.findings import Finding, TableSource, count_rows, plural, rows_finding
+from cadence.analysis.quality.findings import Finding, TableSource, count_rows, rows_finding
+from cadence.analysis.words import plural
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

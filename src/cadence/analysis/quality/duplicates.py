@@ -10,7 +10,8 @@ from datetime import date
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
-from cadence.analysis.quality.findings import MAX_EXAMPLES, Finding, TableSource, plural
+from cadence.analysis.quality.findings import MAX_EXAMPLES, Finding, TableSource
+from cadence.analysis.words import plural
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

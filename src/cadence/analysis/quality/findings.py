@@ -61,15 +61,3 @@ def rows_finding(rows: ir.Table, id_column: str, *, check: str, severity: Severi
     examples = ordered.limit(MAX_EXAMPLES).select(id_column).to_pandas()[id_column]
     return [Finding(check, severity, count, message(count), [str(e) for e in examples])]
 
-
-def plural(count: int, singular: str, plural_form: str | None = None, *, verb: str | None = None) -> str:
-    """'1 opportunity', '3 opportunities'; with verb=('has'), '1 opportunity has', '3 opportunities have'."""
-    noun = singular if count == 1 else (plural_form or singular + "s")
-    text = f"{count:,} {noun}"
-    if verb is not None:
-        text += " " + (verb if count == 1 else _PLURAL_VERBS.get(verb, verb))
-    return text
-
-
-_PLURAL_VERBS = {"has": "have", "is": "are", "was": "were", "does": "do", "waits": "wait", "shares": "share",
-                 "points": "point", "moved": "moved"}

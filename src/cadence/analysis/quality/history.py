@@ -6,7 +6,8 @@ from datetime import date
 
 import ibis
 
-from cadence.analysis.quality.findings import Finding, TableSource, plural, rows_finding
+from cadence.analysis.quality.findings import Finding, TableSource, rows_finding
+from cadence.analysis.words import plural
 
 
 def stage_regressions(tables: TableSource, today: date) -> list[Finding]:

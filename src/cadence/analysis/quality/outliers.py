@@ -6,7 +6,8 @@ from datetime import date
 
 import ibis
 
-from cadence.analysis.quality.findings import Finding, TableSource, plural, rows_finding
+from cadence.analysis.quality.findings import Finding, TableSource, rows_finding
+from cadence.analysis.words import plural
 
 MAD_LIMIT = 5  # how many median absolute deviations (of log10 amounts) count as far away
 MIN_FACTOR_LOG10 = 1.0  # and at least ten times above or below the median

@@ -7,7 +7,8 @@ from pathlib import PurePath
 
 import ibis
 
-from cadence.analysis.quality.findings import MAX_EXAMPLES, Finding, TableSource, plural
+from cadence.analysis.quality.findings import MAX_EXAMPLES, Finding, TableSource
+from cadence.analysis.words import plural
 
 
 def quarantined_rows(tables: TableSource, today: date) -> list[Finding]:

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from cadence.analysis.quality.findings import MAX_EXAMPLES, Finding, TableSource, count_rows, plural
+from cadence.analysis.quality.findings import MAX_EXAMPLES, Finding, TableSource, count_rows
+from cadence.analysis.words import plural
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

@@ -39,7 +39,7 @@ import pandas as pd
 
 from cadence.analysis.roadmap.data import RoadmapData, load_roadmap_data, plain
 from cadence.analysis.stats import percentile_interval
-from cadence.metrics.relations import TableSource, deals
+from cadence.metrics.relations import TableSource
 
 WEEKS = 8
 RESAMPLES = 2000
@@ -115,7 +115,9 @@ def feature_influence(tables: TableSource, *, as_of: date, weeks: int = WEEKS, s
                                                                                                 "feature_id"])
     asked_for = data.requests.dropna(subset=["opportunity_id", "feature_id"])
     asked_shipped = shipped[shipped["feature_id"].isin(set(asked_for["feature_id"]))]
-    stages_then = _stages_then(tables, sorted({pd.Timestamp(s).normalize() for s in asked_shipped["shipped_at"]}))
+    open_then = {day: _open_then(frame, day)
+                 for day in sorted({pd.Timestamp(s).normalize() for s in asked_shipped["shipped_at"]})}
+    stages_then = _stages_then(tables, open_then)
     rng = np.random.default_rng(seed)
     results = []
     for feature_id, title, shipped_at in zip(shipped["feature_id"], shipped["title"], shipped["shipped_at"],
@@ -124,7 +126,7 @@ def feature_influence(tables: TableSource, *, as_of: date, weeks: int = WEEKS, s
         mine = asked_for[asked_for["feature_id"] == feature_id]
         if mine.empty:
             continue
-        cohort = _open_on(frame, stages_then.get(ship, _NO_STAGES), ship)
+        cohort = _with_stage_then(open_then[ship], stages_then.get(ship, _NO_STAGES))
         asking = cohort[cohort["opportunity_id"].isin(set(mine.loc[mine["requested_at"] <= ship + pd.Timedelta(
             days=1), "opportunity_id"]))]
         others = cohort[~cohort["opportunity_id"].isin(set(mine["opportunity_id"]))]
@@ -135,33 +137,35 @@ def feature_influence(tables: TableSource, *, as_of: date, weeks: int = WEEKS, s
 _NO_STAGES = pd.Series(dtype=object)
 
 
-def _stages_then(tables: TableSource, days: list[pd.Timestamp]) -> dict[pd.Timestamp, pd.Series]:
+def _open_then(deal_rows: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    """Deals open on `day`: created before it, and not closed before it."""
+    return deal_rows[(deal_rows["created_at"] < day) & (~deal_rows["is_closed"] | (deal_rows["closed_on"] >= day))]
+
+
+def _stages_then(tables: TableSource, open_then: dict[pd.Timestamp, pd.DataFrame]) -> dict[pd.Timestamp, pd.Series]:
     """For each ship day, the stage each deal open that day was in, by opportunity_id: its latest history row
-    before the day (a deal has one row per moment). Worked out by the engine, which returns one row per open deal
-    and day: a few thousand rows a feature, not the whole history."""
-    if not days:
+    before the day (a deal has one row per moment). The (day, deal) pairs go to the engine, which returns one row
+    for each pair history places: a few thousand rows a feature, not the whole history."""
+    pairs = pd.DataFrame({
+        "day": pd.to_datetime([day for day, deals_then in open_then.items() for _ in range(len(deals_then))])
+        .astype("datetime64[us]"),
+        "opportunity_id": [i for deals_then in open_then.values() for i in deals_then["opportunity_id"]]})
+    if pairs.empty:
         return {}
-    calendar = ibis.memtable(pd.DataFrame({"day": pd.to_datetime(days).astype("datetime64[us]")}))
-    relation = deals(tables)
-    opened = relation.select("opportunity_id", "created_at", "closed_on", "is_closed")
-    day = calendar.day
-    pairs = calendar.inner_join(opened, [opened.created_at < day,
-                                         ~opened.is_closed | (opened.closed_on >= day.date())])
+    asked = ibis.memtable(pairs.astype({"opportunity_id": "object"}))
     history = tables.table("opportunity_history").select("opportunity_id", "changed_at", "stage")
-    rows = pairs.inner_join(history, [pairs.opportunity_id == history.opportunity_id,
-                                      history.changed_at < pairs.day])
+    rows = asked.inner_join(history, [asked.opportunity_id == history.opportunity_id,
+                                      history.changed_at < asked.day])
     rows = rows.select("day", "opportunity_id", "changed_at", "stage")
     rows = rows.mutate(latest=ibis.row_number().over(group_by=[rows.day, rows.opportunity_id],
                                                      order_by=rows.changed_at.desc()))
     latest = plain(rows.filter(rows.latest == 0).select("day", "opportunity_id", "stage").to_pandas())
     on_day = pd.to_datetime(latest["day"])
-    return {day_: latest.loc[on_day == day_].set_index("opportunity_id")["stage"] for day_ in days}
+    return {day: latest.loc[on_day == day].set_index("opportunity_id")["stage"] for day in open_then}
 
 
-def _open_on(deal_rows: pd.DataFrame, stages: pd.Series, day: pd.Timestamp) -> pd.DataFrame:
-    """Deals open on `day`, with the stage each was in then (`stages`, from history; else its stage now)."""
-    open_then = deal_rows[(deal_rows["created_at"] < day)
-                          & (~deal_rows["is_closed"] | (deal_rows["closed_on"] >= day))]
+def _with_stage_then(open_then: pd.DataFrame, stages: pd.Series) -> pd.DataFrame:
+    """The deals open on a day, with the stage each was in then (`stages`, from history; else its stage now)."""
     frame = open_then.reset_index(drop=True).copy()
     frame["stage_then"] = frame["opportunity_id"].map(stages).fillna(frame["stage"])
     for column in ("segment", "kind"):
