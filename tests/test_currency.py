@@ -377,7 +377,8 @@ def test_forecast_history_converts_at_its_deals_rate(org: Workspace, tmp_path: P
                                                     "CloseDate"], history)
     org.ingest(tmp_path / "OpportunityHistory.csv", "salesforce")
     data = load_forecast_data(org)
-    got = data.history.set_index(["opportunity_id", data.history["changed_at"].dt.strftime("%Y-%m-%d")])["amount"]
+    spans = data.states.rows.select("opportunity_id", "changed_at", "amount").to_pandas()
+    got = spans.set_index(["opportunity_id", pd.to_datetime(spans["changed_at"]).dt.strftime("%Y-%m-%d")])["amount"]
     assert got.to_dict() == pytest.approx({
         ("006A00000000015AAA", "2023-01-05"): 150_000 / 16, ("006A00000000015AAA", "2023-06-05"): 160_000 / 16,
         ("006A00000000002AAA", "2023-01-05"): 200_000 / 20, ("006A00000000002AAA", "2023-03-31"): 200_000 / 20,

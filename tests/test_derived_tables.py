@@ -25,7 +25,7 @@ from cadence.metrics.money import MissingRatesError
 from cadence.report.sections.kpis import range_value
 from cadence.store.derived import CATALOG, KEEP, PREFIX
 from cadence.workspace import Workspace
-from tests.test_currency import BOOKINGS_USD, cli, cli_json, write_opportunities, write_rates
+from tests.test_currency import BOOKINGS_USD, cli, cli_json, write_csv, write_opportunities, write_rates
 
 SUBSCRIPTIONS = pd.DataFrame({
     "subscription_id": ["S1", "S2", "S3"],
@@ -204,6 +204,34 @@ def test_an_import_keeps_the_tables_the_first_figures_read(any_workspace: Worksp
     data = cli_json(root, "metric", "bookings", "--grain", "quarter")
     assert {r["period"]: r["value"] for r in data["rows"]} == pytest.approx(BOOKINGS_USD)
     assert _catalogued(root) == after
+
+
+def test_an_import_with_stage_history_keeps_the_forecasts_history_spans(any_workspace: Workspace,
+                                                                        tmp_path: Path) -> None:
+    """The forecast reads each deal's stage history as spans kept in the warehouse: the import that wrote the
+    history builds them, and the next `cadence forecast` reads them and builds nothing. Without the exchange rates
+    that convert every deal none are kept (the forecast refuses such data, and says why)."""
+    root = any_workspace.root
+    any_workspace.close()
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write_opportunities(folder)  # deals in COP, MXN and PEN, and no exchange rates yet
+    write_csv(folder / "OpportunityHistory.csv", ["Id", "OpportunityId", "CreatedDate", "StageName", "Amount",
+                                                   "CloseDate"], [
+        ["008A00000000001AAA", "006A00000000002AAA", "2023-01-05T10:00:00.000Z", "Propuesta", "200000", "2023-03-31"],
+        ["008A00000000002AAA", "006A00000000002AAA", "2023-03-31T18:00:00.000Z", "Ganada", "200000", "2023-03-31"],
+        ["008A00000000003AAA", "006A00000000001AAA", "2023-01-05T10:00:00.000Z", "Propuesta", "9000", "2023-02-15"]])
+    assert cli(root, "ingest", str(folder), "--from", "salesforce", "--no-prepare").returncode == 0
+    assert "forecast_spans_usd" not in {relation for relation, _ in _catalogued(root)}
+    refused = cli(root, "forecast", "--as-of", "2023-03-01")
+    assert refused.returncode != 0 and "COP" in refused.stderr, refused.stderr
+
+    write_rates(folder)
+    assert cli(root, "ingest", str(folder), "--from", "salesforce", "--no-prepare").returncode == 0
+    kept = _catalogued(root)
+    assert "forecast_spans_usd" in {relation for relation, _ in kept}
+    assert cli(root, "forecast", "--as-of", "2023-03-01").returncode == 0
+    assert _catalogued(root) == kept  # the forecast read what the import kept
 
 
 def test_every_process_names_the_same_version_alike(any_workspace: Workspace, tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from cadence.analysis.forecast import (
 )
 from cadence.analysis.forecast.backtest import actual_bookings, replayable_quarters
 from cadence.analysis.forecast.snapshot import pipeline_as_of
+from cadence.analysis.forecast.stage_weighted import stage_probabilities
 from cadence.metrics.calendar import FiscalCalendar
 from cadence.workspace import Workspace, init_workspace
 from tests.datasets import Dataset
@@ -348,3 +349,86 @@ def test_the_notes_count_every_deal_only_its_crm_row_places(tmp_path: Path) -> N
     assert result.open_deals == 1  # O4
     assert "1 deal created before the as-of date had no history row by then: its state comes from the deal row " \
         "(closed if closed_at is earlier, else open in the first stage)" in result.notes, result.notes
+
+
+def test_snapshots_asked_together_are_each_what_the_history_said_that_day(any_workspace: Workspace) -> None:
+    """Hand-worked, on DuckDB and PostgreSQL. The backtest asks the engine for many days in one query; each day's
+    open pipeline must be what the history rows before that midnight say, with what a row leaves empty carried
+    from the deal's earlier rows, and a euro deal in dollars at its rate (0.8 EUR per USD).
+
+    A: Discovery on 5 Jan (1,000, due 31 Mar, Pipeline), Proposal on 10 Feb (nothing else said, Best Case), won at
+       midnight on 1 Mar (so still open on 1 Mar). B (EUR): Discovery on 10 Jan (EUR 800), lost on 20 Feb,
+       reopened in Demo on 5 Mar. C: no history, open: placed by its deal row, in the first stage, amount unknown.
+    """
+    deals = pd.DataFrame([
+        {"opportunity_id": "A", "owner_id": None, "stage": "Closed Won", "amount": "1200", "currency": "USD",
+         "created_at": "2025-01-02 10:00:00", "closed_at": "2025-03-01 00:00:00"},
+        {"opportunity_id": "B", "owner_id": None, "stage": "Demo", "amount": "800", "currency": "EUR",
+         "created_at": "2025-01-03 10:00:00", "closed_at": None},
+        {"opportunity_id": "C", "owner_id": None, "stage": "Discovery", "amount": "500", "currency": "USD",
+         "created_at": "2025-01-04 10:00:00", "closed_at": None}])
+    history = pd.DataFrame([
+        ("A", "2025-01-05 10:00:00", "Discovery", "1000", "2025-03-31", "Pipeline"),
+        ("A", "2025-02-10 09:00:00", "Proposal", None, None, "Best Case"),
+        ("A", "2025-03-01 00:00:00", "Closed Won", "1200", None, "Closed"),
+        ("B", "2025-01-10 12:00:00", "Discovery", "800", None, None),
+        ("B", "2025-02-20 12:00:00", "Closed Lost", None, None, None),
+        ("B", "2025-03-05 12:00:00", "Demo", None, None, None)],
+        columns=["opportunity_id", "changed_at", "stage", "amount", "close_date", "forecast_category"])
+    load(any_workspace, {"exchange_rates": pd.DataFrame([{"currency": "EUR", "rate": 0.8}]),
+                         "opportunities": deals, "opportunity_history": history})
+    data = load_forecast_data(any_workspace)
+    days = [date(2025, 2, 1), date(2025, 3, 1), date(2025, 3, 2), date(2025, 4, 1)]
+    data.states.prefetch([pd.Timestamp(d) for d in days])
+
+    def seen(day: date) -> dict[str, tuple[Any, ...]]:
+        snapshot = pipeline_as_of(data, day, open_only=True).deals.set_index("opportunity_id")
+        return {i: (r["stage"], None if pd.isna(r["amount"]) else round(float(r["amount"]), 6),
+                    None if pd.isna(r["close_date"]) else str(r["close_date"].date()), r["forecast_category"],
+                    bool(r["from_history"])) for i, r in snapshot.iterrows()}
+
+    due = "2025-03-31"
+    assert seen(days[0]) == {"A": ("Discovery", 1000.0, due, "Pipeline", True),
+                             "B": ("Discovery", 1000.0, None, None, True),
+                             "C": ("Prospecting", None, None, None, False)}
+    assert seen(days[1]) == {"A": ("Proposal", 1000.0, due, "Best Case", True),
+                             "C": ("Prospecting", None, None, None, False)}
+    assert seen(days[2]) == {"C": ("Prospecting", None, None, None, False)}
+    assert seen(days[3]) == {"B": ("Demo", 1000.0, None, None, True), "C": ("Prospecting", None, None, None, False)}
+    everything = pipeline_as_of(data, days[2]).deals.set_index("opportunity_id")  # asked alone, closed ones too
+    assert everything["is_open"].to_dict() == {"A": False, "B": False, "C": True}
+    assert everything.loc["A", "is_won"] and everything.loc["B", "is_lost"]
+
+
+def test_a_stage_without_a_crm_probability_gets_the_win_share_of_deals_that_reached_it(
+        any_workspace: Workspace) -> None:
+    """Hand-worked, on DuckDB and PostgreSQL, for stages whose import gave no probability (Maven's, HubSpot's):
+    the stage-weighted forecast uses the share of deals that reached the stage and were won, among deals closed
+    before the as-of date. By 1 March W1, W2 and L1 have closed: Discovery was reached by all three and two were
+    won (67%), Demo by W1 and L1 (50%). L2, lost on 20 March, counts only from April on (Discovery 2 of 4)."""
+    paths = {"W1": [("01-05", "Discovery"), ("01-20", "Demo"), ("02-10", "Closed Won")],
+             "W2": [("01-06", "Discovery"), ("02-15", "Closed Won")],
+             "L1": [("01-07", "Discovery"), ("01-25", "Demo"), ("02-20", "Closed Lost")],
+             "L2": [("01-08", "Discovery"), ("03-20", "Closed Lost")],
+             "O1": [("01-09", "Discovery")]}
+    deals = pd.DataFrame([{"opportunity_id": deal, "owner_id": None, "stage": path[-1][1], "amount": "1000",
+                           "created_at": "2025-01-02 10:00:00",
+                           "closed_at": f"2025-{path[-1][0]} 12:00:00" if path[-1][1].startswith("Closed") else None}
+                          for deal, path in paths.items()])
+    history = pd.DataFrame([{"opportunity_id": deal, "changed_at": f"2025-{day} 12:00:00", "stage": stage,
+                             "amount": "1000"} for deal, path in paths.items() for day, stage in path])
+    load(any_workspace, {"opportunities": deals, "opportunity_history": history})
+    stages = any_workspace.table("stages").to_pandas()
+    pipeline = str(stages["pipeline"].iloc[0])
+    stages["probability"] = stages["probability"].astype("float64").where(
+        ~stages["stage"].isin(["Discovery", "Demo"]))
+    data = load_forecast_data(Altered(any_workspace, stages=stages))
+    march, notes = stage_probabilities(data, date(2025, 3, 1))
+    assert march[(pipeline, "Discovery")] == pytest.approx(2 / 3)
+    assert march[(pipeline, "Demo")] == pytest.approx(1 / 2)
+    assert march[(pipeline, "Proposal")] == pytest.approx(0.5)  # the CRM's own, kept
+    assert f"{pipeline} · Discovery has no CRM probability; used the 67% of deals that reached it and were won " \
+        "(closed before 2025-03-01)" in notes
+    april, _ = stage_probabilities(data, date(2025, 4, 1))
+    assert april[(pipeline, "Discovery")] == pytest.approx(2 / 4)
+    assert april[(pipeline, "Demo")] == pytest.approx(1 / 2)

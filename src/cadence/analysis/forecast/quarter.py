@@ -8,7 +8,7 @@ are the quarters that ended before it began, the same for every checkpoint insid
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -82,7 +82,7 @@ class Forecaster:
         open_deals = open_deal_features(self.data, snapshot, end, self.closes, self._amount_estimate(as_of))
         if as_of >= end:
             open_deals = open_deals.iloc[0:0]
-        probabilities, _ = stage_probabilities(self.data, self.closes, as_of)
+        probabilities, _ = stage_probabilities(self.data, as_of)
         outlooks = {"stage_weighted": stage_weighted(open_deals, probabilities, quarter_start, end)}
         lessons = self._training(quarter_start, [(as_of - quarter_start).days])
         if not lessons.empty and lessons["won"].any():
@@ -97,6 +97,12 @@ class Forecaster:
         Each model learns only from the quarters before its own, so a backtest needs one per quarter; they are
         independent, and the boosting releases the interpreter while it builds trees, so a two-core machine
         fits two at once. The models are the same as fitted one by one (seeded, one thread each)."""
+        moments = [as_timestamp(min(max(as_of, start), self.calendar.next_start(start, "quarter")))
+                   for as_of, start in points]
+        for as_of, start in points:
+            offset = (min(max(as_of, start), self.calendar.next_start(start, "quarter")) - start).days
+            moments += self._lesson_moments(start, sorted({*OFFSETS, offset}))
+        self.data.states.prefetch(moments)  # every snapshot the points replay, in one query
         if "win_model" not in self.methods:
             return
         wanted: dict[tuple[date, tuple[int, ...]], pd.DataFrame] = {}
@@ -125,7 +131,7 @@ class Forecaster:
     # -- methods ---------------------------------------------------------------------------------
     def _stage_weighted(self, open_deals: pd.DataFrame, booked: float, as_of: date, start: date, end: date,
                         notes: list[str]) -> MethodForecast:
-        probabilities, measured = stage_probabilities(self.data, self.closes, as_of)
+        probabilities, measured = stage_probabilities(self.data, as_of)
         notes += measured
         outlook = stage_weighted(open_deals, probabilities, start, end)
         undated = int(open_deals["close_date"].isna().sum())
@@ -190,12 +196,18 @@ class Forecaster:
         key = (start, tuple(offsets))
         if self._last_training is not None and self._last_training[0] == key:
             return self._last_training[1]  # a forecast asks twice (its rates, then its swing): built once
+        self.data.states.prefetch(self._lesson_moments(start, offsets))
         frames = [self._lesson(q, o) for q in self._past(start) for o in offsets]
         frames = [f for f in frames if len(f)]
         training = with_values(pd.concat(frames, ignore_index=True), self._amount_estimate(start)) if frames \
             else pd.DataFrame()
         self._last_training = (key, training)  # only the last: a large company's are hundreds of MB each
         return training
+
+    def _lesson_moments(self, start: date, offsets: list[int]) -> list[pd.Timestamp]:
+        """The moments of the lessons `_training(start, offsets)` replays and has not replayed yet."""
+        return [as_timestamp(q[0] + timedelta(days=o)) for q in self._past(start) for o in offsets
+                if (q[0], o) not in self._lessons and self.data.first_day < q[0] + timedelta(days=o) < q[1]]
 
     def _model(self, start: date, offset: int) -> WinModel:
         """The win model for the quarter starting `start`, fitted on its past quarters replayed at OFFSETS

@@ -20,8 +20,6 @@ import pandas as pd
 from cadence.analysis.forecast.data import ForecastData, as_timestamp
 
 STATIC = ["pipeline", "owner_id", "segment", "kind", "product", "created_at"]
-STATE = ["opportunity_id", "stage", "open_rank", "known_stage", "amount", "close_date", "is_won", "is_lost",
-         "closed_since", "forecast_category"]
 
 
 @dataclass
@@ -46,34 +44,24 @@ def pipeline_as_of(data: ForecastData, as_of: date, *, open_only: bool = False) 
     replayed lesson need: a few thousand of the hundreds of thousands of deals a large CRM has created by then).
     Either way `unplaced` counts every deal created by then that only its deal row places, open or closed.
 
-    Deals are matched to their history rows by position (`ForecastData.history_deal`), not by id: the
-    backtest rebuilds hundreds of snapshots, and hashing every id again for each is most of its time.
+    The engine returns each deal's span of history holding the moment (`states.py`); a deal history does not
+    place yet (no row before the moment) is placed by what its deal row proves.
     """
-    moment = np.datetime64(as_timestamp(as_of))
-    history = data.history
-    changed = history["changed_at"].to_numpy()
-    until = history["valid_until"].to_numpy()
-    live = (changed < moment) & (np.isnat(until) | (until >= moment))
-    created = (data.deals["created_at"] < as_timestamp(as_of)).to_numpy()
-    covered = np.zeros(len(data.deals), dtype=bool)  # deals history places on that day, open or closed
-    everyone = data.history_deal[live]
-    covered[everyone[everyone >= 0]] = True
-    if open_only:
-        live &= ~data.history_closed
-    rows = np.flatnonzero(live)
-    position = data.history_deal[rows]
+    moment = as_timestamp(as_of)
+    current = data.states.at(moment, open_only=open_only)
+    position = data.positions(current["opportunity_id"])
+    created = (data.deals["created_at"] < moment).to_numpy()
     keep = position >= 0
-    keep[keep] = created[position[keep]]  # a row of a deal the snapshot holds (inner join on created deals)
-    rows = rows[keep]
-    current = history[STATE].take(rows)
-    current = current.assign(stage_since=changed[rows], from_history=True)
+    keep[keep] = created[position[keep]]  # a span of a deal the snapshot holds (inner join on created deals)
+    current = current[keep].assign(from_history=True)
     positions = [position[keep]]
     states = [current]
+    covered = (data.deals["first_seen"] < moment).to_numpy()  # deals history places then, open or closed
     missing = np.flatnonzero(created & ~covered)
     unplaced = len(missing)
     if len(missing):
         missing = missing[np.argsort(data.deals["opportunity_id"].to_numpy()[missing], kind="stable")]
-        fallback = _fallback(data, data.deals.iloc[missing], pd.Timestamp(moment))
+        fallback = _fallback(data, data.deals.iloc[missing], moment)
         if open_only:
             still_open = ~(fallback["is_won"].to_numpy() | fallback["is_lost"].to_numpy())
             fallback, missing = fallback[still_open], missing[still_open]
@@ -110,30 +98,18 @@ def _fallback(data: ForecastData, deals: pd.DataFrame, moment: pd.Timestamp) -> 
 
 def closings(data: ForecastData) -> pd.DataFrame:
     """Each deal's closing (the moment it entered a won or lost stage), with whether it was won and for how much,
-    and the deal's owner and product.
+    and the deal's owner and product, in the order they closed.
 
     From history where it shows the close; from the deal row for deals history has no close for.
     """
-    history = data.history
-    closing_rows = history[history["closed_since"].notna() & (history["closed_since"] == history["changed_at"])]
-    from_history = pd.DataFrame({"opportunity_id": closing_rows["opportunity_id"].to_numpy(),
-                                 "closed_at": closing_rows["changed_at"].to_numpy(),
-                                 "is_won": closing_rows["is_won"].to_numpy(),
-                                 "amount": closing_rows["amount"].to_numpy()})
-    uncovered = data.deals[data.deals["closed_at"].notna()
-                           & ~data.deals.index.isin(from_history["opportunity_id"])]
-    from_rows = pd.DataFrame({"opportunity_id": uncovered["opportunity_id"].to_numpy(),
-                              "closed_at": uncovered["closed_at"].to_numpy(),
-                              "is_won": uncovered["is_won"].to_numpy(),
-                              "amount": uncovered["final_amount"].to_numpy(dtype="float64")})
-    both = pd.concat([from_history, from_rows], ignore_index=True)
-    position = data.deals.index.get_indexer(pd.Index(both["opportunity_id"]))
+    both = data.closing_rows.sort_values(["closed_at", "opportunity_id"], kind="stable").reset_index(drop=True)
+    position = data.positions(both["opportunity_id"])
     known = position >= 0
     for column in ("owner_id", "product"):  # read by every owner's record and every amount estimate
         values = np.full(len(both), None, dtype=object)
         values[known] = data.deals[column].to_numpy(dtype=object)[position[known]]
         both[column] = values
-    return both.sort_values("closed_at", kind="stable").reset_index(drop=True)
+    return both
 
 
 def won_between(closes: pd.DataFrame, start: date, end: date) -> pd.DataFrame:

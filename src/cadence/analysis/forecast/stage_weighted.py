@@ -16,21 +16,19 @@ import pandas as pd
 
 from cadence.analysis.forecast.conversion import OpenDealOutlook
 from cadence.analysis.forecast.data import ForecastData, as_timestamp
-from cadence.analysis.frames import isin
 
 
-def stage_probabilities(data: ForecastData, closes: pd.DataFrame, as_of: date) -> tuple[pd.Series, list[str]]:
+def stage_probabilities(data: ForecastData, as_of: date) -> tuple[pd.Series, list[str]]:
     """Probability by (pipeline, stage), and a note for each stage whose probability had to be measured."""
     stages = data.stages.dropna(subset=["open_rank"]).set_index(["pipeline", "stage"])["probability"]
     missing = stages[stages.isna()]
     if missing.empty:
         return stages, []
-    closed_before = closes[closes["closed_at"] < as_timestamp(as_of)].drop_duplicates("opportunity_id", keep="last")
-    won = closed_before.set_index("opportunity_id")["is_won"]
-    reached = data.history[isin(data.history["opportunity_id"], closed_before["opportunity_id"])][
-        ["opportunity_id", "pipeline", "stage"]]
-    reached = reached.drop_duplicates().assign(won=lambda f: f["opportunity_id"].map(won).astype(bool))
-    measured = reached.groupby(["pipeline", "stage"])["won"].mean()
+    reach = data.stage_reach  # counted by the engine per stage, day of closing and outcome
+    before = reach[reach["closed_on"] < as_timestamp(as_of)]
+    closed = before.groupby(["pipeline", "stage"])["deals"].sum()
+    won = before[before["won"]].groupby(["pipeline", "stage"])["deals"].sum().reindex(closed.index, fill_value=0)
+    measured = won / closed
     filled = stages.fillna(measured)
     notes = [f"{pipeline} · {stage} has no CRM probability; used the {filled[(pipeline, stage)]:.0%} of deals "
              f"that reached it and were won (closed before {as_of})"
