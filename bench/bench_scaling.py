@@ -182,7 +182,7 @@ def run(workdir: Path) -> list[dict[str, Any]]:
                          "reference": f"{label} at 1×", "reference_seconds": base[step]["seconds"],
                          "ratio": steps[step]["seconds"] / base[step]["seconds"], "peak_mb": steps[step]["peak_mb"],
                          "note": size})
-        rows.append({"name": f"revenue grid and deals kept after the import {factor}×",
+        rows.append({"name": f"revenue grid, deals and history spans kept after the import {factor}×",
                      "seconds": imported["keep_seconds"], "reference": "the import",
                      "reference_seconds": imported["seconds"], "ratio": imported["keep_seconds"] / imported["seconds"],
                      "peak_mb": imported["peak_mb"], "note": size + "; part of `cadence ingest`, after the rows load"})

@@ -240,7 +240,7 @@ def run(workdir: Path) -> list[dict[str, Any]]:
         {"name": "scorecard figures, first session after an import", "seconds": cold_seconds,
          "reference": "one raw DuckDB SQL pass", "reference_seconds": sql_seconds, "ratio": cold_seconds / sql_seconds,
          "note": note + "; reads the revenue grid and the deals relation the import kept"},
-        {"name": "revenue grid and deals kept at the end of an import", "seconds": keep_seconds,
+        {"name": "revenue grid, deals and history spans kept at the end of an import", "seconds": keep_seconds,
          "reference": "scorecard figures", "reference_seconds": cadence_seconds,
          "ratio": keep_seconds / cadence_seconds, "note": note + "; paid once per import or sync, not per session"},
         {"name": "full scorecard (all sections), computed", "seconds": full, "reference": "scorecard figures alone",

@@ -222,14 +222,14 @@ def test_an_import_with_stage_history_keeps_the_forecasts_history_spans(any_work
         ["008A00000000002AAA", "006A00000000002AAA", "2023-03-31T18:00:00.000Z", "Ganada", "200000", "2023-03-31"],
         ["008A00000000003AAA", "006A00000000001AAA", "2023-01-05T10:00:00.000Z", "Propuesta", "9000", "2023-02-15"]])
     assert cli(root, "ingest", str(folder), "--from", "salesforce", "--no-prepare").returncode == 0
-    assert "forecast_spans_usd" not in {relation for relation, _ in _catalogued(root)}
+    assert "history_spans_usd" not in {relation for relation, _ in _catalogued(root)}
     refused = cli(root, "forecast", "--as-of", "2023-03-01")
     assert refused.returncode != 0 and "COP" in refused.stderr, refused.stderr
 
     write_rates(folder)
     assert cli(root, "ingest", str(folder), "--from", "salesforce", "--no-prepare").returncode == 0
     kept = _catalogued(root)
-    assert "forecast_spans_usd" in {relation for relation, _ in kept}
+    assert "history_spans_usd" in {relation for relation, _ in kept}
     assert cli(root, "forecast", "--as-of", "2023-03-01").returncode == 0
     assert _catalogued(root) == kept  # the forecast read what the import kept
 

@@ -132,13 +132,15 @@ def test_every_quarter_of_the_demo_company_reconciles(demo_workspace: Workspace)
     by_team = pipeline_waterfall(demo_workspace, demo_workspace.calendar, by="team", grain="month", data=data)
     assert len(by_team.groups) >= 3
     assert_reconciles(by_team)
-    # the scorecard's week reads only the deals not closed before it: the same bars as reading every deal
-    for first in (date(2026, 1, 19), date(2025, 11, 3)):
+    # the scorecard's week reads only the deals not closed before it, and only their history spans overlapping it:
+    # the same bars as reading every deal's whole history, also for a week that starts in the quarter before
+    for first in (date(2026, 1, 19), date(2025, 11, 3), date(2025, 10, 29)):
         last = first + timedelta(days=6)
         target = target_period(demo_workspace.calendar, None, last)
         whole = assemble(data, target, "week", last, [step_moves(data, target, first, last)], None)
         week = week_waterfall(demo_workspace, demo_workspace.calendar, first, last)
         assert week.rows[0] == whole.rows[0] and week.period == whole.period
+        assert week.rows[0].counts["start"] > 0
 
 
 @pytest.fixture(scope="module")

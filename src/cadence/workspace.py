@@ -80,13 +80,13 @@ class Workspace:
 
     def keep_figures_ready(self, progress: Progress | None = None) -> list[str]:
         """Build now, for the data as it stands, the tables most figures read (the revenue grid and the deals
-        relation in the corporate currency, and the forecast's history spans; `store/derived.py`), so the first
+        relation in the corporate currency, and the deals' history spans; `store/derived.py`), so the first
         scorecard, page or delivery after an import or a sync starts from them instead of building them. What was
         kept; nothing on an engine that keeps none between sessions (a company's own warehouse) or for a scoped view.
 
         Never fails the write it follows: a relation that cannot be built now (an exchange rate missing) is
         built, or refused with its reason, when a figure asks for it."""
-        from cadence.analysis.forecast.data import keep_history_spans
+        from cadence.analysis.spans import keep_spans
         from cadence.metrics.catalog import MATERIALISED, relation
 
         if not self._derived.kept or self._row_filter is not None or self.warehouse.in_transaction:
@@ -94,13 +94,13 @@ class Workspace:
         progress = progress or Silent()
         kept = []
         builders: dict[str, Callable[[], object]] = {n: partial(relation, n, self) for n in sorted(MATERIALISED)}
-        builders["forecast history spans"] = partial(keep_history_spans, self)
-        progress.start("keeping the revenue grid, deals and forecast history for this version of the data",
+        builders["history spans"] = partial(keep_spans, self)
+        progress.start("keeping the revenue grid, deals and stage history spans for this version of the data",
                        len(builders))
         try:
             for name, build in builders.items():
                 try:
-                    if build() is not False:  # False: nothing to keep (a forecast without stage history)
+                    if build() is not False:  # False: nothing to keep (no stage history)
                         kept.append(name)
                 except Exception as error:  # bookkeeping: the figure that needs the relation says why
                     log.info("%s not kept after the write (%s); it is built when a figure asks",

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cadence.analysis.forecast.states import NAME, HistoryStates, spans
+from cadence.analysis.forecast.states import HistoryStates
+from cadence.analysis.spans import kept_spans, stage_facts
 from cadence.errors import MissingDataError
-from cadence.metrics.money import reporting_currency, require_rates
+from cadence.metrics.money import require_rates
 from cadence.metrics.relations import TableSource, deals
 
 DEAL_COLUMNS = ("opportunity_id", "pipeline", "owner_id", "segment", "kind", "product", "created_at", "closed_at",
@@ -95,31 +96,12 @@ def load_forecast_data(tables: TableSource) -> ForecastData:
             "the forecast needs opportunity_history (each deal's stage, amount and close date over time) to rebuild "
             "the pipeline as it stood on past dates, and the table is empty",
             hint="import a CRM export that includes stage history")
-    stages = _stage_table(tables)
-    rows = _kept(tables, lambda _: spans(tables, relation, stages))
+    stages = stage_facts(tables)
+    rows = kept_spans(tables, stages)
     deal_rows = _deals(frame)
     return ForecastData(deal_rows, HistoryStates(rows), stages, _activity(tables),
                         pd.Timestamp(counted["last"].iloc[0]), _closes(rows, relation),
                         undated=int(deal_rows["created_at"].isna().sum()))
-
-
-def keep_history_spans(tables: TableSource) -> bool:
-    """Build now the history spans the forecast reads (kept for this version of the data where `tables` keeps
-    tables), so the first forecast after an import or a sync starts from them. None for data the forecast would
-    refuse: no stage history (False), or amounts that do not all convert (raises `MissingRatesError`)."""
-    relation = deals(tables)
-    require_rates(relation, tables)
-    if not int(tables.table("opportunity_history").count().to_pyarrow().as_py()):
-        return False
-    stages = _stage_table(tables)
-    _kept(tables, lambda _: spans(tables, relation, stages))
-    return True
-
-
-def _kept(tables: TableSource, build: Any) -> Any:
-    """The spans, built once per version of the data where the source keeps tables (a workspace), else a query."""
-    cache = getattr(tables, "materialised", None)
-    return cache(f"{NAME}_{reporting_currency(tables).lower()}", build) if cache is not None else build(tables)
 
 
 def _closes(rows: Any, relation: Any) -> Any:
@@ -146,17 +128,6 @@ def _deals(frame: pd.DataFrame) -> pd.DataFrame:
         frame[column] = frame[column].astype("object").where(frame[column].notna(), None)
     frame = frame.sort_values("opportunity_id", kind="stable")  # one order, whatever order the engine returns
     return frame.drop_duplicates("opportunity_id").set_index("opportunity_id", drop=False)
-
-
-def _stage_table(tables: TableSource) -> pd.DataFrame:
-    stages = tables.table("stages").to_pandas().sort_values(["pipeline", "position"]).reset_index(drop=True)
-    stages["is_won"] = stages["is_won"].astype(bool)
-    stages["is_lost"] = stages["is_lost"].astype(bool)
-    stages["probability"] = pd.to_numeric(stages["probability"], errors="coerce").astype("float64")
-    is_open = ~(stages["is_won"] | stages["is_lost"])
-    stages["open_rank"] = np.nan
-    stages.loc[is_open, "open_rank"] = stages[is_open].groupby("pipeline").cumcount() + 1
-    return stages[["pipeline", "stage", "position", "probability", "is_won", "is_lost", "open_rank"]]
 
 
 def _activity(tables: TableSource) -> pd.DataFrame:

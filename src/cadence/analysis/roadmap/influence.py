@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from cadence.analysis.roadmap.data import RoadmapData, load_roadmap_data, plain
+from cadence.analysis.spans import holding, kept_spans
 from cadence.analysis.stats import percentile_interval
 from cadence.metrics.relations import TableSource
 
@@ -143,23 +144,20 @@ def _open_then(deal_rows: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
 
 
 def _stages_then(tables: TableSource, open_then: dict[pd.Timestamp, pd.DataFrame]) -> dict[pd.Timestamp, pd.Series]:
-    """For each ship day, the stage each deal open that day was in, by opportunity_id: its latest history row
-    before the day (a deal has one row per moment). The (day, deal) pairs go to the engine, which returns one row
-    for each pair history places: a few thousand rows a feature, not the whole history."""
+    """For each ship day, the stage each deal open that day was in, by opportunity_id: its history span holding
+    the day (`analysis/spans.py`). The (day, deal) pairs go to the engine, which returns one row for each pair
+    history places: a few thousand rows a feature, not the whole history."""
     pairs = pd.DataFrame({
         "day": pd.to_datetime([day for day, deals_then in open_then.items() for _ in range(len(deals_then))])
         .astype("datetime64[us]"),
         "opportunity_id": [i for deals_then in open_then.values() for i in deals_then["opportunity_id"]]})
     if pairs.empty:
         return {}
-    asked = ibis.memtable(pairs.astype({"opportunity_id": "object"}))
-    history = tables.table("opportunity_history").select("opportunity_id", "changed_at", "stage")
-    rows = asked.inner_join(history, [asked.opportunity_id == history.opportunity_id,
-                                      history.changed_at < asked.day])
-    rows = rows.select("day", "opportunity_id", "changed_at", "stage")
-    rows = rows.mutate(latest=ibis.row_number().over(group_by=[rows.day, rows.opportunity_id],
-                                                     order_by=rows.changed_at.desc()))
-    latest = plain(rows.filter(rows.latest == 0).select("day", "opportunity_id", "stage").to_pandas())
+    asked = ibis.memtable(pairs.rename(columns={"day": "_as_of", "opportunity_id": "_deal"})
+                          .astype({"_deal": "object"}))
+    spans = kept_spans(tables).select("opportunity_id", "changed_at", "valid_until", "stage")
+    held = holding(spans, asked, deal="_deal")
+    latest = plain(held.select("opportunity_id", "stage", day=held._as_of).to_pandas())
     on_day = pd.to_datetime(latest["day"])
     return {day: latest.loc[on_day == day].set_index("opportunity_id")["stage"] for day in open_then}
 
