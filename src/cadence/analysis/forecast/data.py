@@ -105,7 +105,7 @@ def load_forecast_data(tables: TableSource) -> ForecastData:
 
 
 def _closes(rows: Any, relation: Any) -> Any:
-    """Every deal's close: where history shows it (`states.spans` says which), else the deal row's."""
+    """Every deal's close: where history shows it (`analysis/spans.py` says which), else the deal row's."""
     shown = rows.filter(rows.closed_since == rows.changed_at)
     shown = shown.select("opportunity_id", closed_at=shown.changed_at.cast("timestamp"), is_won=shown.is_won,
                          amount=shown.amount)

@@ -27,37 +27,24 @@ class HistoryStates:
     def at(self, moment: pd.Timestamp, *, open_only: bool) -> pd.DataFrame:
         """Each deal's span holding `moment` (STATE and `stage_since`), by opportunity_id; with `open_only`, only
         the open ones."""
-        key = (moment, open_only)
-        if key not in self._at:
-            if open_only:
-                self.prefetch([moment])
-            else:
-                rows = self.rows.filter(self.rows.changed_at < moment.to_pydatetime(),
-                                        self.rows.valid_until >= moment.to_pydatetime())
-                self._at[key] = _typed(rows.select(*STATE, stage_since=rows.changed_at).to_pandas())
-        return self._at[key]
+        if open_only:
+            self.prefetch([moment])
+        elif (moment, False) not in self._at:
+            held = holding(self.rows, _moments([moment]))
+            self._at[(moment, False)] = _typed(held.select(*STATE, stage_since=held.changed_at).to_pandas())
+        return self._at[(moment, open_only)]
 
     def prefetch(self, moments: Iterable[pd.Timestamp]) -> None:
         """Fetch, in one query, the open deals' spans on every moment not asked for yet."""
         wanted = sorted({m for m in moments if (m, True) not in self._at})
         if not wanted:
             return
-        days = ibis.memtable(pd.DataFrame({"_as_of": pd.to_datetime(wanted).astype("datetime64[us]")}))
-        held = holding(self.rows.filter(~(self.rows.is_won | self.rows.is_lost)), days)
+        held = holding(self.rows.filter(~(self.rows.is_won | self.rows.is_lost)), _moments(wanted))
         frame = held.select("_as_of", *STATE, stage_since=held.changed_at).to_pandas()
         frame = _typed(frame)  # sorted: the moments are read after
         moment = pd.to_datetime(frame.pop("_as_of")).astype("datetime64[us]").to_numpy()
         for day in wanted:
             self._at[(day, True)] = frame[moment == np.datetime64(day)].reset_index(drop=True)
-
-    def closings(self) -> pd.DataFrame:
-        """opportunity_id, closed_at, is_won, amount of every close history shows (see `spans` on which)."""
-        rows = self.rows.filter(self.rows.closed_since == self.rows.changed_at)
-        frame = rows.select("opportunity_id", "is_won", "amount", closed_at=rows.changed_at).to_pandas()
-        frame["closed_at"] = pd.to_datetime(frame["closed_at"]).astype("datetime64[us]")
-        frame["amount"] = frame["amount"].astype("float64")
-        frame["is_won"] = frame["is_won"].astype(bool)
-        return frame
 
     def reached(self, closes: Any) -> pd.DataFrame:
         """For each pipeline, stage, day of closing and outcome, how many of the deals in `closes` (an engine
@@ -71,6 +58,10 @@ class HistoryStates:
         counted["closed_on"] = pd.to_datetime(counted["closed_on"]).astype("datetime64[us]")
         counted["won"] = counted["won"].astype(bool)
         return counted
+
+
+def _moments(moments: list[pd.Timestamp]) -> Any:
+    return ibis.memtable(pd.DataFrame({"_as_of": pd.to_datetime(moments).astype("datetime64[us]")}))
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
