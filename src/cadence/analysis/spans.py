@@ -52,6 +52,19 @@ def kept_spans(tables: TableSource, stages: pd.DataFrame | None = None) -> Any:
     return cache(f"{NAME}_{reporting_currency(tables).lower()}", lambda _: spans(tables, relation, facts))
 
 
+def dated(relation: Any, tables: TableSource, columns: tuple[str, ...]) -> Any:
+    """`columns` of the deals in `relation`, with `first_seen` (the deal's first history row) and `created_at`
+    taken from it where the CRM does not date the deal (Maven's Prospecting deals): a deal is known to exist from
+    its first history row. With neither it stays undated."""
+    history = tables.table("opportunity_history")
+    firsts = history.group_by(_f_id=history.opportunity_id).aggregate(_first=history.changed_at.min())
+    chosen = relation.select(*columns)
+    joined = chosen.left_join(firsts, chosen.opportunity_id == firsts._f_id)
+    first_seen = joined._first.cast("timestamp")
+    return joined.select(*[c for c in columns if c != "created_at"], first_seen=first_seen,
+                         created_at=ibis.coalesce(joined.created_at.cast("timestamp"), first_seen))
+
+
 def keep_spans(tables: TableSource) -> bool:
     """Build the spans now (the end of an import or a sync), so the first analysis after it starts from them.
     False for a workspace without stage history; amounts that do not all convert raise `MissingRatesError`

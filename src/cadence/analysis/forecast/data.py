@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cadence.analysis.forecast.states import HistoryStates
-from cadence.analysis.spans import kept_spans, stage_facts
+from cadence.analysis.spans import dated, kept_spans, stage_facts
 from cadence.errors import MissingDataError
 from cadence.metrics.money import require_rates
 from cadence.metrics.relations import TableSource, deals
@@ -82,14 +82,11 @@ def load_forecast_data(tables: TableSource) -> ForecastData:
     """Read what the forecast needs; a clear error naming the missing table when it cannot be done."""
     relation = deals(tables)
     require_rates(relation, tables)  # amounts in one currency, or no forecast
-    history = tables.table("opportunity_history")
-    firsts = history.group_by(_f_id=history.opportunity_id).aggregate(first_seen=history.changed_at.min())
-    selected = relation.select(*DEAL_COLUMNS)
-    joined = selected.left_join(firsts, selected.opportunity_id == firsts._f_id)
-    frame = joined.select(*DEAL_COLUMNS, "first_seen").to_pandas()
+    frame = dated(relation, tables, DEAL_COLUMNS).to_pandas()
     if frame.empty:
         raise ForecastDataError("the forecast needs deals, and the opportunities table is empty",
                                 hint="import a CRM export first (`cadence ingest … --from salesforce|hubspot|maven`)")
+    history = tables.table("opportunity_history")
     counted = history.aggregate(rows=history.count(), last=history.changed_at.max()).to_pandas()
     if not int(counted["rows"].iloc[0]):
         raise ForecastDataError(
@@ -117,12 +114,10 @@ def _closes(rows: Any, relation: Any) -> Any:
 
 
 def _deals(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per deal. A deal the CRM does not date (Maven's Prospecting deals) is known to exist from its
-    first history row; with no history either it stays undated, and no snapshot holds it."""
+    """One row per deal, dated as `spans.dated` says; an undated deal is in no snapshot."""
     frame = frame.rename(columns={"amount_value": "final_amount"})
     for column in ("created_at", "closed_at", "first_seen"):
         frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
-    frame["created_at"] = frame["created_at"].fillna(frame["first_seen"])
     frame["is_won"] = frame["is_won"].fillna(False).astype(bool)
     for column in ("pipeline", "owner_id", "segment", "kind", "product"):
         frame[column] = frame[column].astype("object").where(frame[column].notna(), None)

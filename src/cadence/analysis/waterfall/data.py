@@ -4,7 +4,7 @@ Each deal's history comes as spans of time (`analysis/spans.py`): a row carries 
 `changed_at` until `valid_until`, what a CRM row leaves empty carried from the deal's earlier rows, amounts
 converted at the rate of their deal (a deal's amount changes are the rep's, never the exchange rate's); here
 rounded to whole cents, so every sum is exact. For a period only the spans that overlap it are read. A deal is
-"created" when `opportunities.created_at` says, else at its first history row.
+"created" when `opportunities.created_at` says, else at its first history row (`spans.dated`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from cadence.analysis.spans import kept_spans
+from cadence.analysis.spans import dated, kept_spans
 from cadence.errors import MissingDataError
 from cadence.metrics.money import reporting_currency, require_rates
 from cadence.metrics.relations import TableSource, deals
@@ -51,11 +51,7 @@ def load_waterfall_data(tables: TableSource, *, active_since: date | None = None
     require_rates(relation, tables)  # one currency, or no waterfall (MissingRatesError names the currencies)
     if touching is not None:
         relation = relation.semi_join(_dated_in(tables, *touching), "opportunity_id")
-    history = tables.table("opportunity_history")
-    firsts = history.group_by(_f_id=history.opportunity_id).aggregate(first_seen=history.changed_at.min())
-    chosen = relation.select(*DEAL_COLUMNS)
-    frame = chosen.left_join(firsts, chosen.opportunity_id == firsts._f_id).select(*DEAL_COLUMNS, "first_seen") \
-        .to_pandas()
+    frame = dated(relation, tables, DEAL_COLUMNS).drop("first_seen").to_pandas()
     rows = kept_spans(tables).semi_join(relation.select("opportunity_id"), "opportunity_id")
     if touching is not None:  # the spans holding some moment from the first midnight asked for to the period's last
         since = min(touching[0], active_since) if active_since is not None else touching[0]  # a week may start before
@@ -85,9 +81,7 @@ def _dated_in(tables: TableSource, first: date, last: date) -> Any:
 def _deals(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.assign(opportunity_id=frame["opportunity_id"].astype(object))
     frame = frame.drop_duplicates("opportunity_id").set_index("opportunity_id")
-    for column in ("created_at", "first_seen"):
-        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
-    frame["created_at"] = frame["created_at"].fillna(frame.pop("first_seen"))
+    frame["created_at"] = pd.to_datetime(frame["created_at"]).astype("datetime64[us]")
     for column in ("name", "owner_name", "team", "segment", "pipeline"):
         frame[column] = frame[column].astype("object").where(frame[column].notna(), None)
     return frame
