@@ -24,8 +24,10 @@ from cadence.analysis.forecast.backtest import (
     CHECKPOINTS,
     BacktestRow,
     MethodScore,
+    actual_bookings,
     best_against_baseline,
     missing_methods,
+    replayable_quarters,
     run_backtest,
     score,
     too_few_to_rank,
@@ -41,7 +43,8 @@ from cadence.progress import Progress
 
 __all__ = ["CHECKPOINTS", "LABELS", "METHODS", "BacktestRow", "CallsReport", "ForecastData", "ForecastDataError",
            "Forecaster", "MethodForecast", "MethodScore", "QuarterForecast", "Rollup", "backtest",
-           "best_against_baseline", "calls_report", "forecast_quarter", "forecast_with_rollup", "load_forecast_data",
+           "best_against_baseline", "calls_report", "forecast_and_backtest", "forecast_quarter", "forecast_with_rollup",
+           "load_forecast_data",
            "missing_methods", "quarter_rollup", "resolve_quarter", "score", "too_few_to_rank"]
 
 
@@ -79,6 +82,26 @@ def forecast_with_rollup(tables: TableSource, calendar: FiscalCalendar, as_of: d
     forecaster = Forecaster(load_forecast_data(tables), calendar)
     as_of, start = resolve_quarter(calendar, forecaster.data.end, as_of, quarter_start)
     return forecaster.forecast(as_of, start), quarter_rollup(tables, forecaster, as_of, start)
+
+
+def forecast_and_backtest(tables: TableSource, calendar: FiscalCalendar, as_of: date | None = None,
+                          quarter_start: date | None = None, *, checkpoints: tuple[str, ...] = tuple(CHECKPOINTS),
+                          last_quarters: int | None = None) -> tuple[QuarterForecast, Rollup, list[BacktestRow]]:
+    """The quarter's forecast, its roll-up and the backtest (at `checkpoints` of every complete past quarter, or of
+    the last few), from one load: the forecast's win model and each replayed quarter's are fitted together, two at
+    a time, and a past quarter replayed for one is not replayed again for another. The same answers as
+    `forecast_with_rollup` and `backtest` asked one after the other."""
+    forecaster = Forecaster(load_forecast_data(tables), calendar)
+    as_of, start = resolve_quarter(calendar, forecaster.data.end, as_of, quarter_start)
+    actuals = actual_bookings(tables, forecaster)
+    starts = replayable_quarters(forecaster, actuals)
+    starts = starts[-last_quarters:] if last_quarters else starts
+    forecaster.prepare([(as_of, start)] + [(s + timedelta(days=CHECKPOINTS[c]), s) for s in starts
+                                           for c in checkpoints])
+    result = forecaster.forecast(as_of, start)
+    rollup = quarter_rollup(tables, forecaster, as_of, start)
+    return result, rollup, run_backtest(tables, forecaster, checkpoints=checkpoints, quarters=starts,
+                                         actuals=actuals)
 
 
 def calls_report(tables: TableSource, calendar: FiscalCalendar, currency: str,

@@ -94,10 +94,11 @@ def replayable_quarters(forecaster: Forecaster, actuals: dict[str, float], end: 
 
 def run_backtest(tables: TableSource, forecaster: Forecaster, *, checkpoints: tuple[str, ...] = tuple(CHECKPOINTS),
                  quarters: list[date] | None = None, end: date | None = None,
-                 progress: Progress | None = None) -> list[BacktestRow]:
-    """Every method at every checkpoint of every replayable quarter (or of `quarters`)."""
+                 progress: Progress | None = None, actuals: dict[str, float] | None = None) -> list[BacktestRow]:
+    """Every method at every checkpoint of every replayable quarter (or of `quarters`); `actuals` when the caller
+    has read them already (`actual_bookings`)."""
     progress = progress or Silent()
-    actuals = actual_bookings(tables, forecaster)
+    actuals = actual_bookings(tables, forecaster) if actuals is None else actuals
     starts = quarters if quarters is not None else replayable_quarters(forecaster, actuals, end)
     rows = []
     forecaster.prepare([(start + timedelta(days=CHECKPOINTS[c]), start) for start in starts for c in checkpoints])

@@ -93,12 +93,14 @@ class ForecastSection:
             forecaster = shared_forecaster(ws, context)
         except ForecastDataError:
             return None
-        starts: list[date] = replayable_quarters(forecaster, actual_bookings(ws, forecaster), context.as_of)
+        actuals = actual_bookings(ws, forecaster)
+        starts: list[date] = replayable_quarters(forecaster, actuals, context.as_of)
         current = ws.calendar.start_of(context.as_of, "quarter")
         forecaster.prepare([(context.as_of, current)] + [(s + timedelta(days=CHECKPOINTS[CHECKPOINT]), s)
                                                          for s in starts[-QUARTERS:]])  # their models, two at once
         result = forecaster.forecast(context.as_of)
-        scores = score(run_backtest(ws, forecaster, checkpoints=(CHECKPOINT,), quarters=starts[-QUARTERS:]))
+        scores = score(run_backtest(ws, forecaster, checkpoints=(CHECKPOINT,), quarters=starts[-QUARTERS:],
+                                    actuals=actuals))
         section = Section(self.key, self.title,
                           figures=[method_figure(result, i, ws.currency) for i in range(len(result.methods))],
                           rows=[score_row(s) for s in scores],

@@ -23,17 +23,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from cadence.analysis.as_of import resolve_as_of
 from cadence.analysis.forecast import (
-    Forecaster,
-    backtest,
+    CHECKPOINTS,
     best_against_baseline,
     calls_report,
-    forecast_with_rollup,
-    load_forecast_data,
+    forecast_and_backtest,
     missing_methods,
     score,
     too_few_to_rank,
 )
-from cadence.analysis.forecast.backtest import actual_bookings, replayable_quarters, run_backtest
 from cadence.analysis.forecast.calls import read_calls
 from cadence.entries.forecast_calls import CallRefused, record_call
 from cadence.errors import CadenceError, InputError
@@ -74,29 +71,24 @@ def _quarter(ws: Workspace, label: str | None) -> date | None:
     return start
 
 
-def quarter_forecast(ws: Workspace, day: date | None, quarter: date | None, today: date | None
-                     ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """What `cadence forecast [--as-of DAY] [--period QUARTER] --format json` prints: the forecast, and its
-    quarter's forecast categories rolled up the manager hierarchy."""
+def forecast_report(ws: Workspace, day: date | None, quarter: date | None, today: date | None, replay: str
+                    ) -> dict[str, Any]:
+    """What `cadence forecast [--as-of DAY] [--period QUARTER] --format json` and `cadence forecast backtest --format
+    json` print: the forecast, its quarter's forecast categories rolled up the manager hierarchy, and the backtest
+    over every complete quarter (full), or at day 30 of the last four (quick, the scorecard's replay). One load of
+    the data and one set of models for all three (`forecast_and_backtest`)."""
     as_of = None if day or quarter else resolve_as_of(ws, today)
     source = in_currency(ws, None)
-    result, rollup = forecast_with_rollup(source, ws.calendar, as_of.next_day if as_of else day, quarter)
-    return {**result.as_dict(), "currency": reporting_currency(source)}, rollup.as_dict()
-
-
-def backtest_table(ws: Workspace, replay: str) -> dict[str, Any]:
-    """What `cadence forecast backtest --format json` prints: over every complete quarter (full), or at day 30
-    of the last four (quick, the scorecard's replay)."""
-    if replay == "full":
-        results = backtest(ws, ws.calendar)
-    else:
-        forecaster = Forecaster(load_forecast_data(ws), ws.calendar)
-        starts = replayable_quarters(forecaster, actual_bookings(ws, forecaster))
-        results = run_backtest(ws, forecaster, checkpoints=(CHECKPOINT,), quarters=starts[-QUARTERS:])
-    scores = score(results)
-    return {"rows": [r.as_dict() for r in results], "summary": [s.as_dict() for s in scores],
-            "headline": best_against_baseline(scores), "not_ranked": too_few_to_rank(scores),
-            "missing_methods": missing_methods(scores)}
+    full = replay == "full"
+    result, rollup, rows = forecast_and_backtest(source, ws.calendar, as_of.next_day if as_of else day, quarter,
+                                                 checkpoints=tuple(CHECKPOINTS) if full else (CHECKPOINT,),
+                                                 last_quarters=None if full else QUARTERS)
+    scores = score(rows)
+    backtest = {"rows": [r.as_dict() for r in rows], "summary": [s.as_dict() for s in scores],
+                "headline": best_against_baseline(scores), "not_ranked": too_few_to_rank(scores),
+                "missing_methods": missing_methods(scores)}
+    return {"forecast": {**result.as_dict(), "currency": reporting_currency(source)}, "rollup": rollup.as_dict(),
+            "backtest": backtest, "replay": replay}
 
 
 def forecast_data(request: Request, seen: Viewer, day: date | None, quarter: date | None, replay: str
@@ -104,11 +96,8 @@ def forecast_data(request: Request, seen: Viewer, day: date | None, quarter: dat
     """The quarter's forecast with its roll-up, and the backtest, as `cadence forecast` and `cadence forecast backtest`
     print them."""
     today = settings_of(request).today
-    def compute() -> dict[str, Any]:
-        forecast, rollup = quarter_forecast(seen.ws, day, quarter, today)
-        return {"forecast": forecast, "rollup": rollup, "backtest": backtest_table(seen.ws, replay), "replay": replay}
-
-    return kept(request, seen, ("forecast", day, quarter, replay), compute)
+    return kept(request, seen, ("forecast", day, quarter, replay),
+                lambda: forecast_report(seen.ws, day, quarter, today, replay))
 
 
 def backtest_spec(rows: list[dict[str, Any]], checkpoint: str, currency: str) -> dict[str, Any]:
