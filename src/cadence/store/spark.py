@@ -48,6 +48,7 @@ SPARK_TYPES = {"VARCHAR": "STRING", "TEXT": "STRING", "BIGINT": "BIGINT", "INTEG
 
 _LOCK = threading.Lock()
 _ROOT_SESSION: Any = None
+_STOPPED: list[Any] = []  # Spark Connect sessions `close` stopped, kept until the process ends (see there)
 _MASTER: str | None = None
 
 
@@ -752,6 +753,12 @@ class SparkEngine:
         if is_connect(self.session):  # the server lets go of the session's views and caches now, not when idle
             with contextlib.suppress(Exception):
                 self.session.stop()
+            # pyspark's Spark Connect session closes its client again when it is collected, and closing waits for a
+            # thread pool that every session of the process shares. Collected in the middle of another session's
+            # gRPC call (the collector runs wherever memory is allocated), it waited on that call for ever: a
+            # workspace opened after another one closed hung. A stopped session is never collected before the
+            # process ends, when no call is under way.
+            _STOPPED.append(self.session)
 
 
 def _parse(sql: str, params: tuple[Any, ...] | None) -> Any:
