@@ -114,17 +114,11 @@ def backtest(
 ) -> None:
     """Replay every past quarter at its start, day 30 and day 60: each method's error and P10–P90 coverage."""
     from cadence.analysis.forecast import backtest as run
-    from cadence.analysis.forecast import best_against_baseline, missing_methods, score, too_few_to_rank
+    from cadence.analysis.forecast import backtest_report
 
     with open_workspace() as ws:
-        results = run(ws, ws.calendar, progress=RichProgress())
-    scores = score(results)
-    headline = best_against_baseline(scores)
-    thin, missing = too_few_to_rank(scores), missing_methods(scores)
-    replays = [r.as_dict() for r in results]
-    data = {"rows": replays, "summary": [s.as_dict() for s in scores],
-            "headline": headline, "not_ranked": thin, "missing_methods": missing}
-    render(View(data, [Sheet("Every replay", replays)], lambda: _show_backtest(data, rows)), output)
+        data = backtest_report(run(ws, ws.calendar, progress=RichProgress()))
+    render(View(data, [Sheet("Every replay", data["rows"])], lambda: _show_backtest(data, rows)), output)
 
 
 def _show_backtest(data: dict[str, Any], rows: bool) -> None:

@@ -18,6 +18,7 @@ beside the model's and the stage-weighted forecast restricted to the same team (
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from cadence.analysis.forecast.accuracy import CallsReport, score_calls
 from cadence.analysis.forecast.backtest import (
@@ -43,8 +44,8 @@ from cadence.progress import Progress
 
 __all__ = ["CHECKPOINTS", "LABELS", "METHODS", "BacktestRow", "CallsReport", "ForecastData", "ForecastDataError",
            "Forecaster", "MethodForecast", "MethodScore", "QuarterForecast", "Rollup", "backtest",
-           "best_against_baseline", "calls_report", "forecast_and_backtest", "forecast_quarter", "forecast_with_rollup",
-           "load_forecast_data",
+           "backtest_report", "best_against_baseline", "calls_report", "forecast_and_backtest",
+           "forecast_beside_backtest", "forecast_quarter", "forecast_with_rollup", "load_forecast_data",
            "missing_methods", "quarter_rollup", "resolve_quarter", "score", "too_few_to_rank"]
 
 
@@ -84,24 +85,41 @@ def forecast_with_rollup(tables: TableSource, calendar: FiscalCalendar, as_of: d
     return forecaster.forecast(as_of, start), quarter_rollup(tables, forecaster, as_of, start)
 
 
-def forecast_and_backtest(tables: TableSource, calendar: FiscalCalendar, as_of: date | None = None,
-                          quarter_start: date | None = None, *, checkpoints: tuple[str, ...] = tuple(CHECKPOINTS),
-                          last_quarters: int | None = None) -> tuple[QuarterForecast, Rollup, list[BacktestRow]]:
-    """The quarter's forecast, its roll-up and the backtest (at `checkpoints` of every complete past quarter, or of
-    the last few), from one load: the forecast's win model and each replayed quarter's are fitted together, two at
-    a time, and a past quarter replayed for one is not replayed again for another. The same answers as
-    `forecast_with_rollup` and `backtest` asked one after the other."""
-    forecaster = Forecaster(load_forecast_data(tables), calendar)
-    as_of, start = resolve_quarter(calendar, forecaster.data.end, as_of, quarter_start)
+def forecast_beside_backtest(tables: TableSource, forecaster: Forecaster, as_of: date, start: date, *,
+                             checkpoints: tuple[str, ...] = tuple(CHECKPOINTS), last_quarters: int | None = None,
+                             end: date | None = None) -> tuple[QuarterForecast, list[BacktestRow]]:
+    """The forecast of the quarter starting `start` as of `as_of`, and the backtest at `checkpoints` of the complete
+    quarters before `end` (default: the data's end; with `last_quarters`, the last few of them). The forecast's win
+    model and each replayed quarter's are fitted together, two at a time, and a past quarter replayed for one is
+    not replayed again for another."""
     actuals = actual_bookings(tables, forecaster)
-    starts = replayable_quarters(forecaster, actuals)
+    starts = replayable_quarters(forecaster, actuals, end)
     starts = starts[-last_quarters:] if last_quarters else starts
     forecaster.prepare([(as_of, start)] + [(s + timedelta(days=CHECKPOINTS[c]), s) for s in starts
                                            for c in checkpoints])
     result = forecaster.forecast(as_of, start)
-    rollup = quarter_rollup(tables, forecaster, as_of, start)
-    return result, rollup, run_backtest(tables, forecaster, checkpoints=checkpoints, quarters=starts,
-                                         actuals=actuals)
+    return result, run_backtest(tables, forecaster, checkpoints=checkpoints, quarters=starts, actuals=actuals)
+
+
+def forecast_and_backtest(tables: TableSource, calendar: FiscalCalendar, as_of: date | None = None,
+                          quarter_start: date | None = None, *, checkpoints: tuple[str, ...] = tuple(CHECKPOINTS),
+                          last_quarters: int | None = None) -> tuple[QuarterForecast, Rollup, list[BacktestRow]]:
+    """The quarter's forecast, its roll-up and the backtest (`forecast_beside_backtest`), from one load of the data:
+    the same answers as `forecast_with_rollup` and `backtest` asked one after the other."""
+    forecaster = Forecaster(load_forecast_data(tables), calendar)
+    as_of, start = resolve_quarter(calendar, forecaster.data.end, as_of, quarter_start)
+    result, rows = forecast_beside_backtest(tables, forecaster, as_of, start, checkpoints=checkpoints,
+                                            last_quarters=last_quarters)
+    return result, quarter_rollup(tables, forecaster, as_of, start), rows
+
+
+def backtest_report(rows: list[BacktestRow]) -> dict[str, Any]:
+    """What `cadence forecast backtest --format json` prints and the forecast page shows: every replay, each
+    method's scores, the headline, and why methods are unranked or missing."""
+    scores = score(rows)
+    return {"rows": [r.as_dict() for r in rows], "summary": [s.as_dict() for s in scores],
+            "headline": best_against_baseline(scores), "not_ranked": too_few_to_rank(scores),
+            "missing_methods": missing_methods(scores)}
 
 
 def calls_report(tables: TableSource, calendar: FiscalCalendar, currency: str,

@@ -8,7 +8,6 @@ The backtest shown here replays past quarters at day 30 only (the full start/day
 from __future__ import annotations
 
 import weakref
-from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -86,28 +85,24 @@ class ForecastSection:
     order = 30
 
     def build(self, ws: Workspace, context: ScorecardContext) -> Section | None:
-        from cadence.analysis.forecast import ForecastDataError, score
-        from cadence.analysis.forecast.backtest import CHECKPOINTS, actual_bookings, replayable_quarters, run_backtest
+        from cadence.analysis.forecast import ForecastDataError, forecast_beside_backtest, score
 
         try:
             forecaster = shared_forecaster(ws, context)
         except ForecastDataError:
             return None
-        actuals = actual_bookings(ws, forecaster)
-        starts: list[date] = replayable_quarters(forecaster, actuals, context.as_of)
         current = ws.calendar.start_of(context.as_of, "quarter")
-        forecaster.prepare([(context.as_of, current)] + [(s + timedelta(days=CHECKPOINTS[CHECKPOINT]), s)
-                                                         for s in starts[-QUARTERS:]])  # their models, two at once
-        result = forecaster.forecast(context.as_of)
-        scores = score(run_backtest(ws, forecaster, checkpoints=(CHECKPOINT,), quarters=starts[-QUARTERS:],
-                                    actuals=actuals))
+        result, rows = forecast_beside_backtest(ws, forecaster, context.as_of, current, checkpoints=(CHECKPOINT,),
+                                                last_quarters=QUARTERS, end=context.as_of)
+        scores = score(rows)
+        replayed = len({r.quarter for r in rows})
         section = Section(self.key, self.title,
                           figures=[method_figure(result, i, ws.currency) for i in range(len(result.methods))],
                           rows=[score_row(s) for s in scores],
                           charts=[Chart("forecast-interval", f"Forecast and P10–P90 ({ws.currency})",
                                         interval_spec(result, ws.currency))])
         section.notes.append(f"{result.quarter} as of {result.as_of}, {result.open_deals:,} open deals. The table is "
-                             f"each method's error at day 30 of the last {len(starts[-QUARTERS:])} complete quarters "
+                             f"each method's error at day 30 of the last {replayed} complete quarters "
                              "(`cadence forecast backtest` replays all of them at start, day 30 and day 60).")
         section.notes += result.notes
         return section

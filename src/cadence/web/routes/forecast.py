@@ -22,15 +22,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from cadence.analysis.as_of import resolve_as_of
-from cadence.analysis.forecast import (
-    CHECKPOINTS,
-    best_against_baseline,
-    calls_report,
-    forecast_and_backtest,
-    missing_methods,
-    score,
-    too_few_to_rank,
-)
+from cadence.analysis.forecast import CHECKPOINTS, backtest_report, calls_report, forecast_and_backtest
 from cadence.analysis.forecast.calls import read_calls
 from cadence.entries.forecast_calls import CallRefused, record_call
 from cadence.errors import CadenceError, InputError
@@ -83,12 +75,8 @@ def forecast_report(ws: Workspace, day: date | None, quarter: date | None, today
     result, rollup, rows = forecast_and_backtest(source, ws.calendar, as_of.next_day if as_of else day, quarter,
                                                  checkpoints=tuple(CHECKPOINTS) if full else (CHECKPOINT,),
                                                  last_quarters=None if full else QUARTERS)
-    scores = score(rows)
-    backtest = {"rows": [r.as_dict() for r in rows], "summary": [s.as_dict() for s in scores],
-                "headline": best_against_baseline(scores), "not_ranked": too_few_to_rank(scores),
-                "missing_methods": missing_methods(scores)}
     return {"forecast": {**result.as_dict(), "currency": reporting_currency(source)}, "rollup": rollup.as_dict(),
-            "backtest": backtest, "replay": replay}
+            "backtest": backtest_report(rows), "replay": replay}
 
 
 def forecast_data(request: Request, seen: Viewer, day: date | None, quarter: date | None, replay: str
