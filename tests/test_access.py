@@ -153,7 +153,11 @@ def test_writes() -> None:
 
 def test_scope_of_each_role(company: Workspace) -> None:
     manager = scope_for(company, principal("manager", "m2"))
-    assert (manager.kind, manager.person_ids, manager.key) == ("team", frozenset(TEAM_OF["m2"]), "team:Mid-Market")
+    # r4 reports to m2 but has no team: the key says the scope follows m2's reports beyond the team
+    assert (manager.kind, manager.person_ids, manager.key) == ("team", frozenset(TEAM_OF["m2"]),
+                                                               "team:Mid-Market+reports-of:m2")
+    enterprise = scope_for(company, principal("manager", "m1"))
+    assert (enterprise.person_ids, enterprise.key) == (frozenset(TEAM_OF["m1"]), "team:Enterprise")
     assert manager.label == "team Mid-Market"
     rep = scope_for(company, principal("rep", "r1"))
     assert (rep.kind, rep.person_ids, rep.key, rep.label) == ("person", {"r1"}, "person:r1", "Ana Pérez's own")
@@ -162,6 +166,16 @@ def test_scope_of_each_role(company: Workspace) -> None:
     assert scope_for(company, principal("recruiter")).kind == "none"
     assert scope_for(company, Principal("u", "rep")).kind == "none"  # a rep we cannot place sees nothing
     assert scope_for(company, Principal("u", "wizard")).kind == "none"
+
+
+def test_two_managers_of_one_team_whose_reports_differ_never_share_a_scope_name(company: Workspace) -> None:
+    """Caches, kept results and weekly snapshots are named by the scope's key: a manager whose reports sit in
+    another team sees rows the team's own manager does not, so the two keys must differ."""
+    own = scope_for(company, principal("manager", "m1"))
+    wider = scope_for(company, Principal("user-m2-as-enterprise", "manager", team="Enterprise", person_id="m2"))
+    assert wider.person_ids == frozenset(TEAM_OF["m1"] | TEAM_OF["m2"])  # the team, and m2 with m2's reports
+    assert own.key == "team:Enterprise" and wider.key == "team:Enterprise+reports-of:m2"
+    assert scoped(company, own)._cache_suffix != scoped(company, wider)._cache_suffix
 
 
 def test_manager_bookings_are_their_teams_computed_in_pandas(company: Workspace) -> None:

@@ -86,12 +86,23 @@ def scope_for(ws: Workspace, principal: Principal) -> Scope:
     if principal.role == "manager" and (principal.team or principal.person_id):
         members = _team_members(people, principal.team, principal.person_id)
         name = principal.team or _name_of(people, principal.person_id)
-        key = f"team:{principal.team}" if principal.team else f"team-of:{principal.person_id}"
+        key = _team_key(people, principal.team, principal.person_id, members)
         return Scope("team", frozenset({principal.team} if principal.team else ()), members, f"team {name}", key)
     if principal.role == "rep" and principal.person_id:
         return Scope("person", person_ids=frozenset({principal.person_id}),
                      label=f"{_name_of(people, principal.person_id)}'s own", key=f"person:{principal.person_id}")
     return Scope("none", label=NOBODY.label, key="none", hiring_scores=hiring)
+
+
+def _team_key(people: pd.DataFrame, team: str | None, manager_id: str | None, members: frozenset[str]) -> str:
+    """What a manager's scope is named by in caches, kept results and snapshots: `team:NAME` when it holds only
+    the team's people, else also whose reports it follows (`team:NAME+reports-of:ID`). Two managers of one team
+    whose reports differ (a report outside the team) see different rows, so they must never share a name, or one
+    would be served the other's snapshot."""
+    if not team:
+        return f"team-of:{manager_id}"
+    in_team = {str(p) for p in people.loc[people["team"] == team, "person_id"].dropna()}
+    return f"team:{team}" if members <= in_team else f"team:{team}+reports-of:{manager_id}"
 
 
 def _team_members(people: pd.DataFrame, team: str | None, manager_id: str | None) -> frozenset[str]:
