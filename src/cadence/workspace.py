@@ -116,6 +116,13 @@ class Workspace:
         filter (what one person may see is never kept for everyone)."""
         return self._row_filter is None
 
+    @property
+    def scope_name(self) -> str:
+        """What names the rows this workspace shows, in results kept for it: empty for the whole workspace, else a
+        digest of the keys of its row filters (`with_row_filter`), so a scoped reader's result is read back only by
+        a reader of the same scope."""
+        return self._cache_suffix
+
     def remembered(self, name: str, compute: Any) -> Any:
         """`compute(self)`, a plain value about the data (e.g. how many amounts lack a rate), computed once and
         reused until the next write, like `materialised`."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.text import Text
@@ -16,8 +16,8 @@ from cadence.cli.render import Sheet, View, render, supports
 from cadence.errors import InputError
 from cadence.report.format import format_value
 
-if TYPE_CHECKING:
-    from cadence.analysis.forecast import QuarterForecast
+FreshOption = Annotated[bool, typer.Option("--fresh", help="Compute it again instead of reading back the answer "
+                                           "kept for this data, these settings and this question.")]
 
 forecast_app = typer.Typer(help="The quarter's bookings forecast by several methods, and their backtest.")
 app.add_typer(forecast_app, name="forecast")
@@ -47,46 +47,56 @@ def forecast(
                                                "(default: the one holding --as-of).")] = None,
     currency: Annotated[str | None, typer.Option("--currency", help="Show money in this currency (ISO code), "
                                                  "converted with the workspace's rates.")] = None,
+    fresh: FreshOption = False,
     output: FormatOption = Output.table,
 ) -> None:
-    """The quarter's bookings forecast: stage-weighted, historical conversion and win model, with P10–P90."""
+    """The quarter's bookings forecast: stage-weighted, historical conversion and win model, with P10–P90.
+
+    An answer computed before for the same data, cadence.yml and question is read back (a second format, another
+    reader); any import, sync or hand entry computes it again, as does `--fresh`."""
     if ctx.invoked_subcommand is not None:
         return
     from cadence.analysis.forecast import forecast_with_rollup
     from cadence.metrics.money import in_currency, reporting_currency
+    from cadence.report.kept_answers import kept_answer
 
     with open_workspace() as ws:
         day = parse_day(as_of, "--as-of")
         quarter = _quarter(ws, period)
         today = None if day or quarter else resolve_as_of(ws)
-        source = in_currency(ws, currency)  # amounts converted in the warehouse, to --currency if given
-        result, rollup = forecast_with_rollup(source, ws.calendar, today.next_day if today else day, quarter)
-        shown = reporting_currency(source)
-    data = {**result.as_dict(), "currency": shown, "rollup": rollup.as_dict()}
-    known = as_of_line(today) if today else Text(f"knowing what the data held before {result.as_of}" + (
-        " (given with --as-of)" if day else f" (within {result.quarter})"), style="dim")
+
+        def compute() -> dict[str, Any]:
+            source = in_currency(ws, currency)  # amounts converted in the warehouse, to --currency if given
+            result, rollup = forecast_with_rollup(source, ws.calendar, today.next_day if today else day, quarter)
+            return {**result.as_dict(), "currency": reporting_currency(source), "rollup": rollup.as_dict()}
+
+        data = kept_answer(ws, ("cadence forecast", day, quarter, today, currency), compute, fresh=fresh)
+    shown = data["currency"]
+    known = as_of_line(today) if today else Text(f"knowing what the data held before {data['as_of']}" + (
+        " (given with --as-of)" if day else f" (within {data['quarter']})"), style="dim")
 
     def show() -> None:
-        render_forecast(result, shown, known)
+        render_forecast(data, shown, known)
         render_rollup(data["rollup"], shown)
 
-    render(View(data, [Sheet(f"{result.quarter} bookings forecast ({shown})", data["methods"])], show), output)
+    render(View(data, [Sheet(f"{data['quarter']} bookings forecast ({shown})", data["methods"])], show), output)
 
 
-def render_forecast(result: QuarterForecast, currency: str, known: Text | None = None) -> None:
+def render_forecast(result: dict[str, Any], currency: str, known: Text | None = None) -> None:
+    """The forecast as `QuarterForecast.as_dict` writes it: each method's figures, its label, the notes."""
     if known is not None:
         console.print(known)
     def money(value: float | None) -> str:  # compact, with the currency: `--format json` has every digit
         return format_value(value, "currency", currency)
 
-    rows = [{"method": m.method, "forecast": money(m.forecast), "p10": money(m.p10), "p50": money(m.p50),
-             "p90": money(m.p90), "booked": money(m.booked), "open deals": money(m.from_open),
-             "new deals": money(m.from_new)} for m in result.methods]
-    console.print(rich_table(f"{result.quarter} bookings forecast ({currency}) before {result.as_of} — "
-                             f"{result.open_deals:,} open deals", rows))
-    for m in result.methods:
-        console.print(Text(f"{m.method}: {m.label}", style="dim"))
-    for note in result.notes:
+    rows = [{"method": m["method"], "forecast": money(m["forecast"]), "p10": money(m["p10"]),
+             "p50": money(m["p50"]), "p90": money(m["p90"]), "booked": money(m["booked"]),
+             "open deals": money(m["from_open"]), "new deals": money(m["from_new"])} for m in result["methods"]]
+    console.print(rich_table(f"{result['quarter']} bookings forecast ({currency}) before {result['as_of']} — "
+                             f"{result['open_deals']:,} open deals", rows))
+    for m in result["methods"]:
+        console.print(Text(f"{m['method']}: {m['label']}", style="dim"))
+    for note in result["notes"]:
         console.print(Text(f"· {note}", style="dim"))
 
 
@@ -110,14 +120,20 @@ def render_rollup(rollup: dict[str, Any], currency: str) -> None:
 def backtest(
     rows: Annotated[bool, typer.Option("--rows", help="Show every quarter and checkpoint, not just the summary.")]
     = False,
+    fresh: FreshOption = False,
     output: FormatOption = Output.table,
 ) -> None:
-    """Replay every past quarter at its start, day 30 and day 60: each method's error and P10–P90 coverage."""
+    """Replay every past quarter at its start, day 30 and day 60: each method's error and P10–P90 coverage.
+
+    An answer computed before for the same data, cadence.yml and question is read back (a second format, another
+    reader); any import, sync or hand entry computes it again, as does `--fresh`."""
     from cadence.analysis.forecast import backtest as run
     from cadence.analysis.forecast import backtest_report
+    from cadence.report.kept_answers import kept_answer
 
     with open_workspace() as ws:
-        data = backtest_report(run(ws, ws.calendar, progress=RichProgress()))
+        data = kept_answer(ws, ("cadence forecast backtest",),
+                           lambda: backtest_report(run(ws, ws.calendar, progress=RichProgress())), fresh=fresh)
     render(View(data, [Sheet("Every replay", data["rows"])], lambda: _show_backtest(data, rows)), output)
 
 
@@ -180,14 +196,18 @@ def call(
 
 @forecast_app.command("calls")
 @supports(Output.csv, Output.markdown)
-def calls(output: FormatOption = Output.table) -> None:
+def calls(fresh: FreshOption = False, output: FormatOption = Output.table) -> None:
     """Whose forecast to believe: each forecaster's calls on past quarters (at the start, day 30 and day 60)
-    against what their team closed, beside the model's and the stage-weighted forecast's accuracy."""
+    against what their team closed, beside the model's and the stage-weighted forecast's accuracy.
+
+    An answer computed before for the same data, cadence.yml and question is read back (a second format, another
+    reader); any import, sync or hand entry computes it again, as does `--fresh`."""
     from cadence.analysis.forecast import calls_report
+    from cadence.report.kept_answers import kept_answer
 
     with open_workspace() as ws:
-        report = calls_report(ws, ws.calendar, ws.currency)
-    data = report.as_dict()
+        data = kept_answer(ws, ("cadence forecast calls",),
+                           lambda: calls_report(ws, ws.calendar, ws.currency).as_dict(), fresh=fresh)
     rows = [{"forecaster": f["name"], "person_id": f["person_id"], "quarters": f["quarters_scored"],
              "accuracy": _pct(f["accuracy"]), "model_accuracy": _pct(f["model_accuracy"]),
              "stage_weighted_accuracy": _pct(f["stage_weighted_accuracy"]), "mean_error": _signed(f["mean_error"]),

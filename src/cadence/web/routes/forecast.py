@@ -28,6 +28,7 @@ from cadence.entries.forecast_calls import CallRefused, record_call
 from cadence.errors import CadenceError, InputError
 from cadence.metrics.money import in_currency, reporting_currency
 from cadence.report.charts import SCHEMA, to_svg
+from cadence.report.kept_answers import kept_answer
 from cadence.report.sections.forecast import CHECKPOINT, QUARTERS, interval_spec
 from cadence.web.deps import Viewer, settings_of, viewer
 from cadence.web.pages import respond, wants_json
@@ -84,8 +85,9 @@ def forecast_data(request: Request, seen: Viewer, day: date | None, quarter: dat
     """The quarter's forecast with its roll-up, and the backtest, as `cadence forecast` and `cadence forecast backtest`
     print them."""
     today = settings_of(request).today
-    return kept(request, seen, ("forecast", day, quarter, replay),
-                lambda: forecast_report(seen.ws, day, quarter, today, replay))
+    return kept(request, seen, ("forecast", day, quarter, replay), lambda: kept_answer(
+        seen.ws, ("forecast page", day, quarter, today, replay), lambda: forecast_report(seen.ws, day, quarter, today,
+                                                                                         replay)))
 
 
 def backtest_spec(rows: list[dict[str, Any]], checkpoint: str, currency: str) -> dict[str, Any]:
@@ -117,8 +119,9 @@ def calls_data(request: Request, seen: Viewer, quarter: str, span: str) -> dict[
     """The calls on the shown quarter (newest first) and every forecaster's scored past calls."""
     calls = read_calls(seen.ws)
     version = (len(calls), str(calls["called_at"].max()) if len(calls) else "")
-    accuracy = kept(request, seen, ("forecast-calls", span, version), lambda: calls_report(
-        seen.ws, seen.ws.calendar, seen.ws.currency, None if span == "all" else RECENT_QUARTERS).as_dict())
+    accuracy = kept(request, seen, ("forecast-calls", span, version), lambda: kept_answer(
+        seen.ws, ("forecast calls page", span), lambda: calls_report(
+            seen.ws, seen.ws.calendar, seen.ws.currency, None if span == "all" else RECENT_QUARTERS).as_dict()))
     names = dict(seen.ws.table("people").select("person_id", "name").to_pandas().itertuples(index=False))
     mine = calls[calls["quarter"] == quarter].sort_values("called_at", ascending=False)
     latest = [{"person_id": r["person_id"], "name": names.get(r["person_id"], r["person_id"]),
