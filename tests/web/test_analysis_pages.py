@@ -108,6 +108,23 @@ def test_a_manager_sees_their_teams_pipeline_only(web: WebCompany, client: Any) 
 # -- forecast ---------------------------------------------------------------------------------------
 
 
+def test_the_forecast_page_is_read_back_in_another_process_for_the_same_scope_only(client: Any,
+                                                                                    monkeypatch: Any) -> None:
+    """The page's answer is kept in the warehouse (`report/kept_answers.py`): a server process that has never
+    computed it reads it back for a reader of the same scope; a manager's page is computed on the team's rows."""
+    from cadence.web import results
+    from cadence.web.routes import forecast as route
+
+    first = client("executive").get("/forecast.json").json()
+    computed: list[str] = []
+    original = route.forecast_report
+    monkeypatch.setattr(route, "forecast_report", lambda ws, *a: computed.append(ws.scope_name) or original(ws, *a))
+    monkeypatch.setattr(results, "_kept", type(results._kept)())  # another process: nothing in its memory
+    assert client("executive").get("/forecast.json").json() == first and computed == []
+    team = client("manager").get("/forecast.json").json()
+    assert len(computed) == 1 and computed[0] != "" and team != first
+
+
 def test_forecast_for_an_executive_is_the_clis_forecast_and_backtest(web: WebCompany, client: Any) -> None:
     from cadence.analysis.forecast import forecast_quarter
 
