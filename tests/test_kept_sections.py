@@ -148,6 +148,31 @@ def test_a_write_through_cadence_computes_again_with_the_new_rows(demo_copy: Pat
         assert after.as_dict() != card.as_dict()
 
 
+def test_a_theme_edit_computes_the_roadmap_again(demo_copy: Path, computed: list[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Theme edits live in themes.yml, not in the warehouse: a product manager's rename must show in the next
+    scorecard, not the name kept before it."""
+    from cadence.analysis.roadmap.plan import next_period, value_roadmap
+    from cadence.entries.themes import rename_theme
+    from cadence.report import scorecard
+
+    monkeypatch.setattr(scorecard, "SECTIONS", [p for p in SECTIONS if p.key == "roadmap"])
+    with cadence.open(demo_copy) as ws:
+        before = build_scorecard(ws)
+        shown = [row["theme"] for row in before.sections[-1].rows]
+        context = before.context
+        start, end, _label = next_period(ws.calendar, context.as_of)
+        top = value_roadmap(ws, period_start=start, period_end=end, as_of=context.as_of).themes[0]
+        assert shown[0] == top.name
+        rename_theme(ws, top.key, "Invoices the finance team can read")
+    computed.clear()
+    with cadence.open(demo_copy) as ws:
+        after = build_scorecard(ws)
+        assert computed == ["roadmap"]
+        assert [row["theme"] for row in after.sections[-1].rows] == ["Invoices the finance team can read",
+                                                                     *shown[1:]]
+
+
 def test_rows_added_by_another_tool_compute_again(demo_copy: Path, computed: list[str], few: set[str]) -> None:
     with cadence.open(demo_copy) as ws:
         build_scorecard(ws)

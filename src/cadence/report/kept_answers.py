@@ -6,12 +6,12 @@ changes, the answer cannot change, and computing it again took the demo company 
 models are fitted again for every replayed quarter).
 
 `kept_answer` names an answer as `kept_sections` names a scorecard section — the warehouse's data version (any
-import, sync or hand entry, a forecast call among them, changes it), cadence.yml as loaded, the code, the reporting
-currency and the day the data is read up to — and by the question (the command or page and its arguments), and
-reads it back when it is kept (`store/kept_results.py`). A reader who sees only part of the company (a manager, a
-rep) is named by the scope of their rows too, so an answer computed on a team's rows is only ever read back for
-that same scope. Nothing is kept where the data version is unknown (a company's own warehouse) or while a write is
-under way, nor an answer that would not read back exactly as computed.
+import, sync or hand entry, a forecast call among them, changes it), cadence.yml as loaded and the theme edits
+beside it, the code, the reporting currency and the day the data is read up to — and by the question (the command
+or page and its arguments), and reads it back when it is kept (`store/kept_results.py`). A reader who sees only
+part of the company (a manager, a rep) is named by the scope of their rows too, so an answer computed on a team's
+rows is only ever read back for that same scope. Nothing is kept where the data version is unknown (a company's own
+warehouse) or while a write is under way, nor an answer that would not read back exactly as computed.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cadence.report.kept_sections import code_digest, from_plain, same, to_plain
+from cadence.report.kept_sections import code_digest, from_plain, same, settings_text, to_plain
 from cadence.store.kept_results import KeptResults
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ log = logging.getLogger("cadence.report.kept_answers")
 
 
 def answer_key(ws: Workspace, question: tuple[Any, ...], data_version: str) -> str:
-    parts = [code_digest(), data_version, repr(ws.config), ws.currency, ws.today.isoformat(), ws.scope_name,
+    parts = [code_digest(), data_version, settings_text(ws), ws.currency, ws.today.isoformat(), ws.scope_name,
              *(repr(part) for part in question)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

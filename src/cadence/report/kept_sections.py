@@ -3,7 +3,7 @@ same data read the forecast, the roadmap and every other section back instead of
 
 A section is kept under a key naming all it was computed from (`store/kept_results.py`):
 - the warehouse's data version (any import, sync or hand entry changes it);
-- cadence.yml as loaded (targets, stages, mission, … all change the key);
+- cadence.yml as loaded (targets, stages, mission, … all change the key), and the theme edits in themes.yml;
 - the week under review, the as-of day and where it came from, the reporting currency;
 - the section, and the code that computed it (every module of Cadence, and a plug-in section's own file).
 
@@ -66,9 +66,17 @@ def provider_digest(provider: SectionProvider) -> str:
     return f"{cls.__module__}.{cls.__qualname__}:{provider.key}:{own}"
 
 
+def settings_text(ws: Workspace) -> str:
+    """The settings a kept result depends on beside the data: cadence.yml as loaded, and the theme edits product
+    makes (themes.yml, beside it: they are in no table, so no data version sees them)."""
+    from cadence.entries.themes import themes_text
+
+    return f"{ws.config!r}\n{themes_text(ws)}"
+
+
 def section_key(ws: Workspace, provider: SectionProvider, context: ScorecardContext, data_version: str) -> str:
     today = context.today
-    parts = [code_digest(), provider_digest(provider), data_version, repr(ws.config), ws.currency, context.week,
+    parts = [code_digest(), provider_digest(provider), data_version, settings_text(ws), ws.currency, context.week,
              context.week_start.isoformat(), context.as_of.isoformat(),
              today.day.isoformat() if today else "", today.header() if today else ""]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
