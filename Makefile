@@ -68,10 +68,10 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Two workers (CI has two cores), each taking whole test files so module fixtures are built once;
-# TEST_WORKERS=0 runs in one process.
+# TEST_WORKERS=0 runs in one process. The 30 longest tests are listed at the end: where the suite's minutes go.
 TEST_WORKERS ?= 2
 unit: $(STAMP)
-	@$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile); status=$$?; \
+	@$(BIN)/pytest --durations=30 $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
 
 ## make bench: timings as ratios against a reference run in the same process (bench-results/*.json)
