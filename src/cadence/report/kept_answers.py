@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cadence.report.kept_sections import code_digest, from_plain, same, settings_text, to_plain
+from cadence.report.kept_sections import code_digest, from_plain, read_or_compute, settings_text, to_plain
 from cadence.store.kept_results import KeptResults
 
 if TYPE_CHECKING:
     from cadence.workspace import Workspace
 
 KIND = "analysis answer"
-log = logging.getLogger("cadence.report.kept_answers")
 
 
 def answer_key(ws: Workspace, question: tuple[Any, ...], data_version: str) -> str:
@@ -46,20 +44,14 @@ def kept_answer(ws: Workspace, question: tuple[Any, ...], compute: Callable[[], 
     version = ws.warehouse.data_version() if store.kept else None
     if version is None:
         return compute()
-    key = answer_key(ws, question, version)
-    body = None if fresh else store.get(key)
-    if body is not None:
-        kept: dict[str, Any] = from_plain(json.loads(body))
-        return kept
-    answer = compute()
-    try:
-        text = json.dumps(to_plain(answer), ensure_ascii=False, allow_nan=False)
-        faithful = same(from_plain(json.loads(text)), answer)
-    except (TypeError, ValueError) as error:
-        log.info("%s not kept: %s", question[0], error)
-        return answer
-    if faithful:
-        store.put(key, KIND, text)
-    else:
-        log.info("%s not kept: it does not read back exactly as computed", question[0])
+    return read_or_compute(store, answer_key(ws, question, version), KIND, str(question[0]), compute, _write, _read,
+                           reuse=not fresh)
+
+
+def _write(answer: dict[str, Any]) -> str:
+    return json.dumps(to_plain(answer), ensure_ascii=False, allow_nan=False)
+
+
+def _read(body: str) -> dict[str, Any]:
+    answer: dict[str, Any] = from_plain(json.loads(body))
     return answer

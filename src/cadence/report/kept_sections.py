@@ -26,7 +26,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -193,18 +193,29 @@ class KeptSections:
         if not self.enabled or self._version is None:
             return provider.build(self._ws, self._context)
         key = section_key(self._ws, provider, self._context, self._version)
-        body = self._store.get(key) if self._reuse else None
-        if body is not None:
-            return decode(body)
-        section = provider.build(self._ws, self._context)
-        try:
-            text = encode(section)
-            faithful = same(decode(text), section)
-        except (TypeError, ValueError) as error:
-            log.info("section %s not kept: %s", provider.key, error)
-            return section
-        if faithful:
-            self._store.put(key, KIND, text)
-        else:
-            log.info("section %s not kept: it does not read back exactly as computed", provider.key)
-        return section
+        return read_or_compute(self._store, key, KIND, f"section {provider.key}",
+                               lambda: provider.build(self._ws, self._context), encode, decode, reuse=self._reuse)
+
+
+T = TypeVar("T")
+
+
+def read_or_compute(store: KeptResults, key: str, kind: str, what: str, compute: Callable[[], T],
+                    write: Callable[[T], str], read: Callable[[str], T], *, reuse: bool = True) -> T:
+    """What is kept under `key`, read back; else `compute()`, kept when it reads back exactly as computed (`same`),
+    only shown when it does not or cannot be written (`what` names it in the log). `reuse` False computes again."""
+    body = store.get(key) if reuse else None
+    if body is not None:
+        return read(body)
+    value = compute()
+    try:
+        text = write(value)
+        faithful = same(read(text), value)
+    except (TypeError, ValueError) as error:
+        log.info("%s not kept: %s", what, error)
+        return value
+    if faithful:
+        store.put(key, kind, text)
+    else:
+        log.info("%s not kept: it does not read back exactly as computed", what)
+    return value
